@@ -1,0 +1,83 @@
+/** The server's Prometheus metrics, in a registry of its own so several servers can share a process. */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Store } from './store.js';
+
+/** Seconds, from a fraction of a millisecond up to the point where backpressure has long kicked in. */
+const latencyBucketsS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
+export type RejectionReason =
+  | 'commit_latency'
+  | 'queue_full'
+  | 'shutting_down'
+  | 'invalid_rows'
+  | 'dangling_ref'
+  | 'conflict'
+  | 'malformed_body'
+  | 'body_too_large'
+  | 'unsupported_media'
+  | 'other';
+
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly ticksIngested = new Counter({
+    name: 'gswarm_ticks_ingested_total',
+    help: 'Ticks newly stored by acknowledged ingest batches',
+    registers: [this.registry],
+  });
+  readonly duplicates = new Counter({
+    name: 'gswarm_ticks_duplicate_total',
+    help: 'Re-sent ticks that were already stored with the same content',
+    registers: [this.registry],
+  });
+  readonly batches = new Counter({
+    name: 'gswarm_ingest_batches_total',
+    help: 'Ingest batches acknowledged as durable',
+    registers: [this.registry],
+  });
+  readonly rejections = new Counter({
+    name: 'gswarm_ingest_rejections_total',
+    help: 'Ingest batches refused, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly commitLatency = new Histogram({
+    name: 'gswarm_commit_latency_seconds',
+    help: 'Time from handing a batch to the store until it is durable',
+    buckets: latencyBucketsS,
+    registers: [this.registry],
+  });
+  readonly alertLatency = new Histogram({
+    name: 'gswarm_alert_latency_seconds',
+    help: 'Time from a tx becoming durable until its alert is written to an SSE stream',
+    buckets: latencyBucketsS,
+    registers: [this.registry],
+  });
+
+  constructor(store: Store, queueDepth: () => number) {
+    new Gauge({
+      name: 'gswarm_ingest_queue_depth',
+      help: 'Ingest batches in flight: being read, validated or committed',
+      registers: [this.registry],
+      collect() {
+        this.set(queueDepth());
+      },
+    });
+    new Gauge({
+      name: 'gswarm_store_pending_batches',
+      help: "Batches waiting in the store's group commit",
+      registers: [this.registry],
+      collect() {
+        this.set(store.commitStats().pendingBatches);
+      },
+    });
+    new Gauge({
+      name: 'gswarm_store_bytes',
+      help: 'Size of the store on disk',
+      registers: [this.registry],
+      collect() {
+        this.set(store.commitStats().storeBytes);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'gswarm_' });
+  }
+}

@@ -1,0 +1,53 @@
+/** The server's options and its limits, each with its unit last. */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Store } from './store.js';
+
+export interface ServerLimits {
+  /** An ingest body as sent, before decompression. */
+  bodyBytesMax: number;
+  /** An ingest body after decompression. */
+  decodedBytesMax: number;
+  /** Any other JSON body (queries, reflexes). */
+  jsonBodyBytesMax: number;
+  /** Bad rows listed in one refusal; the count of all bad rows is given beside them. */
+  rowErrorsMax: number;
+  /** Mean disk-commit latency over the store's recent window above which ingest is refused. */
+  commitLatencyMsMax: number;
+  /** Ingest batches in flight (being read, validated or committed) at which new ones are refused. */
+  pendingBatchesMax: number;
+  /** What a refused client is told to wait. */
+  retryAfterS: number;
+  /** Ticks one `/ticks` query returns at most. */
+  ticksLimitMax: number;
+  /** Alerts waiting for a slow SSE client before its stream is closed (it resumes by Last-Event-ID). */
+  sseQueuedAlertsMax: number;
+  /** Interval of SSE comment lines that keep idle streams and proxies alive. */
+  sseHeartbeatMs: number;
+}
+
+export const defaultLimits: ServerLimits = {
+  bodyBytesMax: 16 * 1024 * 1024,
+  decodedBytesMax: 64 * 1024 * 1024,
+  jsonBodyBytesMax: 1024 * 1024,
+  rowErrorsMax: 100,
+  commitLatencyMsMax: 10,
+  pendingBatchesMax: 64,
+  retryAfterS: 1,
+  ticksLimitMax: 100_000,
+  sseQueuedAlertsMax: 10_000,
+  sseHeartbeatMs: 15_000,
+};
+
+export interface ServerOptions {
+  store: Store;
+  /** When set, every /v2 route requires `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** A pino logger, or false for none. */
+  logger?: FastifyBaseLogger | false;
+  nodeId?: string;
+  limits?: Partial<ServerLimits>;
+  /** The wall clock in epoch ms; an input so tests can drive it. */
+  now?: () => number;
+}

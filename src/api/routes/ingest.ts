@@ -1,0 +1,117 @@
+/**
+ * POST /v2/ingest: decode, parse and validate a batch, then hand it to the store and answer 202
+ * only once it is durable. The body is read by the handler, not by a Fastify parser, so
+ * backpressure refuses a batch before any of it is read.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { GswarmError, fail } from '../../errors.js';
+import type { IngestAdmission } from '../admission.js';
+import { type BodyLimits, contentEncoding, readBody } from '../body/decode.js';
+import { type BodyFormat, type ParsedBatch, parseBatch } from '../body/parse.js';
+import { validateBatch } from '../body/validate.js';
+import type { IngestRate } from '../ingest-rate.js';
+import type { ApiMetrics, RejectionReason } from '../metrics.js';
+import type { Store } from '../store.js';
+import { ErrorBody, IngestBody, IngestResult, type RowError } from '../wire.js';
+
+export interface IngestRouteOptions {
+  store: Store;
+  admission: IngestAdmission;
+  metrics: ApiMetrics;
+  rate: IngestRate;
+  limits: BodyLimits & { rowErrorsMax: number; retryAfterS: number };
+  now: () => number;
+}
+
+const formats: Record<string, BodyFormat> = {
+  'application/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+};
+
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, options) => {
+  const { store, admission, metrics, rate, limits, now } = options;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(Object.keys(formats), (_request, _payload, done) => done(null, undefined));
+
+  app.post(
+    '/v2/ingest',
+    {
+      schema: {
+        summary: 'Ingest a batch of markets and ticks, atomically',
+        description:
+          'JSON `{ markets, ticks }`, a JSON array of ticks, or NDJSON (one tick or `{"market": {...}}` per ' +
+          'line). Content-Encoding zstd, gzip or none. Answers once the batch is durable.',
+        consumes: Object.keys(formats),
+        body: IngestBody,
+        response: { 202: IngestResult, '4xx': ErrorBody, 503: ErrorBody },
+      },
+      // The body is read and validated by the handler, row by row, with the same TypeBox schemas.
+      validatorCompiler: () => () => true,
+    },
+    async (request, reply) => {
+      const refusal = admission.refusal();
+      if (refusal !== undefined) {
+        metrics.rejections.inc({ reason: refusal });
+        reply.header('retry-after', String(limits.retryAfterS));
+        fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${refusal})`, {
+          reason: refusal,
+        });
+      }
+      admission.inFlight++;
+      try {
+        const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+        const format = formats[mediaType];
+        if (format === undefined) fail('GSW_ERR_UNSUPPORTED_MEDIA', `content type '${mediaType}' is not accepted`);
+        const encoding = contentEncoding(request.headers['content-encoding']);
+        const declaredBytes = Number(request.headers['content-length'] ?? 0);
+        if (declaredBytes > limits.bodyBytesMax) {
+          fail('GSW_ERR_BODY_TOO_LARGE', `the body exceeds ${limits.bodyBytesMax} bytes`, {
+            bytesMax: limits.bodyBytesMax,
+          });
+        }
+        const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits);
+        const parsed = parseBatch(body.toString('utf8'), format);
+        const batch = validateBatch(parsed, limits.rowErrorsMax);
+        const startedMs = performance.now();
+        const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
+        metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
+        metrics.batches.inc();
+        metrics.ticksIngested.inc(result.accepted);
+        metrics.duplicates.inc(result.duplicates);
+        rate.record(result.accepted, now());
+        return reply.code(202).send(result);
+      } catch (error) {
+        metrics.rejections.inc({ reason: rejectionReason(error) });
+        throw error;
+      } finally {
+        admission.inFlight--;
+      }
+    },
+  );
+};
+
+/** The store numbers bad rows by their place in the ticks it was given; the sender knows the request's. */
+function rethrowWithPlaces(error: unknown, parsed: ParsedBatch): never {
+  if (error instanceof GswarmError && Array.isArray(error.data.rows)) {
+    const rows = (error.data.rows as RowError[]).map((row) => ({ ...row, ...parsed.tickPlace(row.index) }));
+    throw new GswarmError(error.code, error.message, { ...error.data, rows }, error);
+  }
+  throw error;
+}
+
+const reasonsByCode: Partial<Record<string, RejectionReason>> = {
+  GSW_ERR_INVALID_ROWS: 'invalid_rows',
+  GSW_ERR_DANGLING_REF: 'dangling_ref',
+  GSW_ERR_WRITE_ONCE_CONFLICT: 'conflict',
+  GSW_ERR_UNIQUE_CONFLICT: 'conflict',
+  GSW_ERR_MALFORMED_BODY: 'malformed_body',
+  GSW_ERR_BODY_TOO_LARGE: 'body_too_large',
+  GSW_ERR_TX_TOO_LARGE: 'body_too_large',
+  GSW_ERR_UNSUPPORTED_MEDIA: 'unsupported_media',
+};
+
+function rejectionReason(error: unknown): RejectionReason {
+  return (error instanceof GswarmError ? reasonsByCode[error.code] : undefined) ?? 'other';
+}

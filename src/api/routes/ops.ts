@@ -1,0 +1,61 @@
+/** Operations: liveness, readiness, Prometheus metrics and the node's status. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import { fail } from '../../errors.js';
+import type { IngestRate } from '../ingest-rate.js';
+import type { ApiMetrics } from '../metrics.js';
+import type { Store } from '../store.js';
+import { ErrorBody, StatusResponse } from '../wire.js';
+
+export interface OpsRouteOptions {
+  store: Store;
+  metrics: ApiMetrics;
+  rate: IngestRate;
+  nodeId: string;
+  startedMs: number;
+  now: () => number;
+  /** True once the server has begun to drain. */
+  draining: () => boolean;
+}
+
+const Ok = Type.Object({ status: Type.String() });
+
+export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, options) => {
+  const { store, metrics, rate, nodeId, startedMs, now, draining } = options;
+
+  app.get(
+    '/healthz',
+    { schema: { summary: 'The process is up', response: { 200: Ok } } },
+    async () => ({ status: 'ok' }),
+  );
+
+  app.get(
+    '/readyz',
+    { schema: { summary: 'The store is open and accepting writes', response: { 200: Ok, 503: ErrorBody } } },
+    async () => {
+      if (draining()) fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
+      store.commitStats(); // throws GSW_ERR_CLOSED once the store is closed
+      return { status: 'ready' };
+    },
+  );
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.type(metrics.registry.contentType).send(text);
+  });
+
+  app.get(
+    '/v2/status',
+    { schema: { summary: "The node's identity, role, basis tx, uptime and ingest rate", response: { 200: StatusResponse } } },
+    async () => {
+      const nowMs = now();
+      return {
+        node_id: nodeId,
+        role: 'leader' as const,
+        basis_tx: store.conn.basisTx,
+        uptime_s: (nowMs - startedMs) / 1000,
+        ingest_ticks_per_s: rate.perSecond(nowMs),
+      };
+    },
+  );
+};

@@ -1,0 +1,101 @@
+/** Reads: the latest tick per market as of a tx, counts, Datalog queries and a market's ticks. */
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Store } from '../store.js';
+import {
+  AsOfResponse,
+  CountResponse,
+  ErrorBody,
+  QueryRequest,
+  QueryResponse,
+  TicksResponse,
+  Tx,
+  idLengthMax,
+} from '../wire.js';
+
+export interface QueryRouteOptions {
+  store: Store;
+  ticksLimitMax: number;
+}
+
+const errors = { '4xx': ErrorBody };
+const AsOf = Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false });
+
+export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { store, ticksLimitMax }) => {
+  app.get<{ Params: { tx: number }; Querystring: { market?: string[] } }>(
+    '/v2/query/as_of/:tx',
+    {
+      schema: {
+        summary: 'The latest tick of each market and the counts, as of a tx',
+        params: Type.Object({ tx: Tx }),
+        querystring: Type.Object(
+          { market: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: idLengthMax }))) },
+          { additionalProperties: false },
+        ),
+        response: { 200: AsOfResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { basisTx, counts, markets } = store.latest({
+        asOf: request.params.tx,
+        markets: request.query.market,
+      });
+      return { basis_tx: basisTx, counts, markets };
+    },
+  );
+
+  app.get<{ Params: { attr: string }; Querystring: { as_of?: number } }>(
+    '/v2/count/:attr',
+    {
+      schema: {
+        summary: 'How many entities have an attribute, as of a tx (attr URL-encoded: tick%2Fid)',
+        params: Type.Object({ attr: Type.String({ minLength: 1, maxLength: idLengthMax }) }),
+        querystring: AsOf,
+        response: { 200: CountResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { count, basisTx } = store.count(request.params.attr, request.query.as_of);
+      return { count, basis_tx: basisTx };
+    },
+  );
+
+  app.post<{ Body: QueryRequest }>(
+    '/v2/query',
+    {
+      schema: {
+        summary: 'Run a Datalog query, optionally as of a tx',
+        body: QueryRequest,
+        response: { 200: QueryResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { query, args, as_of } = request.body;
+      return { result: store.query(query, args ?? [], as_of) };
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { from?: number; to?: number; as_of?: number; limit: number } }>(
+    '/v2/markets/:id/ticks',
+    {
+      schema: {
+        summary: "A market's ticks in event-time order, optionally within [from, to] and as of a tx",
+        params: Type.Object({ id: Type.String({ minLength: 1, maxLength: idLengthMax }) }),
+        querystring: Type.Object(
+          {
+            from: Type.Optional(Type.Integer({ description: 'event time, epoch ms, inclusive' })),
+            to: Type.Optional(Type.Integer({ description: 'event time, epoch ms, inclusive' })),
+            as_of: Type.Optional(Tx),
+            limit: Type.Integer({ minimum: 1, maximum: ticksLimitMax, default: Math.min(1000, ticksLimitMax) }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: TicksResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, to, as_of, limit } = request.query;
+      return { ticks: store.ticks(request.params.id, { from, to, asOf: as_of, limit }) };
+    },
+  );
+};

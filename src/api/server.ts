@@ -1,0 +1,81 @@
+/**
+ * The HTTP server: a Fastify app with one plugin per feature. Route schemas are TypeBox, compiled
+ * when the app is made ready, before the first request. The caller owns the store: it opens it
+ * before and closes it after the server (`app.close()` drains in-flight requests first).
+ */
+import { hostname } from 'node:os';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { fail } from '../errors.js';
+import { IngestAdmission } from './admission.js';
+import { bearerCheck } from './auth.js';
+import { installErrorReplies } from './error-reply.js';
+import { IngestRate } from './ingest-rate.js';
+import { ApiMetrics } from './metrics.js';
+import { type ServerOptions, defaultLimits } from './options.js';
+import { alertStreamRoutes } from './routes/alert-stream.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { opsRoutes } from './routes/ops.js';
+import { queryRoutes } from './routes/queries.js';
+import { reflexRoutes } from './routes/reflexes.js';
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { store, token } = options;
+  const limits = { ...defaultLimits, ...options.limits };
+  const now = options.now ?? Date.now;
+  const app = Fastify({
+    ...(options.tls === undefined ? {} : { https: options.tls }),
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    bodyLimit: limits.jsonBodyBytesMax,
+    // Draining is answered by the hook below, in the one error shape.
+    return503OnClosing: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }) as unknown as FastifyInstance;
+
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (draining) {
+      reply.header('retry-after', String(limits.retryAfterS)).header('connection', 'close');
+      fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
+    }
+  });
+  if (token !== undefined) {
+    const authenticate = bearerCheck(token);
+    app.addHook('onRequest', async (request) => {
+      if (/^\/v2(?:[/?]|$)/.test(request.url)) authenticate(request.headers.authorization);
+    });
+  }
+  installErrorReplies(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Gswarm', version: '2', description: 'A time-travel fact database for market ticks' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      ...(token === undefined ? {} : { security: [{ bearer: [] }] }),
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const admission = new IngestAdmission(store, limits);
+  const metrics = new ApiMetrics(store, () => admission.inFlight);
+  const rate = new IngestRate();
+  await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
+  await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax });
+  await app.register(reflexRoutes, { store });
+  await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
+  await app.register(opsRoutes, {
+    store,
+    metrics,
+    rate,
+    nodeId: options.nodeId ?? `${hostname()}:${process.pid}`,
+    startedMs: now(),
+    now,
+    draining: () => draining,
+  });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,20 @@
+/** What the HTTP API needs from the market store (src/market/swarm.ts). */
+import type { Swarm } from '../market/swarm.js';
+
+export type Store = Pick<
+  Swarm,
+  | 'ingest'
+  | 'latest'
+  | 'count'
+  | 'ticks'
+  | 'query'
+  | 'putReflex'
+  | 'reflexes'
+  | 'deleteReflex'
+  | 'alerts'
+  | 'onAlert'
+  | 'commitStats'
+  | 'conn'
+>;
+
+export type { Alert as StoreAlert, Reflex as StoreReflex } from '../market/swarm.js';

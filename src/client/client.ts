@@ -1,0 +1,234 @@
+/**
+ * The typed client of a Gswarm server. Every call retries on 503 (after the server's Retry-After)
+ * and on network errors, with jittered exponential backoff: ingest is idempotent by tick id, and
+ * every other call is a read or a create-or-replace, so a repeat is always safe.
+ */
+import { gzipSync } from 'node:zlib';
+import { compress } from 'zstd-napi';
+import type {
+  Alert,
+  AsOfResponse,
+  CountResponse,
+  ErrorBody,
+  IngestResult,
+  Market,
+  Reflex,
+  StatusResponse,
+  Tick,
+} from '../api/wire.js';
+import { TickBatcher, type TickBatcherOptions } from './batcher.js';
+import { GswarmHttpError } from './errors.js';
+import { type BackoffPolicy, backoffMs, retryAfterMs, sleep } from './retry.js';
+import { serverSentEvents } from './sse.js';
+
+export type BodyEncoding = 'zstd' | 'gzip' | 'none';
+
+export interface ClientOptions extends Partial<BackoffPolicy> {
+  /** The server's base URL, e.g. http://127.0.0.1:7420. */
+  url: string;
+  token?: string;
+  /** How ingest bodies are compressed. */
+  encoding?: BodyEncoding;
+  /** One attempt's limit; a timed-out attempt is retried. */
+  requestTimeoutMs?: number;
+}
+
+export interface IngestBatch {
+  markets?: Market[];
+  ticks?: Tick[];
+}
+
+export interface AlertStreamOptions {
+  /** Resume after this alert sequence number (0 replays every stored alert). */
+  lastEventId?: number;
+  signal?: AbortSignal;
+  /** Called each time the stream is (re)connected. */
+  onOpen?: () => void;
+}
+
+interface RequestOptions {
+  body?: Buffer | string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+const encoders: Record<BodyEncoding, (json: string) => Buffer | string> = {
+  zstd: (json) => compress(Buffer.from(json)),
+  gzip: (json) => gzipSync(json),
+  none: (json) => json,
+};
+
+export class GswarmClient {
+  private readonly baseUrl: string;
+  private readonly policy: BackoffPolicy;
+  private readonly encoding: BodyEncoding;
+  private readonly requestTimeoutMs: number;
+  private readonly authHeaders: Record<string, string>;
+
+  constructor(options: ClientOptions) {
+    this.baseUrl = options.url.replace(/\/+$/, '');
+    this.policy = {
+      retriesMax: options.retriesMax ?? 8,
+      backoffMsBase: options.backoffMsBase ?? 25,
+      backoffMsMax: options.backoffMsMax ?? 2000,
+    };
+    this.encoding = options.encoding ?? 'zstd';
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.authHeaders = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+  }
+
+  /** Stores a batch atomically; resolves once it is durable. */
+  ingest(batch: IngestBatch, signal?: AbortSignal): Promise<IngestResult> {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.encoding !== 'none') headers['content-encoding'] = this.encoding;
+    const body = encoders[this.encoding](JSON.stringify(batch));
+    return this.request('POST', '/v2/ingest', { body, headers, signal });
+  }
+
+  /** Groups ticks into batches sent concurrently; see TickBatcher. */
+  batcher(options?: Partial<TickBatcherOptions>): TickBatcher {
+    return new TickBatcher((batch) => this.ingest(batch), options);
+  }
+
+  asOf(tx: number, options: { markets?: string[] } = {}): Promise<AsOfResponse> {
+    return this.request('GET', `/v2/query/as_of/${tx}${search({ market: options.markets })}`);
+  }
+
+  count(attr: string, options: { asOf?: number } = {}): Promise<CountResponse> {
+    return this.request('GET', `/v2/count/${encodeURIComponent(attr)}${search({ as_of: options.asOf })}`);
+  }
+
+  async query(query: unknown, options: { args?: unknown[]; asOf?: number } = {}): Promise<unknown> {
+    const body = JSON.stringify({ query, args: options.args, as_of: options.asOf });
+    const { result } = await this.request<{ result: unknown }>('POST', '/v2/query', json(body));
+    return result;
+  }
+
+  async ticks(
+    market: string,
+    options: { from?: number; to?: number; asOf?: number; limit?: number } = {},
+  ): Promise<Tick[]> {
+    const { from, to, asOf, limit } = options;
+    const path = `/v2/markets/${encodeURIComponent(market)}/ticks${search({ from, to, as_of: asOf, limit })}`;
+    return (await this.request<{ ticks: Tick[] }>('GET', path)).ticks;
+  }
+
+  /** Creates the reflex, or replaces the one with its id. */
+  putReflex(reflex: Reflex): Promise<{ tx: number }> {
+    return this.request('POST', '/v2/reflexes', json(JSON.stringify(reflex)));
+  }
+
+  async reflexes(): Promise<Reflex[]> {
+    return (await this.request<{ reflexes: Reflex[] }>('GET', '/v2/reflexes')).reflexes;
+  }
+
+  deleteReflex(id: string): Promise<{ tx: number }> {
+    return this.request('DELETE', `/v2/reflexes/${encodeURIComponent(id)}`);
+  }
+
+  async alerts(options: { sinceTx?: number; afterSeq?: number } = {}): Promise<Alert[]> {
+    const path = `/v2/alerts${search({ since_tx: options.sinceTx, after_seq: options.afterSeq })}`;
+    return (await this.request<{ alerts: Alert[] }>('GET', path)).alerts;
+  }
+
+  status(): Promise<StatusResponse> {
+    return this.request('GET', '/v2/status');
+  }
+
+  /**
+   * Alerts as they fire, following the SSE stream; after a dropped connection it reconnects with
+   * Last-Event-ID, so no alert is missed or repeated. Ends when the signal aborts.
+   */
+  async *alertStream(options: AlertStreamOptions = {}): AsyncGenerator<Alert> {
+    let lastEventId = options.lastEventId;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const headers: Record<string, string> = { ...this.authHeaders, accept: 'text/event-stream' };
+        if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+        const response = await fetch(`${this.baseUrl}/v2/alerts/stream`, { headers, signal: options.signal });
+        if (!response.ok || response.body === null) await this.refuse(response, attempt);
+        else {
+          options.onOpen?.();
+          const text = response.body.pipeThrough(new TextDecoderStream());
+          for await (const event of serverSentEvents(text)) {
+            const alert = JSON.parse(event.data) as Alert;
+            lastEventId = alert.seq;
+            attempt = 0;
+            yield alert;
+          }
+        }
+      } catch (error) {
+        if (options.signal?.aborted) return;
+        if (!isTransient(error)) throw error;
+      }
+      await sleep(backoffMs(this.policy, attempt), options.signal).catch(() => undefined);
+      if (options.signal?.aborted) return;
+    }
+  }
+
+  private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const signal = AbortSignal.any([
+        AbortSignal.timeout(this.requestTimeoutMs),
+        ...(options.signal ? [options.signal] : []),
+      ]);
+      try {
+        const response = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers: { ...this.authHeaders, ...options.headers },
+          body: options.body,
+          signal,
+        });
+        if (response.ok) return (await response.json()) as T;
+        await this.refuse(response, attempt);
+      } catch (error) {
+        if (options.signal?.aborted || attempt >= this.policy.retriesMax || !isTransient(error)) throw error;
+        await sleep(backoffMs(this.policy, attempt), options.signal);
+      }
+    }
+  }
+
+  /**
+   * Handles an error answer: waits out a 503 (while retries remain) so the caller tries again,
+   * and throws anything else as a GswarmHttpError.
+   */
+  private async refuse(response: Response, attempt: number): Promise<void> {
+    const body = await errorBody(response);
+    if (response.status !== 503 || attempt >= this.policy.retriesMax) {
+      throw new GswarmHttpError(response.status, body);
+    }
+    const waitMs = retryAfterMs(response.headers.get('retry-after')) ?? 0;
+    await sleep(waitMs + backoffMs(this.policy, attempt));
+  }
+}
+
+async function errorBody(response: Response): Promise<ErrorBody> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as ErrorBody;
+  } catch {
+    return { error: text || response.statusText, code: 'GSW_ERR_HTTP' };
+  }
+}
+
+/** Network failures and timeouts are worth a retry; HTTP error answers decide for themselves. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof GswarmHttpError) return false;
+  const name = (error as Error | null)?.name;
+  return error instanceof TypeError || name === 'TimeoutError' || name === 'SocketError';
+}
+
+function json(body: string): RequestOptions {
+  return { body, headers: { 'content-type': 'application/json' } };
+}
+
+/** A query string from the defined parameters; arrays repeat their key. */
+function search(parameters: Record<string, string | number | string[] | undefined>): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(parameters)) {
+    if (value === undefined) continue;
+    for (const item of Array.isArray(value) ? value : [value]) query.append(key, String(item));
+  }
+  const text = query.toString();
+  return text === '' ? '' : `?${text}`;
+}

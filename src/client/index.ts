@@ -1,0 +1,22 @@
+/** gswarm/client: the typed client of a Gswarm server. */
+export {
+  type AlertStreamOptions,
+  type BodyEncoding,
+  type ClientOptions,
+  GswarmClient,
+  type IngestBatch,
+} from './client.js';
+export { type IngestTotals, TickBatcher, type TickBatcherOptions } from './batcher.js';
+export { GswarmHttpError } from './errors.js';
+export type {
+  Alert,
+  AsOfResponse,
+  CountResponse,
+  ErrorBody,
+  IngestResult,
+  Market,
+  Reflex,
+  RowError,
+  StatusResponse,
+  Tick,
+} from '../api/wire.js';

@@ -1,0 +1,96 @@
+/**
+ * Growable typed-array columns. Datoms live in these rather than in one object each: a column of
+ * 50 million entries is one allocation, scans are cache-friendly, and a checkpoint writes the
+ * used prefix of the buffer as it is.
+ */
+type TypedArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
+type TypedArrayCtor<T extends TypedArray> = { new (length: number): T; BYTES_PER_ELEMENT: number };
+
+export class Column<T extends TypedArray> {
+  data: T;
+  length = 0;
+  private readonly ctor: TypedArrayCtor<T>;
+
+  constructor(ctor: TypedArrayCtor<T>, capacity = 16) {
+    this.ctor = ctor;
+    this.data = new ctor(capacity);
+  }
+
+  push(value: number): number {
+    if (this.length === this.data.length) this.grow(this.length + 1);
+    this.data[this.length] = value;
+    return this.length++;
+  }
+
+  /** Makes room for `count` more entries so a batch can write `data` directly. */
+  reserve(count: number): void {
+    if (this.length + count > this.data.length) this.grow(this.length + count);
+  }
+
+  get(index: number): number {
+    return this.data[index]!;
+  }
+
+  set(index: number, value: number): void {
+    this.data[index] = value;
+  }
+
+  last(): number {
+    return this.data[this.length - 1]!;
+  }
+
+  /** The used entries, sharing memory with the column. */
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+
+  /** Replaces the contents with a copy of `values`. */
+  load(values: T): void {
+    this.data = new this.ctor(Math.max(16, values.length + (values.length >> 3)));
+    this.data.set(values);
+    this.length = values.length;
+  }
+
+  /** Takes `values` over without copying (loading a checkpoint); the next push reallocates. */
+  adopt(values: T): void {
+    this.data = values;
+    this.length = values.length;
+  }
+
+  private grow(needed: number): void {
+    let capacity = this.data.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const next = new this.ctor(capacity);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+  }
+}
+
+export const u8 = (): Column<Uint8Array> => new Column<Uint8Array>(Uint8Array);
+export const u16 = (): Column<Uint16Array> => new Column<Uint16Array>(Uint16Array);
+export const u32 = (): Column<Uint32Array> => new Column<Uint32Array>(Uint32Array);
+export const f64 = (): Column<Float64Array> => new Column<Float64Array>(Float64Array);
+
+/** Index of the last entry ≤ `bound` in the ascending prefix `[0, length)`, or -1. O(log n). */
+export function lastAtMost(sorted: ArrayLike<number>, length: number, bound: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! <= bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo - 1;
+}
+
+/** Number of entries < `bound` in the ascending prefix `[0, length)`. O(log n). */
+export function countBelow(sorted: ArrayLike<number>, length: number, bound: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < bound) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,360 @@
+/**
+ * The datom store: every datom ever transacted, in columns, in tx order, plus the indices over
+ * them. Append-only: a datom is never changed except for `retractedAt`, which is set once, when
+ * a later retraction ends the assertion. A view is a position bound P: it sees the datoms before
+ * P, and an assertion at p is live in it when `retractedAt[p] >= P`.
+ *
+ * Indices, all in position (= tx) order, so "as of" is a bound on a sorted list:
+ * - EAVT: per entity, a chain of positions (`prevOfEntity`), latest first from `lastOfEntity`.
+ * - AEVT: per attribute slot, the list of positions.
+ * - AVET: per indexed attribute slot (unique, indexed or ref), postings from raw value to
+ *   positions; for refs this is also the reverse (VAET) index.
+ * - counts: per attribute slot, the number of entities having it after each tx that changed it,
+ *   so count-as-of is a binary search.
+ */
+import { assert } from './assert.js';
+import { type Column, f64, lastAtMost, u8, u16, u32 } from './columns.js';
+import { Interner } from './intern.js';
+import { Postings } from './postings.js';
+import { defining, Schema, type SchemaAttribute, SYSTEM_LOCAL_MAX, toAttribute } from './schema.js';
+import type { AttributeSpec } from './types.js';
+import { fromRaw } from './values.js';
+
+/** "No position": the end of an entity chain, or an assertion not (yet) retracted. */
+export const NONE = 0xffffffff;
+
+export interface CountTimeline {
+  /** Tx indices at which the count changed, ascending. */
+  readonly txIndex: Column<Uint32Array>;
+  /** The count after each of those txs. */
+  readonly count: Column<Float64Array>;
+}
+
+const columnNames = [
+  'e',
+  'a',
+  'v',
+  'added',
+  'prevOfEntity',
+  'retractedAt',
+  'txIds',
+  'txInstants',
+  'txStarts',
+  'lastOfEntity',
+] as const;
+export type ColumnName = (typeof columnNames)[number];
+
+/** A store's state as typed arrays and plain values: what a checkpoint saves. */
+export interface StoreImage {
+  entityBase: number;
+  columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+  byAttr: Uint32Array[];
+  avet: ({ keys: Float64Array; entries: Uint32Array; lists: Uint32Array[] } | null)[];
+  counts: { txIndex: Uint32Array; count: Float64Array }[];
+  strings: { joined: string; lengths: Uint32Array; table: Uint32Array };
+  schemas: { txIndex: number; attributes: SchemaAttribute[] }[];
+}
+
+export class DatomStore {
+  readonly e = u32();
+  readonly a = u16();
+  readonly v = f64();
+  readonly added = u8();
+  readonly prevOfEntity = u32();
+  readonly retractedAt = u32();
+
+  readonly txIds = f64();
+  readonly txInstants = f64();
+  readonly txStarts = u32();
+
+  /** By entity local: the latest position of the entity, or NONE. */
+  readonly lastOfEntity = u32();
+  readonly byAttr: Column<Uint32Array>[] = [];
+  readonly avet: (Postings | undefined)[] = [];
+  readonly counts: CountTimeline[] = [];
+  readonly strings: Interner;
+  /** Schema versions: the schema in force from each tx index on, ascending. */
+  readonly schemas: { txIndex: number; schema: Schema }[];
+
+  private readonly countDelta = new Map<number, number>();
+  private readonly touchedAttributes = new Set<number>();
+
+  constructor(
+    readonly entityBase: number,
+    strings = new Interner(),
+  ) {
+    this.strings = strings;
+    const schema = Schema.bootstrap(entityBase);
+    this.schemas = [{ txIndex: -1, schema }];
+    for (let local = 0; local <= SYSTEM_LOCAL_MAX; local++) this.lastOfEntity.push(NONE);
+    for (const attr of schema.bySlot) this.addSlot(attr);
+  }
+
+  get datomCount(): number {
+    return this.e.length;
+  }
+
+  get txCount(): number {
+    return this.txIds.length;
+  }
+
+  get lastTxId(): number {
+    return this.txCount === 0 ? 0 : this.txIds.last();
+  }
+
+  /** The highest entity local allocated so far. */
+  get localMax(): number {
+    return this.lastOfEntity.length - 1;
+  }
+
+  get schema(): Schema {
+    return this.schemas[this.schemas.length - 1]!.schema;
+  }
+
+  /** The schema in force after tx index `txIndex`. */
+  schemaAt(txIndex: number): Schema {
+    let i = this.schemas.length - 1;
+    while (this.schemas[i]!.txIndex > txIndex) i--;
+    return this.schemas[i]!.schema;
+  }
+
+  allocateEntity(): number {
+    return this.lastOfEntity.push(NONE);
+  }
+
+  /** The local part of entity id `id`, or -1 if this store never allocated it. */
+  localOf(id: number): number {
+    const local = id - this.entityBase;
+    return Number.isInteger(local) && local > SYSTEM_LOCAL_MAX && local <= this.localMax ? local : -1;
+  }
+
+  /** Position bound of the view after tx index `txIndex` (-1: before any tx). */
+  boundAfter(txIndex: number): number {
+    return txIndex + 1 < this.txCount ? this.txStarts.get(txIndex + 1) : this.datomCount;
+  }
+
+  /** The tx index containing datom position `p`. O(log txs). */
+  txIndexOf(p: number): number {
+    return lastAtMost(this.txStarts.data, this.txCount, p);
+  }
+
+  /** The index of the last tx with id ≤ `txId`, or -1. O(log txs). */
+  txIndexAsOf(txId: number): number {
+    return lastAtMost(this.txIds.data, this.txCount, txId);
+  }
+
+  isLive(p: number, bound: number): boolean {
+    return p < bound && this.added.data[p] === 1 && this.retractedAt.data[p]! >= bound;
+  }
+
+  // --- appending (the only mutation) ---
+
+  beginTx(txId: number, instantMs: number): void {
+    assert(txId > this.lastTxId, 'tx ids increase strictly');
+    assert(this.countDelta.size === 0 && this.touchedAttributes.size === 0, 'previous tx was ended');
+    this.txIds.push(txId);
+    this.txInstants.push(instantMs);
+    this.txStarts.push(this.datomCount);
+  }
+
+  /** Appends one datom of the open tx. Retractions must end a live assertion. */
+  append(local: number, slot: number, raw: number, added: boolean): void {
+    assert(local > 0 && local <= this.localMax, 'datom entity was allocated');
+    assert(slot < this.byAttr.length, 'datom attribute has a slot');
+    const p = this.datomCount;
+    const previous = this.lastOfEntity.get(local);
+    let hadValue = false;
+    if (added) {
+      hadValue = previous !== NONE && this.liveValueCount(local, slot, 1) > 0;
+    } else {
+      const asserted = this.liveAssertion(local, slot, raw);
+      assert(asserted !== NONE, 'a retraction ends a live assertion');
+      this.retractedAt.set(asserted, p);
+    }
+    this.e.push(local);
+    this.a.push(slot);
+    this.v.push(raw);
+    this.added.push(added ? 1 : 0);
+    this.prevOfEntity.push(previous);
+    this.retractedAt.push(NONE);
+    this.lastOfEntity.set(local, p);
+    this.byAttr[slot]!.push(p);
+    this.avet[slot]?.add(raw, p);
+    if (added && !hadValue) this.bumpCount(slot, 1);
+    if (!added && this.liveValueCount(local, slot, 1) === 0) this.bumpCount(slot, -1);
+    if (slot < defining.size) this.touchedAttributes.add(local);
+  }
+
+  endTx(): void {
+    const txIndex = this.txCount - 1;
+    for (const [slot, delta] of this.countDelta) {
+      if (delta === 0) continue;
+      const timeline = this.counts[slot]!;
+      const before = timeline.count.length === 0 ? 0 : timeline.count.last();
+      timeline.txIndex.push(txIndex);
+      timeline.count.push(before + delta);
+    }
+    this.countDelta.clear();
+    if (this.touchedAttributes.size > 0) this.deriveSchema(txIndex);
+  }
+
+  // --- reading primitives ---
+
+  /** Calls `visit` with each position of entity `local` below `bound`, latest first. */
+  eachOfEntity(local: number, bound: number, visit: (p: number) => void): void {
+    let p = this.lastOfEntity.get(local);
+    while (p !== NONE && p >= bound) p = this.prevOfEntity.data[p]!;
+    for (; p !== NONE; p = this.prevOfEntity.data[p]!) visit(p);
+  }
+
+  /** The live assertion of (local, slot, raw) at the head, or NONE. Walks the entity chain. */
+  liveAssertion(local: number, slot: number, raw: number): number {
+    const { a, v, added, retractedAt, prevOfEntity } = this;
+    for (let p = this.lastOfEntity.get(local); p !== NONE; p = prevOfEntity.data[p]!) {
+      if (a.data[p] === slot && v.data[p] === raw && added.data[p] === 1 && retractedAt.data[p] === NONE) {
+        return p;
+      }
+    }
+    return NONE;
+  }
+
+  /** How many live values (local, slot) has at the head, counting up to `max`. */
+  liveValueCount(local: number, slot: number, max: number): number {
+    const { a, added, retractedAt, prevOfEntity } = this;
+    let n = 0;
+    for (let p = this.lastOfEntity.get(local); p !== NONE && n < max; p = prevOfEntity.data[p]!) {
+      if (a.data[p] === slot && added.data[p] === 1 && retractedAt.data[p] === NONE) n++;
+    }
+    return n;
+  }
+
+  /** The entity local holding the live unique value `raw` of `slot` as of `bound`, or -1. */
+  uniqueOwner(slot: number, raw: number, bound: number): number {
+    const postings = this.avet[slot];
+    assert(postings !== undefined, 'unique attributes are in AVET');
+    let owner = -1;
+    postings.eachLatestFirst(raw, (p) => {
+      if (!this.isLive(p, bound)) return true;
+      owner = this.e.data[p]!;
+      return false;
+    });
+    return owner;
+  }
+
+  /** Number of entities having `slot` after tx index `txIndex`. O(log n). */
+  countAfter(slot: number, txIndex: number): number {
+    const timeline = this.counts[slot]!;
+    const i = lastAtMost(timeline.txIndex.data, timeline.txIndex.length, txIndex);
+    return i < 0 ? 0 : timeline.count.get(i);
+  }
+
+  // --- checkpoints ---
+
+  /** The whole state as typed arrays and plain values; shares memory with the store. */
+  image(): StoreImage {
+    const columns = {} as Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+    for (const name of columnNames) columns[name] = this[name].view();
+    return {
+      entityBase: this.entityBase,
+      columns,
+      byAttr: this.byAttr.map((list) => list.view()),
+      avet: this.avet.map((postings) => postings?.snapshot() ?? null),
+      counts: this.counts.map((t) => ({ txIndex: t.txIndex.view(), count: t.count.view() })),
+      strings: this.strings.snapshot(),
+      schemas: this.schemas.map(({ txIndex, schema }) => ({ txIndex, attributes: [...schema.bySlot] })),
+    };
+  }
+
+  /** A store from an image (taking its arrays over without copying). */
+  static fromImage(image: StoreImage): DatomStore {
+    const { joined, lengths, table } = image.strings;
+    const store = new DatomStore(image.entityBase, Interner.restore(joined, lengths, table));
+    for (const name of columnNames) store[name].adopt(image.columns[name] as never);
+    store.schemas.length = 0;
+    for (const { txIndex, attributes } of image.schemas)
+      store.schemas.push({ txIndex, schema: new Schema(attributes) });
+    store.byAttr.length = 0;
+    store.avet.length = 0;
+    store.counts.length = 0;
+    image.byAttr.forEach((positions, slot) => {
+      const list = u32();
+      list.adopt(positions);
+      store.byAttr.push(list);
+      const postings = image.avet[slot];
+      store.avet.push(
+        postings ? Postings.restore(postings.keys, postings.entries, postings.lists) : undefined,
+      );
+      const timeline = { txIndex: u32(), count: f64() };
+      timeline.txIndex.adopt(image.counts[slot]!.txIndex);
+      timeline.count.adopt(image.counts[slot]!.count);
+      store.counts.push(timeline);
+    });
+    assert(store.byAttr.length === store.schema.bySlot.length, 'an image has a slot per attribute');
+    return store;
+  }
+
+  // --- schema ---
+
+  private addSlot(attr: SchemaAttribute): void {
+    assert(attr.slot === this.byAttr.length, 'slots are added in order');
+    this.byAttr.push(u32());
+    this.avet.push(attr.indexed ? new Postings() : undefined);
+    this.counts.push({ txIndex: u32(), count: f64() });
+  }
+
+  /** Brings the schema in step with the attribute entities this tx touched. */
+  private deriveSchema(txIndex: number): void {
+    let schema = this.schema;
+    for (const local of this.touchedAttributes) {
+      const spec = this.definitionOf(local);
+      const id = this.entityBase + local;
+      const existing = schema.attributeById(id);
+      if (spec === undefined) {
+        assert(existing === undefined, 'an attribute keeps its definition');
+        continue;
+      }
+      const slot = existing?.slot ?? schema.bySlot.length;
+      const attr = toAttribute(id, slot, spec.ident, spec);
+      if (existing === undefined) this.addSlot(attr);
+      else if (attr.indexed && this.avet[slot] === undefined) this.buildAvet(slot);
+      schema = schema.with(attr);
+    }
+    this.touchedAttributes.clear();
+    if (schema !== this.schema) this.schemas.push({ txIndex, schema });
+  }
+
+  /** The attribute spec entity `local` declares at the head, if it declares one. */
+  definitionOf(local: number): (AttributeSpec & { ident: string }) | undefined {
+    const values = new Map<string, unknown>();
+    const bootstrap = this.schemas[0]!.schema;
+    this.eachOfEntity(local, this.datomCount, (p) => {
+      const slot = this.a.data[p]!;
+      if (slot >= defining.size || !this.isLive(p, this.datomCount)) return;
+      const attr = bootstrap.bySlot[slot]!;
+      values.set(attr.ident, fromRaw(this.strings, attr.valueType, this.v.data[p]!));
+    });
+    const ident = values.get('db/ident');
+    const valueType = values.get('db/valueType');
+    if (typeof ident !== 'string' || valueType === undefined) return undefined;
+    return {
+      ident,
+      valueType: valueType as AttributeSpec['valueType'],
+      cardinality: values.get('db/cardinality') === 'many' ? 'many' : 'one',
+      unique: values.get('db/unique') as AttributeSpec['unique'],
+      indexed: values.get('db/index') === true,
+      immutable: values.get('db/immutable') === true,
+      doc: values.get('db/doc') as string | undefined,
+    };
+  }
+
+  private buildAvet(slot: number): void {
+    const postings = new Postings();
+    const positions = this.byAttr[slot]!;
+    for (let i = 0; i < positions.length; i++) postings.add(this.v.get(positions.get(i)), positions.get(i));
+    this.avet[slot] = postings;
+  }
+
+  private bumpCount(slot: number, delta: number): void {
+    this.countDelta.set(slot, (this.countDelta.get(slot) ?? 0) + delta);
+  }
+}

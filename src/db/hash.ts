@@ -1,0 +1,32 @@
+/** Hash functions for the typed-array hash tables. */
+
+/** FNV-1a over UTF-16 code units, finished with a murmur-style mix. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return mix32(h);
+}
+
+const scratch = new Float64Array(1);
+const scratchWords = new Uint32Array(scratch.buffer);
+
+/** A hash of a float64's bits (0 and -0 are one key, as in Map). */
+export function hashNumber(n: number): number {
+  scratch[0] = n === 0 ? 0 : n;
+  return mix32(scratchWords[0]! ^ Math.imul(scratchWords[1]!, 0x9e3779b1));
+}
+
+function mix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** The smallest power-of-two table size keeping the load factor at or under 1/2. */
+export function tableSizeFor(entries: number): number {
+  let size = 16;
+  while (size < entries * 2) size *= 2;
+  return size;
+}

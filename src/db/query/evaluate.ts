@@ -1,0 +1,188 @@
+/**
+ * Evaluates clause lists bottom-up over one relation: each planned clause extends, filters or
+ * joins the rows so far. Sub-clauses (not, or, rule bodies) run on a seed holding only the
+ * distinct values of the variables they share, and their result is joined back.
+ *
+ * Deliberate differences from Datascript:
+ * - An attribute the schema does not have is an error (Datascript returns no rows).
+ * - Clauses run in the planner's order, so `not`, `or` and predicates see every variable they
+ *   share with the other clauses bound, whatever the written order.
+ * - Mixed-type comparisons follow Datascript's value-compare (null < boolean < number < string
+ *   < vector) in predicates and in min/max aggregates alike; Datascript's aggregates throw.
+ * - Arithmetic takes numbers only; sum, avg and median aggregate numbers only.
+ */
+import { GswarmError } from '../../errors.js';
+import type { Binding, Clause, FunctionClause, NotClause, OrClause, PatternClause, PredicateClause, Term } from './ast.js';
+import { bindingVars } from './ast.js';
+import { builtins, FunctionError } from './builtins.js';
+import { matchPattern, type ResolvedPattern, resolvePattern } from './patterns.js';
+import { type PlanContext, planClauses } from './plan.js';
+import { queryError } from './query-error.js';
+import { antiJoin, distinct, join, project, Relation, RowSet } from './relation.js';
+import { evaluateRuleCall, type RuleEnv } from './rules.js';
+import type { QuerySource } from './source.js';
+import { valueEquals } from './values.js';
+
+export interface Env extends RuleEnv {
+  readonly source: QuerySource;
+  readonly resolved: Map<PatternClause, ResolvedPattern>;
+}
+
+export function planContext(env: Env): PlanContext {
+  return {
+    source: env.source,
+    resolve: (p) => resolved(env, p),
+    ruleDefinitions: (call) => env.rules.definitionsFor(call),
+    ruleRows: (call) => env.ruleRows(call),
+  };
+}
+
+function resolved(env: Env, p: PatternClause): ResolvedPattern {
+  let r = env.resolved.get(p);
+  if (r === undefined) env.resolved.set(p, (r = resolvePattern(env.source, p)));
+  return r;
+}
+
+export function evaluateClauses(env: Env, clauses: readonly Clause[], seed: Relation): Relation {
+  const steps = planClauses(planContext(env), clauses, new Set(seed.vars), seed.size);
+  let rel = seed;
+  for (const { clause } of steps) rel = evaluateClause(env, rel, clause);
+  return rel;
+}
+
+function evaluateClause(env: Env, rel: Relation, clause: Clause): Relation {
+  if (rel.size === 0) return new Relation(varsAfter(rel, clause));
+  try {
+    switch (clause.type) {
+      case 'pattern':
+        return matchPattern(env.source, rel, clause, resolved(env, clause));
+      case 'predicate':
+        return filterRows(env, rel, clause);
+      case 'function':
+        return bindFunction(env, rel, clause);
+      case 'not':
+        return evaluateNot(env, rel, clause);
+      case 'or':
+        return evaluateOr(env, rel, clause);
+      case 'rule':
+        return evaluateRuleCall(env, rel, clause);
+    }
+  } catch (error) {
+    if (error instanceof FunctionError) throw queryError(error.message, clause.json);
+    if (error instanceof GswarmError || !(error instanceof Error)) throw error;
+    throw queryError(`evaluation failed: ${error.message}`, clause.json);
+  }
+}
+
+function varsAfter(rel: Relation, clause: Clause): string[] {
+  const binds = clause.type === 'function' ? clause.outVars : clause.type === 'not' ? [] : clause.vars;
+  return [...rel.vars, ...binds.filter((v) => !rel.has(v) && clause.type !== 'predicate')];
+}
+
+/** Reads a clause's arguments from a row into one reused array. */
+function argumentReader(env: Env, rel: Relation, args: readonly Term[], json: unknown) {
+  const values = new Array<unknown>(args.length);
+  const columns = args.map((t) => {
+    if (t.kind !== 'var') return -1;
+    const c = rel.column(t.name);
+    if (c < 0) throw queryError(`unbound variable ${t.name}`, json);
+    return c;
+  });
+  args.forEach((t, i) => {
+    values[i] = t.kind === 'const' ? t.value : t.kind === 'src' ? env.source : undefined;
+  });
+  return (offset: number): unknown[] => {
+    for (let i = 0; i < columns.length; i++) if (columns[i] >= 0) values[i] = rel.data[offset + columns[i]];
+    return values;
+  };
+}
+
+const truthy = (x: unknown) => x !== false && x !== null && x !== undefined;
+
+function filterRows(env: Env, rel: Relation, c: PredicateClause): Relation {
+  const fn = builtins.get(c.fn)!;
+  const read = argumentReader(env, rel, c.args, c.json);
+  const out = new Relation(rel.vars);
+  for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
+    if (truthy(fn(read(offset)))) out.pushFrom(rel.data, offset);
+  }
+  return out;
+}
+
+function bindFunction(env: Env, rel: Relation, c: FunctionClause): Relation {
+  const fn = builtins.get(c.fn)!;
+  const read = argumentReader(env, rel, c.args, c.json);
+  const bind = binder(rel, c.binding, c.json);
+  for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
+    const result = fn(read(offset));
+    if (result !== null && result !== undefined) bind.add(offset, result);
+  }
+  return c.binding.kind === 'collection' || c.binding.kind === 'relation' ? distinct(bind.out) : bind.out;
+}
+
+/**
+ * Binds values to a binding form for one row at a time: new variables extend the row, already
+ * bound ones must be equal. Also binds query inputs (on the unit relation).
+ */
+export function binder(rel: Relation, binding: Binding, json: unknown) {
+  const names = binding.kind === 'scalar' || binding.kind === 'collection' ? [binding.name] : binding.names;
+  const boundColumn = names.map((n) => (n === null ? -1 : rel.column(n)));
+  const fresh = names.map((n, i) => n !== null && boundColumn[i] < 0 && names.indexOf(n) === i);
+  const out = new Relation([...rel.vars, ...bindingVars(binding).filter((v) => !rel.has(v))]);
+  const single = [undefined as unknown];
+  const emit = (offset: number, tuple: readonly unknown[]) => {
+    if (!Array.isArray(tuple) || tuple.length < names.length) {
+      throw queryError(`cannot bind ${JSON.stringify(tuple)} to ${JSON.stringify(names)}`, json);
+    }
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] === null || fresh[i]) continue;
+      const want = boundColumn[i] >= 0 ? rel.data[offset + boundColumn[i]] : tuple[names.indexOf(names[i])];
+      if (!valueEquals(tuple[i], want)) return;
+    }
+    for (let i = 0; i < rel.width; i++) out.data.push(rel.data[offset + i]);
+    for (let i = 0; i < names.length; i++) if (fresh[i]) out.data.push(tuple[i]);
+    out.endRow();
+  };
+  const items = (value: unknown): readonly unknown[] => {
+    if (Array.isArray(value)) return value;
+    throw queryError(`cannot bind ${JSON.stringify(value)}: ${binding.kind} binding expects a collection`, json);
+  };
+  const add = (offset: number, value: unknown): void => {
+    switch (binding.kind) {
+      case 'scalar':
+        single[0] = value;
+        return emit(offset, single);
+      case 'tuple':
+        return emit(offset, items(value));
+      case 'collection':
+        for (const item of items(value)) (single[0] = item), emit(offset, single);
+        return;
+      case 'relation':
+        for (const tuple of items(value)) emit(offset, items(tuple));
+        return;
+    }
+  };
+  return { out, add };
+}
+
+function evaluateNot(env: Env, rel: Relation, c: NotClause): Relation {
+  const joinVars = c.joinVars ?? c.vars.filter((v) => rel.has(v));
+  const seed = project(rel, joinVars);
+  const matched = evaluateClauses(env, c.clauses, seed);
+  return antiJoin(rel, project(matched, joinVars));
+}
+
+function evaluateOr(env: Env, rel: Relation, c: OrClause): Relation {
+  const seed = project(
+    rel,
+    c.vars.filter((v) => rel.has(v)),
+  );
+  const union = new RowSet(c.vars);
+  for (const branch of c.branches) {
+    const out = evaluateClauses(env, branch, seed);
+    const missing = c.vars.filter((v) => !out.has(v));
+    if (missing.length > 0) throw queryError(`an or branch does not bind ${missing.join(', ')}`, c.json);
+    union.addAll(out);
+  }
+  return join(rel, union.rel);
+}

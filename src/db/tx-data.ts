@@ -1,0 +1,131 @@
+/**
+ * Parsing tx data into operations. Accepted forms (Datascript's, in JSON):
+ *
+ *   tx-data    = [ item* ]
+ *   item       = entity-map | [ op, entity, attr, value? ]
+ *   entity-map = { "db/id"?: entity, <attr>: value | [value*] (cardinality many), ... }
+ *   op         = "db/add" | "db/retract" | "db/retractEntity"   (a leading ":" is ignored;
+ *                retract without a value retracts every value of the attribute)
+ *   entity     = entity-id (a positive integer) | tempid (a string, or a negative integer)
+ *              | lookup-ref
+ *   lookup-ref = [ unique-attr, value ]
+ *
+ * An entity map without "db/id" gets a fresh tempid of its own. A ref value is an entity.
+ */
+import { fail } from '../errors.js';
+import type { Schema, SchemaAttribute } from './schema.js';
+
+export type EntityRef =
+  | { kind: 'id'; id: number }
+  | { kind: 'tempid'; name: string }
+  | { kind: 'lookup'; attr: SchemaAttribute; value: unknown };
+
+export type Op =
+  | { kind: 'add'; item: number; e: EntityRef; attr: SchemaAttribute; value: unknown }
+  | { kind: 'retract'; item: number; e: EntityRef; attr: SchemaAttribute; value?: unknown }
+  | { kind: 'retractEntity'; item: number; e: EntityRef };
+
+export function parseTxData(txData: unknown, schema: Schema): Op[] {
+  if (!Array.isArray(txData)) fail('GSW_ERR_TX_MALFORMED', 'tx data must be an array of entity maps or ops');
+  const ops: Op[] = [];
+  txData.forEach((item, index) => {
+    if (Array.isArray(item)) ops.push(parseListOp(item, index, schema));
+    else if (item !== null && typeof item === 'object') parseEntityMap(item as object, index, schema, ops);
+    else malformed(index, 'an item must be an entity map or an [op, e, a, v] list');
+  });
+  return ops;
+}
+
+function parseListOp(item: unknown[], index: number, schema: Schema): Op {
+  const op = typeof item[0] === 'string' ? item[0].replace(/^:/, '') : item[0];
+  if (op === 'db/retractEntity' || op === 'db.fn/retractEntity') {
+    if (item.length !== 2) malformed(index, `${op} takes exactly an entity`);
+    return { kind: 'retractEntity', item: index, e: parseEntity(item[1], index, schema) };
+  }
+  if (op !== 'db/add' && op !== 'db/retract') {
+    malformed(index, `unknown op ${JSON.stringify(item[0])}; use db/add, db/retract or db/retractEntity`);
+  }
+  const e = parseEntity(item[1], index, schema);
+  const attr = attributeOf(item[2], index, schema);
+  if (op === 'db/add') {
+    if (item.length !== 4) malformed(index, 'db/add takes an entity, an attribute and a value');
+    return { kind: 'add', item: index, e, attr, value: item[3] };
+  }
+  if (item.length !== 3 && item.length !== 4)
+    malformed(index, 'db/retract takes an entity, an attribute and optionally a value');
+  return item.length === 4
+    ? { kind: 'retract', item: index, e, attr, value: item[3] }
+    : { kind: 'retract', item: index, e, attr };
+}
+
+function parseEntityMap(map: object, index: number, schema: Schema, ops: Op[]): void {
+  const entries = Object.entries(map);
+  const idValue = (map as Record<string, unknown>)['db/id'];
+  const e =
+    idValue === undefined
+      ? { kind: 'tempid' as const, name: `item#${index}` }
+      : parseEntity(idValue, index, schema);
+  let any = false;
+  for (const [key, value] of entries) {
+    if (key === 'db/id') continue;
+    const attr = attributeOf(key, index, schema);
+    if (value === undefined) continue;
+    any = true;
+    for (const v of valuesOf(attr, value, schema)) ops.push({ kind: 'add', item: index, e, attr, value: v });
+  }
+  if (!any && idValue === undefined) malformed(index, 'an entity map needs at least one attribute');
+}
+
+/** The values an entity map gives `attr`: an array is several values only for cardinality many. */
+function valuesOf(attr: SchemaAttribute, value: unknown, schema: Schema): unknown[] {
+  if (!attr.many || !Array.isArray(value)) return [value];
+  if (attr.valueType === 'ref' && isLookupRef(value, schema)) return [value];
+  return value;
+}
+
+export function parseEntity(x: unknown, index: number, schema: Schema): EntityRef {
+  return (
+    toEntityRef(x, schema) ??
+    malformed(
+      index,
+      `${JSON.stringify(x)} is not an entity: use an entity id, a tempid or a lookup ref [unique-attr, value]`,
+    )
+  );
+}
+
+/** The entity `x` names (an id, a tempid or a lookup ref), or undefined if it names none. */
+export function toEntityRef(x: unknown, schema: Schema): EntityRef | undefined {
+  if (typeof x === 'string' && x.length > 0) return { kind: 'tempid', name: x };
+  if (Number.isSafeInteger(x)) {
+    const n = x as number;
+    return n < 0 ? { kind: 'tempid', name: String(n) } : { kind: 'id', id: n };
+  }
+  if (!isLookupRef(x, schema)) return undefined;
+  const [ident, value] = x as [string, unknown];
+  return { kind: 'lookup', attr: schema.attribute(ident)!, value };
+}
+
+/** A two-element array whose first element names a unique attribute. */
+export function isLookupRef(x: unknown, schema: Schema): boolean {
+  return (
+    Array.isArray(x) &&
+    x.length === 2 &&
+    typeof x[0] === 'string' &&
+    schema.attribute(x[0])?.unique !== undefined
+  );
+}
+
+function attributeOf(ident: unknown, index: number, schema: Schema): SchemaAttribute {
+  const attr = typeof ident === 'string' ? schema.attribute(ident) : undefined;
+  if (attr === undefined) {
+    fail('GSW_ERR_UNKNOWN_ATTRIBUTE', `item ${index}: unknown attribute ${JSON.stringify(ident)}`, {
+      item: index,
+      attribute: ident,
+    });
+  }
+  return attr;
+}
+
+function malformed(index: number, rule: string): never {
+  fail('GSW_ERR_TX_MALFORMED', `item ${index}: ${rule}`, { item: index, rule });
+}

@@ -1,0 +1,256 @@
+/**
+ * A view: an immutable database value. It is a window on the append-only datom store, positions
+ * [lo, bound): `bound` fixes the basis (later writes are never seen), `lo` implements since(T),
+ * and a history view also sees retractions and retracted assertions. Costs are given per method.
+ */
+import { fail } from '../errors.js';
+import { countBelow } from './columns.js';
+import type { DatomStore } from './datoms.js';
+import { pull } from './pull.js';
+import type { QuerySource } from './query/source.js';
+import type { Schema, SchemaAttribute } from './schema.js';
+import type { Attribute, Datom, IndexName, Value } from './types.js';
+import { fromRaw, isStoredRaw, normalize, normalOf, toRaw } from './values.js';
+
+type Visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean) => void;
+
+export class View implements QuerySource {
+  readonly basisTx: number;
+  readonly schema: Schema;
+  private readonly bound: number;
+
+  constructor(
+    private readonly store: DatomStore,
+    /** Index of the last tx the view sees, -1 for none. */
+    readonly basisTxIndex: number,
+    private readonly lo = 0,
+    readonly isHistory = false,
+  ) {
+    this.bound = store.boundAfter(basisTxIndex);
+    this.basisTx = basisTxIndex < 0 ? 0 : store.txIds.get(basisTxIndex);
+    this.schema = store.schemaAt(basisTxIndex);
+  }
+
+  /** The view as of tx id `tx` (≤ the basis). O(log txs). */
+  asOf(tx: number): View {
+    this.checkNotFuture(tx);
+    return new View(this.store, this.store.txIndexAsOf(tx), this.lo, this.isHistory);
+  }
+
+  /** The facts of this view asserted after tx id `tx`. O(log txs). */
+  since(tx: number): View {
+    const start = this.store.boundAfter(this.store.txIndexAsOf(tx));
+    return new View(this.store, this.basisTxIndex, Math.max(this.lo, start), this.isHistory);
+  }
+
+  /** Every assertion and retraction up to the basis. O(1). */
+  history(): View {
+    return new View(this.store, this.basisTxIndex, this.lo, true);
+  }
+
+  /** The wall-clock instant tx id `tx` was committed at, or undefined. O(log txs). */
+  txInstant(tx: number): number | undefined {
+    const i = this.store.txIndexAsOf(tx);
+    return i >= 0 && i <= this.basisTxIndex && this.store.txIds.get(i) === tx
+      ? this.store.txInstants.get(i)
+      : undefined;
+  }
+
+  // --- QuerySource ---
+
+  attribute(ident: string): SchemaAttribute | undefined {
+    return this.schema.attribute(ident);
+  }
+
+  attributeById(id: number): SchemaAttribute | undefined {
+    return this.schema.attributeById(id);
+  }
+
+  attributes(): readonly SchemaAttribute[] {
+    return this.schema.bySlot;
+  }
+
+  match(e: number | undefined, a: Attribute | undefined, v: Value | undefined, visit: Visit): void {
+    const attr = a === undefined ? undefined : this.schema.attributeById(a.id);
+    if (a !== undefined && attr === undefined) return;
+    let raw = 0;
+    if (v !== undefined && attr !== undefined) {
+      const normal = normalize(attr.valueType, v);
+      if (normal === undefined) return;
+      raw = toRaw(this.store.strings, normal, false);
+      if (!isStoredRaw(raw, attr)) return;
+    }
+    const emit = (p: number) => {
+      const d = this.decode(p);
+      if (v === undefined || attr !== undefined || valuesEqual(d.v, v))
+        visit(d.e, d.attr, d.v, d.tx, d.added);
+    };
+    this.positions(e, attr, v === undefined || attr === undefined ? undefined : raw, emit);
+  }
+
+  estimate(e: number | undefined, a: Attribute | undefined, v: Value | undefined): number {
+    if (e !== undefined) return 8;
+    const attr = a === undefined ? undefined : this.schema.attributeById(a.id);
+    if (attr === undefined) return a === undefined ? this.bound - this.lo : 0;
+    const postings = this.store.avet[attr.slot];
+    if (v !== undefined && postings !== undefined) {
+      const normal = normalize(attr.valueType, v);
+      if (normal === undefined) return 0;
+      const raw = toRaw(this.store.strings, normal, false);
+      return isStoredRaw(raw, attr) ? postings.count(raw) : 0;
+    }
+    const list = this.store.byAttr[attr.slot]!;
+    return countBelow(list.data, list.length, this.bound) - countBelow(list.data, list.length, this.lo);
+  }
+
+  pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
+    return pull(this, e, pattern);
+  }
+
+  // --- reads ---
+
+  /** Datascript's `entity`, as a plain object: every visible attribute of `e`; null if none. */
+  entity(e: number): Record<string, unknown> | null {
+    return pull(this, e, ['*']);
+  }
+
+  /**
+   * The visible datoms in index order, narrowed by leading components: eavt (e, a, v),
+   * aevt (a, e, v), avet (a, v, e). Cost: the matching datoms, sorted, when a leading entity or
+   * (attribute, value) on an indexed attribute is given; the attribute's datoms when only an
+   * attribute is; every datom otherwise.
+   */
+  datoms(index: IndexName, ...components: unknown[]): Datom[] {
+    const [first, second, third] = components;
+    const named = (x: unknown) => (x === undefined ? undefined : this.attributeNamed(x));
+    let e: unknown;
+    let a: SchemaAttribute | undefined;
+    let v: unknown;
+    if (index === 'eavt') [e, a, v] = [first, named(second), third];
+    else if (index === 'aevt') [a, e, v] = [named(first), second, third];
+    else if (index === 'avet') [a, v, e] = [named(first), second, third];
+    else fail('GSW_ERR_BAD_INDEX', `unknown index ${JSON.stringify(index)}; use eavt, aevt or avet`);
+    if (e !== undefined && !Number.isSafeInteger(e))
+      fail('GSW_ERR_BAD_INDEX', `entity component must be an entity id, got ${JSON.stringify(e)}`);
+    const out: Datom[] = [];
+    this.match(e as number | undefined, a, v as Value | undefined, (de, da, dv, tx, added) => {
+      out.push({ e: de, a: da.ident, v: dv, tx, added });
+    });
+    return out.sort(comparators[index]);
+  }
+
+  /**
+   * Number of entities having `attr` in this view. O(log txs) on current and as-of views
+   * (a binary search in the attribute's count timeline); a scan of the attribute on since and
+   * history views.
+   */
+  count(attr: string): number {
+    const a = this.attributeNamed(attr);
+    if (this.lo === 0 && !this.isHistory) return this.store.countAfter(a.slot, this.basisTxIndex);
+    const entities = new Set<number>();
+    this.positions(undefined, a, undefined, (p) => entities.add(this.store.e.data[p]!));
+    return entities.size;
+  }
+
+  /** Decodes datom position `p`. */
+  decode(p: number): { e: number; attr: SchemaAttribute; v: Value; tx: number; added: boolean } {
+    const store = this.store;
+    const attr = this.schema.bySlot[store.a.data[p]!]!;
+    return {
+      e: store.entityBase + store.e.data[p]!,
+      attr,
+      v: fromRaw(store.strings, attr.valueType, store.v.data[p]!),
+      tx: store.txIds.data[store.txIndexOf(p)]!,
+      added: store.added.data[p] === 1,
+    };
+  }
+
+  /** The entities whose ref `attr` points at `e` in this view (reverse lookup). */
+  referrers(e: number, attr: SchemaAttribute): number[] {
+    const out: number[] = [];
+    this.positions(undefined, attr, e, (p) => out.push(this.store.entityBase + this.store.e.data[p]!));
+    return out;
+  }
+
+  attributeNamed(ident: unknown): SchemaAttribute {
+    const attr = typeof ident === 'string' ? this.schema.attribute(ident) : undefined;
+    if (attr === undefined)
+      fail('GSW_ERR_UNKNOWN_ATTRIBUTE', `unknown attribute ${JSON.stringify(ident)}`, { attribute: ident });
+    return attr;
+  }
+
+  private checkNotFuture(tx: number): void {
+    if (!Number.isSafeInteger(tx) || tx < 0) {
+      fail('GSW_ERR_TX_IN_FUTURE', `tx must be a non-negative safe integer, got ${tx}`, { tx });
+    }
+    if (tx > this.basisTx) {
+      fail('GSW_ERR_TX_IN_FUTURE', `tx ${tx} is later than the basis tx ${this.basisTx}`, {
+        tx,
+        basisTx: this.basisTx,
+      });
+    }
+  }
+
+  /** Calls `visit` with each visible position matching the bound parts (raw value). */
+  private positions(
+    e: number | undefined,
+    attr: SchemaAttribute | undefined,
+    raw: number | undefined,
+    visit: (p: number) => void,
+  ): void {
+    const { store, lo, bound } = this;
+    const visible = (p: number) =>
+      p >= lo && (this.isHistory || (store.added.data[p] === 1 && store.retractedAt.data[p]! >= bound));
+    const matches = (p: number) =>
+      visible(p) &&
+      (attr === undefined || store.a.data[p] === attr.slot) &&
+      (raw === undefined || store.v.data[p] === raw);
+    if (e !== undefined) {
+      const local = store.localOf(e);
+      if (local >= 0) store.eachOfEntity(local, bound, (p) => matches(p) && visit(p));
+      return;
+    }
+    if (attr === undefined) {
+      for (let p = lo; p < bound; p++) if (matches(p)) visit(p);
+      return;
+    }
+    const postings = store.avet[attr.slot];
+    if (raw !== undefined && postings !== undefined) {
+      const found: number[] = [];
+      postings.eachLatestFirst(raw, (p) => {
+        if (p < lo) return false;
+        if (p < bound && visible(p)) found.push(p);
+        return true;
+      });
+      for (let i = found.length - 1; i >= 0; i--) visit(found[i]!);
+      return;
+    }
+    const list = store.byAttr[attr.slot]!;
+    const end = countBelow(list.data, list.length, bound);
+    for (let i = countBelow(list.data, list.length, lo); i < end; i++) {
+      const p = list.data[i]!;
+      if (matches(p)) visit(p);
+    }
+  }
+}
+
+function valuesEqual(a: Value, b: Value): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) return JSON.stringify(a) === JSON.stringify(b);
+  return a === b;
+}
+
+export function compareValues(x: Value, y: Value): number {
+  if (typeof x === typeof y && typeof x !== 'object') return x < y ? -1 : x > y ? 1 : 0;
+  const [a, b] = [normalOf('vector', x), normalOf('vector', y)];
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const byE = (x: Datom, y: Datom) => x.e - y.e;
+const byA = (x: Datom, y: Datom) => (x.a < y.a ? -1 : x.a > y.a ? 1 : 0);
+const byV = (x: Datom, y: Datom) => compareValues(x.v, y.v);
+const byTx = (x: Datom, y: Datom) => x.tx - y.tx || Number(x.added) - Number(y.added);
+const comparators: Record<IndexName, (x: Datom, y: Datom) => number> = {
+  eavt: (x, y) => byE(x, y) || byA(x, y) || byV(x, y) || byTx(x, y),
+  aevt: (x, y) => byA(x, y) || byE(x, y) || byV(x, y) || byTx(x, y),
+  avet: (x, y) => byA(x, y) || byV(x, y) || byE(x, y) || byTx(x, y),
+};

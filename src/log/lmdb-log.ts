@@ -1,0 +1,67 @@
+/**
+ * The log on LMDB, the embedded default: one key per record (its position, uint32), written in
+ * one LMDB transaction per group commit. The only file that touches LMDB.
+ *
+ * Durability: lmdb-js by default resolves a write when the transaction commits and flushes to
+ * disk afterwards (`overlappingSync`). The log opens with `overlappingSync: false`, so a commit
+ * resolves only once synced, and never uses `noSync`.
+ */
+import { type Database, open } from 'lmdb';
+import { fail, GswarmError } from '../errors.js';
+import type { TxLog } from './log.js';
+
+export class LmdbLog implements TxLog {
+  private readonly db: Database<Uint8Array, number>;
+  private lastPosition: number;
+
+  constructor(path: string) {
+    this.db = open<Uint8Array, number>({
+      path,
+      keyEncoding: 'uint32',
+      encoding: 'binary',
+      overlappingSync: false,
+      noSync: false,
+      mapSize: 2 ** 40,
+    });
+    this.lastPosition = this.lastKeyOnDisk();
+  }
+
+  async append(records: readonly Uint8Array[], options: { expectedLast: number }): Promise<number> {
+    const start = options.expectedLast;
+    try {
+      await this.db.transaction(() => {
+        const last = this.lastKeyOnDisk();
+        if (last !== start) fail('GSW_ERR_FENCED', `expected the log to end at ${start}, it ends at ${last}`);
+        records.forEach((record, i) => this.db.put(start + i + 1, record));
+      });
+    } catch (error) {
+      if (error instanceof GswarmError) throw error;
+      throw new GswarmError(
+        'GSW_ERR_STORE_FAILED',
+        `log append failed: ${(error as Error).message}`,
+        {},
+        error,
+      );
+    }
+    this.lastPosition = start + records.length;
+    return this.lastPosition;
+  }
+
+  *read(from: number): Iterable<{ position: number; record: Uint8Array }> {
+    for (const { key, value } of this.db.getRange({ start: from + 1 }))
+      yield { position: key, record: value };
+  }
+
+  last(): number {
+    return this.lastPosition;
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  private lastKeyOnDisk(): number {
+    for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
+    return 0;
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * A running replica of one database: the pure Db plus its log, a clock and a commit pipeline.
+ *
+ * transact plans and applies a tx in memory at once (so later txs validate against it), then
+ * queues its record. One flush at a time appends every queued record in a single log write
+ * (group commit); only when that write is durable do the txs' promises resolve, does the current
+ * view move forward, and are listeners told. Readers therefore never see a tx that could still
+ * be lost. If a log write fails the connection fails: in-memory state may be ahead of the log,
+ * so every later call is refused and a reopen recovers from the log, which is the truth.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatomStore } from '../db/datoms.js';
+import { Db, type TxReport } from '../db/db.js';
+import { type Clock, nextTxId, systemClock } from '../db/ids.js';
+import { schemaTxData } from '../db/schema.js';
+import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
+import type { View } from '../db/view.js';
+import { fail, GswarmError } from '../errors.js';
+import { LmdbLog } from '../log/lmdb-log.js';
+import type { TxLog } from '../log/log.js';
+import { MemoryLog } from '../log/memory-log.js';
+import { decodeRecord, encodeRecord } from '../log/record-codec.js';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import type { Storage } from './storage.js';
+
+export interface OpenOptions {
+  storage: Storage;
+  /** Attributes to declare (or re-declare) on open; already-declared ones add nothing. */
+  schema?: SchemaSpec;
+  clock?: Clock;
+  shard?: number;
+  txDatomsMax?: number;
+  /** Datoms appended between automatic checkpoints. */
+  checkpointDatoms?: number;
+}
+
+export type TxListener = (report: TxReport) => void;
+
+interface Queued {
+  record: Uint8Array | undefined;
+  report: TxReport;
+  resolve: (report: TxReport) => void;
+  reject: (error: unknown) => void;
+}
+
+const checkpointDatomsDefault = 20_000_000;
+const commitWindow = 64;
+
+export async function open(options: OpenOptions): Promise<Connection> {
+  const { storage } = options;
+  let db: Db;
+  let log: TxLog;
+  let checkpointPath: string | undefined;
+  if (storage.kind === 'memory') {
+    db = new Db(options);
+    log = new MemoryLog();
+  } else {
+    mkdirSync(storage.path, { recursive: true });
+    checkpointPath = join(storage.path, 'checkpoint');
+    log = new LmdbLog(join(storage.path, 'log.mdb'));
+    const checkpoint = readCheckpointOrNone(checkpointPath);
+    db = checkpoint ? new Db(options, checkpoint.store) : new Db(options);
+    for (const { record } of log.read(checkpoint?.logPosition ?? 0)) db.replay(decodeRecord(record));
+  }
+  const connection = new Connection(db, log, options, checkpointPath);
+  if (options.schema) await connection.transact(schemaTxData(options.schema));
+  return connection;
+}
+
+function readCheckpointOrNone(path: string) {
+  try {
+    const checkpoint = readCheckpoint(path);
+    return (
+      checkpoint && { store: DatomStore.fromImage(checkpoint.image), logPosition: checkpoint.logPosition }
+    );
+  } catch (error) {
+    // An unreadable checkpoint is only a lost shortcut: the log holds everything.
+    if (error instanceof GswarmError && error.code === 'GSW_ERR_CHECKPOINT') return undefined;
+    throw error;
+  }
+}
+
+export class Connection {
+  private readonly clock: Clock;
+  private readonly checkpointDatoms: number;
+  private durableTxIndex: number;
+  private logPosition: number;
+  private checkpointedDatoms: number;
+  private current: View;
+  private queue: Queued[] = [];
+  private flushing: Promise<void> | undefined;
+  private failure: GswarmError | undefined;
+  private closed = false;
+  private readonly listeners = new Set<TxListener>();
+  private readonly commitLatenciesMs: number[] = [];
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: TxLog,
+    options: OpenOptions,
+    private readonly checkpointPath: string | undefined,
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
+    this.durableTxIndex = db.store.txCount - 1;
+    this.logPosition = log.last();
+    this.checkpointedDatoms = db.store.datomCount;
+    this.current = db.view(this.durableTxIndex);
+  }
+
+  /** The current view: every durable tx, nothing else. */
+  get view(): View {
+    return this.current;
+  }
+
+  get basisTx(): number {
+    return this.current.basisTx;
+  }
+
+  asOf(tx: number): View {
+    return this.current.asOf(tx);
+  }
+
+  since(tx: number): View {
+    return this.current.since(tx);
+  }
+
+  history(): View {
+    return this.current.history();
+  }
+
+  pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
+    return this.current.pull(e, pattern);
+  }
+
+  entity(e: number): Record<string, unknown> | null {
+    return this.current.entity(e);
+  }
+
+  datoms(index: IndexName, ...components: unknown[]): Datom[] {
+    return this.current.datoms(index, ...components);
+  }
+
+  count(attr: string): number {
+    return this.current.count(attr);
+  }
+
+  /**
+   * Commits `txData` atomically; resolves once the tx is durable with what it did. A tx that
+   * changes nothing (every fact already true) takes no tx id and resolves with the basis tx once
+   * everything before it is durable.
+   */
+  async transact(txData: unknown): Promise<TxReport> {
+    this.checkOpen();
+    const plan = this.db.plan(txData);
+    const store = this.db.store;
+    const instantMs = this.clock.nowMs();
+    const committed = this.db.commit(plan, nextTxId(store.lastTxId, instantMs), instantMs);
+    const report: TxReport = committed?.report ?? {
+      tx: store.lastTxId,
+      txIndex: store.txCount - 1,
+      instantMs,
+      tempids: plan.tempids,
+      datoms: [],
+    };
+    return this.enqueue(committed && encodeRecord(committed.record), report);
+  }
+
+  /** Calls `listener` with the report of every tx once it is durable. */
+  listen(listener: TxListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
+  commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number } {
+    return { commitLatencyMs: this.commitLatenciesMs, pendingTxs: this.queue.length };
+  }
+
+  /** Finishes queued commits, writes a checkpoint and closes the log. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushing;
+    if (this.failure === undefined && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
+    await this.log.close();
+  }
+
+  /** Writes a checkpoint now (persistent storage only). Only call with nothing queued. */
+  checkpoint(): void {
+    if (this.checkpointPath === undefined) return;
+    writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
+    this.checkpointedDatoms = this.db.store.datomCount;
+  }
+
+  private checkOpen(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) fail('GSW_ERR_CLOSED', 'the database is closed');
+  }
+
+  private enqueue(record: Uint8Array | undefined, report: TxReport): Promise<TxReport> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ record, report, resolve, reject });
+      this.flushing ??= new Promise((done) => setImmediate(() => this.flushAll().finally(done)));
+    });
+  }
+
+  private async flushAll(): Promise<void> {
+    while (this.queue.length > 0 && this.failure === undefined) {
+      const group = this.queue;
+      this.queue = [];
+      await this.flushGroup(group);
+    }
+    this.flushing = undefined;
+    if (
+      this.failure === undefined &&
+      this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms
+    ) {
+      this.checkpoint();
+    }
+  }
+
+  private async flushGroup(group: Queued[]): Promise<void> {
+    const records = group.flatMap((q) => (q.record ? [q.record] : []));
+    const started = performance.now();
+    try {
+      if (records.length > 0) {
+        this.logPosition = await this.log.append(records, { expectedLast: this.logPosition });
+      }
+    } catch (error) {
+      this.failure =
+        error instanceof GswarmError
+          ? error
+          : new GswarmError(
+              'GSW_ERR_STORE_FAILED',
+              `log append failed: ${(error as Error).message}`,
+              {},
+              error,
+            );
+      for (const q of [...group, ...this.queue]) q.reject(this.failure);
+      this.queue = [];
+      return;
+    }
+    this.recordLatency(performance.now() - started);
+    const last = group[group.length - 1]!.report.txIndex;
+    if (last > this.durableTxIndex) {
+      this.durableTxIndex = last;
+      this.current = this.db.view(last);
+    }
+    for (const q of group) q.resolve(q.report);
+    for (const q of group) {
+      if (q.record === undefined) continue;
+      for (const listener of this.listeners) notify(listener, q.report);
+    }
+  }
+
+  private recordLatency(ms: number): void {
+    this.commitLatenciesMs.push(ms);
+    if (this.commitLatenciesMs.length > commitWindow) this.commitLatenciesMs.shift();
+  }
+}
+
+/** A throwing listener must not break the commit pipeline; its error surfaces on its own. */
+function notify(listener: TxListener, report: TxReport): void {
+  try {
+    listener(report);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
