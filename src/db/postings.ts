@@ -61,14 +61,11 @@ export class Postings {
     for (let i = list.length - 1; i >= 0; i--) if (visit(list.data[i]!) === false) return;
   }
 
-  /** The positions for `key` in append order (a copy). */
-  positions(key: number): number[] {
-    const out: number[] = [];
-    this.eachLatestFirst(key, (p) => {
-      out.push(p);
-      return true;
-    });
-    return out.reverse();
+  /** The positions for `key` in append order, sharing memory with the postings. */
+  list(key: number): Uint32Array {
+    const entry = this.entries[this.slotOf(key === 0 ? 0 : key)]!;
+    if (entry === EMPTY) return new Uint32Array(0);
+    return entry & OVERFLOW_BIT ? this.lists[entry & ~OVERFLOW_BIT]!.view() : Uint32Array.of(entry);
   }
 
   snapshot(): { keys: Float64Array; entries: Uint32Array; lists: Uint32Array[] } {

@@ -17,7 +17,8 @@ type Visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean) => 
 export class View implements QuerySource {
   readonly basisTx: number;
   readonly schema: Schema;
-  private readonly bound: number;
+  /** Datom positions below this are in the view's past. */
+  readonly bound: number;
 
   constructor(
     private readonly store: DatomStore,
@@ -152,6 +153,21 @@ export class View implements QuerySource {
     return entities.size;
   }
 
+  /** Whether datom position `p` (below the bound) is visible in this view. O(1). */
+  sees(p: number): boolean {
+    const store = this.store;
+    return (
+      p >= this.lo &&
+      p < this.bound &&
+      (this.isHistory || (store.added.data[p] === 1 && store.retractedAt.data[p]! >= this.bound))
+    );
+  }
+
+  /** The datom store behind the view (for indices built on it, such as the market index). */
+  get datomStore(): DatomStore {
+    return this.store;
+  }
+
   /** Decodes datom position `p`. */
   decode(p: number): { e: number; attr: SchemaAttribute; v: Value; tx: number; added: boolean } {
     const store = this.store;
@@ -170,6 +186,33 @@ export class View implements QuerySource {
     const out: number[] = [];
     this.positions(undefined, attr, e, (p) => out.push(this.store.entityBase + this.store.e.data[p]!));
     return out;
+  }
+
+  /** The entity whose unique `attr` has `value` in this view, or undefined. O(1) expected. */
+  entityWith(attr: SchemaAttribute, value: Value): number | undefined {
+    const normal = normalize(attr.valueType, value);
+    const raw = normal === undefined ? -1 : toRaw(this.store.strings, normal, false);
+    if (normal === undefined || !isStoredRaw(raw, attr)) return undefined;
+    let found: number | undefined;
+    this.store.avet[attr.slot]?.eachLatestFirst(raw, (p) => {
+      if (p < this.lo) return false;
+      if (!this.sees(p)) return true;
+      found = this.store.entityBase + this.store.e.data[p]!;
+      return false;
+    });
+    return found;
+  }
+
+  /** The latest entity (in log order) whose ref `attr` points at `e` in this view. */
+  lastReferrer(e: number, attr: SchemaAttribute): number | undefined {
+    let found: number | undefined;
+    this.store.avet[attr.slot]?.eachLatestFirst(e, (p) => {
+      if (p < this.lo) return false;
+      if (!this.sees(p)) return true;
+      found = this.store.entityBase + this.store.e.data[p]!;
+      return false;
+    });
+    return found;
   }
 
   attributeNamed(ident: unknown): SchemaAttribute {
@@ -199,8 +242,7 @@ export class View implements QuerySource {
     visit: (p: number) => void,
   ): void {
     const { store, lo, bound } = this;
-    const visible = (p: number) =>
-      p >= lo && (this.isHistory || (store.added.data[p] === 1 && store.retractedAt.data[p]! >= bound));
+    const visible = (p: number) => this.sees(p);
     const matches = (p: number) =>
       visible(p) &&
       (attr === undefined || store.a.data[p] === attr.slot) &&

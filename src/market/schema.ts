@@ -1,4 +1,7 @@
-/** The market domain's schema (DESIGN.md): every tick/* attribute is write-once. */
+/**
+ * The market domain's schema (DESIGN.md): markets, ticks (every tick/* attribute write-once),
+ * reflexes (price-band rules, stored as data) and the alerts they fired.
+ */
 import type { SchemaSpec } from '../db/types.js';
 
 export const marketSchema: SchemaSpec = {
@@ -14,4 +17,14 @@ export const marketSchema: SchemaSpec = {
   'tick/price': { valueType: 'number', immutable: true, doc: 'finite, ≥ 0' },
   'tick/volume': { valueType: 'number', immutable: true, doc: 'finite, ≥ 0' },
   'tick/ts': { valueType: 'instant', immutable: true, doc: 'event time at the source, epoch ms' },
+  'reflex/id': { valueType: 'string', unique: 'identity', doc: "the reflex's identity" },
+  'reflex/market': { valueType: 'ref', doc: 'the market watched; absent once the reflex is deleted' },
+  'reflex/attr': { valueType: 'string', doc: 'tick/price or tick/volume' },
+  'reflex/above': { valueType: 'number', doc: 'in band when the value is above this' },
+  'reflex/below': { valueType: 'number', doc: 'in band when the value is below this' },
+  'reflex/cooldownMs': { valueType: 'integer', doc: 'minimum event time between two alerts' },
+  'alert/reflex': { valueType: 'ref', immutable: true, doc: 'the reflex that fired' },
+  'alert/tick': { valueType: 'ref', immutable: true, doc: 'the tick that entered the band' },
+  'alert/value': { valueType: 'number', immutable: true, doc: "the tick's value of the reflex attribute" },
+  'alert/tx': { valueType: 'integer', immutable: true, doc: 'the tx that stored the tick and the alert' },
 };

@@ -125,7 +125,7 @@ function decode(file: Buffer): { image: StoreImage; logPosition: number } {
   assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
   const headerLength = file.readUInt32LE(MAGIC.length);
   const header = unpack(file.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength)) as Header;
-  const buffer = file.buffer;
+  const buffer = file.buffer as ArrayBuffer;
   const start = file.byteOffset + align8(MAGIC.length + 4 + headerLength);
   assert(start % 8 === 0, 'checkpoint sections are 8-aligned in memory');
   const arrays = new Map<string, Typed>();

@@ -152,11 +152,21 @@ export class Connection {
    * everything before it is durable.
    */
   async transact(txData: unknown): Promise<TxReport> {
+    return this.transactWith(() => txData);
+  }
+
+  /**
+   * Like transact, with tx data built from the head (every applied tx, durable or not: the state
+   * the tx will be validated against) and the tx id the tx will get if it changes anything. The
+   * builder runs synchronously just before planning, so no other tx can come between.
+   */
+  async transactWith(build: (head: View, txId: number) => unknown): Promise<TxReport> {
     this.checkOpen();
-    const plan = this.db.plan(txData);
     const store = this.db.store;
     const instantMs = this.clock.nowMs();
-    const committed = this.db.commit(plan, nextTxId(store.lastTxId, instantMs), instantMs);
+    const txId = nextTxId(store.lastTxId, instantMs);
+    const plan = this.db.plan(build(this.db.view(), txId));
+    const committed = this.db.commit(plan, txId, instantMs);
     const report: TxReport = committed?.report ?? {
       tx: store.lastTxId,
       txIndex: store.txCount - 1,

@@ -1,0 +1,273 @@
+/**
+ * Swarm: the market domain on a fact database connection. Ingest of market and tick batches
+ * (atomic, durable on resolve, concurrent batches sharing disk commits), latest-tick and count
+ * reads as of any tx, reflexes and their alerts.
+ */
+import type { TxReport } from '../db/db.js';
+import type { Clock } from '../db/ids.js';
+import type { View } from '../db/view.js';
+import { fail } from '../errors.js';
+import { type Connection, open } from '../store/connection.js';
+import type { Storage } from '../store/storage.js';
+import { MarketIndex, type TickFacts } from './market-index.js';
+import { type Reflex, reflexErrors } from './reflex-rules.js';
+import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
+import { checkRows, type MarketRow, type TickRow } from './rows.js';
+import { marketSchema } from './schema.js';
+import { planTickBatch } from './tick-batch.js';
+
+export type { Reflex } from './reflex-rules.js';
+export type { MarketRow, TickRow } from './rows.js';
+
+export interface IngestResult {
+  tx: number;
+  accepted: number;
+  duplicates: number;
+}
+
+export interface LatestTick {
+  price: number;
+  volume: number;
+  ts: number;
+  tick: string;
+  tx: number;
+}
+
+export interface Alert {
+  /** The alert's entity id: increases with every alert, so it orders and resumes streams. */
+  seq: number;
+  reflex: string;
+  market: string;
+  tick: string;
+  value: number;
+  tx: number;
+  /** When the alert's tx became durable (for stored alerts read back: the tx's instant). */
+  durableAtMs: number;
+}
+
+export interface SwarmOptions {
+  storage: Storage;
+  clock?: Clock;
+  checkpointDatoms?: number;
+}
+
+export class Swarm {
+  private readonly index: MarketIndex;
+  private readonly reflexIndex = new Reflexes();
+  private readonly alertListeners = new Set<(alert: Alert) => void>();
+
+  private constructor(readonly conn: Connection) {
+    const view = conn.view;
+    const attr = (ident: string) => view.attributeNamed(ident);
+    this.index = new MarketIndex(view.datomStore, {
+      market: attr('tick/market'),
+      id: attr('tick/id'),
+      price: attr('tick/price'),
+      volume: attr('tick/volume'),
+      ts: attr('tick/ts'),
+    });
+    conn.listen((report) => this.onDurable(report));
+  }
+
+  static async open(options: SwarmOptions): Promise<Swarm> {
+    return new Swarm(await open({ ...options, schema: marketSchema }));
+  }
+
+  /** Stores markets (created or renamed) and ticks atomically; resolves once durable. */
+  async ingest(batch: { markets?: readonly MarketRow[]; ticks?: readonly TickRow[] }): Promise<IngestResult> {
+    const markets = batch.markets ?? [];
+    const ticks = batch.ticks ?? [];
+    const rows = checkRows(markets, ticks);
+    if (rows.length > 0) fail('GSW_ERR_VALUE_TYPE', `${rows.length} invalid row(s) in the batch`, { rows });
+    let accepted = 0;
+    let duplicates = 0;
+    const report = await this.conn.transactWith((head, txId) => {
+      const planned = planTickBatch(head, markets, ticks);
+      accepted = ticks.length - planned.duplicates;
+      duplicates = planned.duplicates;
+      return [...planned.txData, ...this.reflexIndex.alertsFor(head, txId, planned.newTicks)];
+    });
+    return { tx: report.tx, accepted, duplicates };
+  }
+
+  /** The latest tick (by event time) of each market as of `asOf` (default: now). */
+  latest(options: { asOf?: number; markets?: readonly string[] } = {}): {
+    basisTx: number;
+    counts: { 'tick/id': number; 'market/id': number };
+    markets: Record<string, LatestTick>;
+  } {
+    const view = this.viewAt(options.asOf);
+    const out: Record<string, LatestTick> = {};
+    const ids = options.markets ?? this.marketIds(view);
+    for (const id of ids) {
+      const market = view.entityWith(view.attributeNamed('market/id'), id);
+      const tick = market === undefined ? undefined : this.index.latest(view, market);
+      if (tick) out[id] = { price: tick.price, volume: tick.volume, ts: tick.ts, tick: tick.id, tx: tick.tx };
+    }
+    return {
+      basisTx: view.basisTx,
+      counts: { 'tick/id': view.count('tick/id'), 'market/id': view.count('market/id') },
+      markets: out,
+    };
+  }
+
+  /** Number of entities having `attr` as of `asOf`. O(log n). */
+  count(attr: string, asOf?: number): { count: number; basisTx: number } {
+    const view = this.viewAt(asOf);
+    return { count: view.count(attr), basisTx: view.basisTx };
+  }
+
+  /** The market's ticks with ts in [from, to), in event-time order, as of `asOf`. */
+  ticks(
+    market: string,
+    options: { from?: number; to?: number; asOf?: number; limit?: number } = {},
+  ): TickRow[] {
+    const view = this.viewAt(options.asOf);
+    const e = view.entityWith(view.attributeNamed('market/id'), market);
+    if (e === undefined) return [];
+    const facts = this.index.range(
+      view,
+      e,
+      options.from ?? Number.NEGATIVE_INFINITY,
+      options.to ?? Number.POSITIVE_INFINITY,
+      options.limit ?? Number.POSITIVE_INFINITY,
+    );
+    return facts.map((t: TickFacts) => ({ id: t.id, market, price: t.price, volume: t.volume, ts: t.ts }));
+  }
+
+  /** Creates or replaces the reflex with `reflex.id`. */
+  async putReflex(reflex: Reflex): Promise<{ tx: number }> {
+    const rows = reflexErrors(reflex).map((error) => ({ index: 0, ...error }));
+    if (rows.length > 0)
+      fail('GSW_ERR_VALUE_TYPE', `invalid reflex: ${rows.map((r) => `${r.field} ${r.message}`).join('; ')}`, {
+        rows,
+      });
+    const report = await this.conn.transactWith((head) => {
+      this.reflexIndex.invalidate();
+      const market = head.entityWith(head.attributeNamed('market/id'), reflex.market);
+      if (market === undefined) {
+        fail('GSW_ERR_DANGLING_REF', `market ${JSON.stringify(reflex.market)} does not exist`, {
+          rows: [{ index: 0, field: 'market', message: 'does not exist' }],
+        });
+      }
+      const entity: Record<string, unknown> = {
+        'db/id': 'reflex',
+        'reflex/id': reflex.id,
+        'reflex/market': market,
+        'reflex/attr': reflex.attr ?? 'tick/price',
+      };
+      const retractions: unknown[][] = [];
+      for (const [field, attr] of [
+        ['above', 'reflex/above'],
+        ['below', 'reflex/below'],
+        ['cooldownMs', 'reflex/cooldownMs'],
+      ] as const) {
+        if (reflex[field] !== undefined) entity[attr] = reflex[field];
+        else retractions.push(['db/retract', ['reflex/id', reflex.id], attr]);
+      }
+      const exists = head.entityWith(head.attributeNamed('reflex/id'), reflex.id) !== undefined;
+      return exists ? [entity, ...retractions] : [entity];
+    });
+    return { tx: report.tx };
+  }
+
+  /** The live reflexes. */
+  reflexes(): Reflex[] {
+    const view = this.conn.view;
+    const out: Reflex[] = [];
+    view.match(undefined, view.attributeNamed('reflex/market'), undefined, (e) => {
+      out.push(publicReflex(this.storedReflex(view, e)));
+    });
+    return out.sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  }
+
+  /** Deletes a reflex (its alerts stay); undefined if there was none. */
+  async deleteReflex(id: string): Promise<{ tx: number } | undefined> {
+    let found = false;
+    const report = await this.conn.transactWith((head) => {
+      this.reflexIndex.invalidate();
+      const e = head.entityWith(head.attributeNamed('reflex/id'), id);
+      found = e !== undefined && head.pull(e, ['reflex/market'])?.['reflex/market'] !== undefined;
+      return found ? [['db/retract', e, 'reflex/market']] : [];
+    });
+    return found ? { tx: report.tx } : undefined;
+  }
+
+  /** Stored alerts, ordered by seq, after `sinceTx` and `afterSeq`. */
+  alerts(options: { sinceTx?: number; afterSeq?: number } = {}): Alert[] {
+    const view = this.conn.view;
+    const alerts: Alert[] = [];
+    const afterSeq = options.afterSeq ?? 0;
+    const sinceTx = options.sinceTx ?? 0;
+    view.match(undefined, view.attributeNamed('alert/tx'), undefined, (e, _a, tx) => {
+      if (e > afterSeq && (tx as number) > sinceTx)
+        alerts.push(this.alertOf(view, e, view.txInstant(tx as number) ?? 0));
+    });
+    return alerts.sort((x, y) => x.seq - y.seq);
+  }
+
+  /** Calls `listener` with each alert once its tx is durable, in seq order. */
+  onAlert(listener: (alert: Alert) => void): () => void {
+    this.alertListeners.add(listener);
+    return () => this.alertListeners.delete(listener);
+  }
+
+  commitStats(): { commitLatencyMs: readonly number[]; pendingBatches: number } {
+    const stats = this.conn.commitStats();
+    return { commitLatencyMs: stats.commitLatencyMs, pendingBatches: stats.pendingTxs };
+  }
+
+  async close(): Promise<void> {
+    await this.conn.close();
+  }
+
+  private viewAt(asOf: number | undefined): View {
+    return asOf === undefined ? this.conn.view : this.conn.asOf(asOf);
+  }
+
+  private marketIds(view: View): string[] {
+    const ids: string[] = [];
+    view.match(undefined, view.attributeNamed('market/id'), undefined, (_e, _a, v) => ids.push(v as string));
+    return ids.sort();
+  }
+
+  private storedReflex(view: View, e: number): StoredReflex {
+    return toStoredReflex(e, view.pull(e, ['*', { 'reflex/market': ['market/id'] }])!);
+  }
+
+  private onDurable(report: TxReport): void {
+    if (report.datoms.some((d) => d.a.startsWith('reflex/'))) this.reflexIndex.invalidate();
+    if (this.alertListeners.size === 0) return;
+    const durableAtMs = Date.now();
+    const view = this.conn.view;
+    for (const d of report.datoms) {
+      if (d.a !== 'alert/tx' || !d.added) continue;
+      const alert = this.alertOf(view, d.e, durableAtMs);
+      for (const listener of this.alertListeners) listener(alert);
+    }
+  }
+
+  private alertOf(view: View, e: number, durableAtMs: number): Alert {
+    const pulled = view.pull(e, [
+      'alert/value',
+      'alert/tx',
+      { 'alert/reflex': ['reflex/id'] },
+      { 'alert/tick': ['tick/id', { 'tick/market': ['market/id'] }] },
+    ])!;
+    const tick = pulled['alert/tick'] as { 'tick/id': string; 'tick/market': { 'market/id': string } };
+    return {
+      seq: e,
+      reflex: (pulled['alert/reflex'] as { 'reflex/id': string })['reflex/id'],
+      market: tick['tick/market']['market/id'],
+      tick: tick['tick/id'],
+      value: pulled['alert/value'] as number,
+      tx: pulled['alert/tx'] as number,
+      durableAtMs,
+    };
+  }
+}
+
+function publicReflex(stored: StoredReflex): Reflex {
+  const { e: _e, ...reflex } = stored;
+  return reflex;
+}

@@ -1,0 +1,110 @@
+/**
+ * Turning a batch of market and tick rows into tx data, against the head. Everything a batch can
+ * get wrong is found here, for every row at once: a tick whose market neither exists nor comes in
+ * the batch (dangling), and a tick id already stored (or repeated in the batch) with different
+ * content (conflict). Identical re-sent ticks are duplicates: counted, and left out of the tx.
+ */
+import type { View } from '../db/view.js';
+import { fail } from '../errors.js';
+import type { NewTick } from './reflexes.js';
+import { type MarketRow, type RowError, rowErrorsMax, type TickRow } from './rows.js';
+
+export interface TickBatch {
+  txData: Record<string, unknown>[];
+  newTicks: NewTick[];
+  duplicates: number;
+}
+
+export function planTickBatch(
+  head: View,
+  markets: readonly MarketRow[],
+  ticks: readonly TickRow[],
+): TickBatch {
+  const marketIdAttr = head.attributeNamed('market/id');
+  const tickIdAttr = head.attributeNamed('tick/id');
+  const txData: Record<string, unknown>[] = [];
+  const marketRefs = new Map<string, number | string>();
+  for (const m of markets) {
+    const tempid = `market:${m.id}`;
+    const entity: Record<string, unknown> = { 'db/id': tempid, 'market/id': m.id };
+    if (m.name !== undefined) entity['market/name'] = m.name;
+    if (!marketRefs.has(m.id)) txData.push(entity);
+    else Object.assign(txData.find((x) => x['db/id'] === tempid)!, entity);
+    marketRefs.set(m.id, head.entityWith(marketIdAttr, m.id) ?? tempid);
+  }
+  const dangling: RowError[] = [];
+  const conflicts = new Set<string>();
+  const seen = new Map<string, TickRow>();
+  const newTicks: NewTick[] = [];
+  let duplicates = 0;
+  ticks.forEach((tick, i) => {
+    let market = marketRefs.get(tick.market);
+    if (market === undefined) {
+      market = head.entityWith(marketIdAttr, tick.market);
+      if (market !== undefined) marketRefs.set(tick.market, market);
+    }
+    if (market === undefined) {
+      if (dangling.length < rowErrorsMax) {
+        dangling.push({
+          index: i,
+          field: 'market',
+          message: `market ${JSON.stringify(tick.market)} does not exist`,
+        });
+      }
+      return;
+    }
+    const earlier = seen.get(tick.id);
+    if (earlier !== undefined) {
+      if (sameTick(earlier, tick)) duplicates++;
+      else conflicts.add(tick.id);
+      return;
+    }
+    seen.set(tick.id, tick);
+    const stored = head.entityWith(tickIdAttr, tick.id);
+    if (stored !== undefined) {
+      if (storedMatches(head, stored, tick)) duplicates++;
+      else conflicts.add(tick.id);
+      return;
+    }
+    const tempid = `tick:${i}`;
+    txData.push({
+      'db/id': tempid,
+      'tick/id': tick.id,
+      'tick/market': market,
+      'tick/price': tick.price,
+      'tick/volume': tick.volume,
+      'tick/ts': tick.ts,
+    });
+    if (typeof market === 'number')
+      newTicks.push({ tempid, market, price: tick.price, volume: tick.volume, ts: tick.ts });
+  });
+  if (dangling.length > 0) {
+    fail('GSW_ERR_DANGLING_REF', `${dangling.length} tick(s) name a market that does not exist`, {
+      rows: dangling,
+    });
+  }
+  if (conflicts.size > 0) {
+    const ids = [...conflicts].slice(0, rowErrorsMax);
+    fail(
+      'GSW_ERR_WRITE_ONCE_CONFLICT',
+      `tick id(s) already stored with different content: ${ids.join(', ')}`,
+      { ids },
+    );
+  }
+  return { txData, newTicks, duplicates };
+}
+
+function sameTick(a: TickRow, b: TickRow): boolean {
+  return a.market === b.market && a.price === b.price && a.volume === b.volume && a.ts === b.ts;
+}
+
+function storedMatches(head: View, e: number, tick: TickRow): boolean {
+  const stored = head.pull(e, ['tick/price', 'tick/volume', 'tick/ts', { 'tick/market': ['market/id'] }]);
+  const market = stored?.['tick/market'] as { 'market/id'?: string } | undefined;
+  return (
+    market?.['market/id'] === tick.market &&
+    stored?.['tick/price'] === tick.price &&
+    stored?.['tick/volume'] === tick.volume &&
+    stored?.['tick/ts'] === tick.ts
+  );
+}
