@@ -8,6 +8,7 @@
 import { assert } from './assert.js';
 import { DatomStore } from './datoms.js';
 import { entityBase } from './ids.js';
+import type { Schema } from './schema.js';
 import { planTx, type TxPlan } from './transact.js';
 import type { Datom, Value } from './types.js';
 import { type Normal, toRaw } from './values.js';
@@ -22,6 +23,34 @@ export interface TxReport {
   readonly tempids: Record<string, number>;
   /** The datoms the tx added (assertions and retractions); empty when it changed nothing. */
   readonly datoms: Datom[];
+  /** The same datoms in the log's columnar form (absent when the tx changed nothing). */
+  readonly record?: TxRecord;
+}
+
+/** A report whose Datom objects are only made if someone reads them. */
+function txReport(
+  record: TxRecord,
+  txIndex: number,
+  schema: Schema,
+  tempids: Record<string, number>,
+): TxReport {
+  let datoms: Datom[] | undefined;
+  return {
+    tx: record.tx,
+    txIndex,
+    instantMs: record.instantMs,
+    tempids,
+    record,
+    get datoms() {
+      datoms ??= record.e.map((e, i) => {
+        const attr = schema.attributeById(record.a[i]!)!;
+        const normal = record.v[i]!;
+        const v: Value = attr.valueType === 'vector' ? (JSON.parse(normal as string) as number[]) : normal;
+        return { e, a: attr.ident, v, tx: record.tx, added: record.added[i]! };
+      });
+      return datoms;
+    },
+  };
 }
 
 /** A tx as the log keeps it: resolved datoms, replayable without re-validation. */
@@ -58,30 +87,28 @@ export class Db {
   }
 
   /** Appends a validated plan as tx `txId`; returns undefined if the plan changes nothing. */
-  commit(plan: TxPlan, txId: number, instantMs: number): { report: TxReport; record: TxRecord } | undefined {
+  commit(plan: TxPlan, txId: number, instantMs: number): TxReport | undefined {
     if (plan.datoms.length === 0) return undefined;
-    const record: TxRecord = {
-      tx: txId,
-      instantMs,
-      e: plan.datoms.map((d) => d.e),
-      a: plan.datoms.map((d) => d.attr.id),
-      v: plan.datoms.map((d) => d.value),
-      added: plan.datoms.map((d) => d.added),
-    };
-    const report = this.replay(record);
+    const { e, attr, value, added } = plan.datoms;
+    const record: TxRecord = { tx: txId, instantMs, e, a: attr.map((a) => a.id), v: value, added };
+    const txIndex = this.append(record);
     assert(
-      this.store.localMax === this.store.localOf(plan.firstNewId - 1 + plan.newEntities) ||
-        plan.newEntities === 0,
+      plan.newEntities === 0 ||
+        this.store.localOf(plan.firstNewId + plan.newEntities - 1) === this.store.localMax,
       'new entities got the planned ids',
     );
-    return { report: { ...report, tempids: plan.tempids }, record };
+    return txReport(record, txIndex, this.store.schemaAt(txIndex), plan.tempids);
   }
 
-  /** Appends a record of validated datoms (from `commit`, or read back from the log). */
+  /** Appends a record of validated datoms read back from the log. */
   replay(record: TxRecord): TxReport {
+    const txIndex = this.append(record);
+    return txReport(record, txIndex, this.store.schemaAt(txIndex), {});
+  }
+
+  private append(record: TxRecord): number {
     const store = this.store;
     store.beginTx(record.tx, record.instantMs);
-    const datoms: Datom[] = [];
     for (let i = 0; i < record.e.length; i++) {
       const e = record.e[i]!;
       while (store.localOf(e) < 0) {
@@ -90,13 +117,10 @@ export class Db {
       }
       const attr = store.schema.attributeById(record.a[i]!);
       assert(attr !== undefined, 'a record names attributes of the schema');
-      const normal = record.v[i]!;
-      store.append(store.localOf(e), attr.slot, toRaw(store.strings, normal, true), record.added[i]!);
-      const v: Value = attr.valueType === 'vector' ? (JSON.parse(normal as string) as number[]) : normal;
-      datoms.push({ e, a: attr.ident, v, tx: record.tx, added: record.added[i]! });
+      store.append(store.localOf(e), attr.slot, toRaw(store.strings, record.v[i]!, true), record.added[i]!);
     }
     store.endTx();
-    return { tx: record.tx, txIndex: store.txCount - 1, instantMs: record.instantMs, tempids: {}, datoms };
+    return store.txCount - 1;
   }
 
   /** The view after tx index `txIndex` (default: the head). */

@@ -16,19 +16,41 @@ import { fail } from '../errors.js';
 import type { DatomStore } from './datoms.js';
 import { NONE } from './datoms.js';
 import { defining, isValueType, type Schema, type SchemaAttribute } from './schema.js';
-import { type EntityRef, type Op, parseTxData, toEntityRef } from './tx-data.js';
+import {
+  type Bulk,
+  bulkAsOps,
+  bulkTempid,
+  type EntityRef,
+  isLookupRef,
+  type Op,
+  parseTxData,
+  toEntityRef,
+} from './tx-data.js';
 import { type Normal, normalize, toRaw, typeRule, usesStrings } from './values.js';
 
-export interface PlannedDatom {
-  readonly e: number;
-  readonly attr: SchemaAttribute;
-  readonly value: Normal;
-  readonly added: boolean;
-  readonly item: number;
+/** The datoms a plan appends, in columns (a batch of ticks is thousands of them). */
+export class PlannedDatoms {
+  readonly e: number[] = [];
+  readonly attr: SchemaAttribute[] = [];
+  readonly value: Normal[] = [];
+  readonly added: boolean[] = [];
+  readonly item: number[] = [];
+
+  get length(): number {
+    return this.e.length;
+  }
+
+  push(e: number, attr: SchemaAttribute, value: Normal, added: boolean, item: number): void {
+    this.e.push(e);
+    this.attr.push(attr);
+    this.value.push(value);
+    this.added.push(added);
+    this.item.push(item);
+  }
 }
 
 export interface TxPlan {
-  readonly datoms: PlannedDatom[];
+  readonly datoms: PlannedDatoms;
   readonly tempids: Record<string, number>;
   /** Entities the tx creates: ids `firstNewId .. firstNewId + newEntities - 1`. */
   readonly newEntities: number;
@@ -56,7 +78,10 @@ class Planner {
   /** Unique values whose owner this tx changes: key → entity id, or 0 when released. */
   private readonly uniqueClaims = new Map<string, number>();
   private readonly changes = new Map<string, Change>();
-  private readonly datoms: PlannedDatom[] = [];
+  private readonly datoms = new PlannedDatoms();
+  /** Entities created by bulk rows: ids [bulkFirstId, bulkFirstId + bulkCount). */
+  private bulkFirstId = 0;
+  private bulkCount = 0;
 
   constructor(
     private readonly store: DatomStore,
@@ -68,9 +93,19 @@ class Planner {
   }
 
   plan(txData: unknown): TxPlan {
-    const ops = parseTxData(txData, this.schema);
+    const { ops, bulks } = parseTxData(txData, this.schema);
+    const fast = bulks.length > 0 && this.bulkCanBeFast(ops, bulks);
+    if (!fast) for (const bulk of bulks) bulkAsOps(bulk, this.schema, ops);
     this.resolveTempids(ops);
+    if (fast) this.resolveBulkTempids(bulks);
     for (const op of ops) this.expand(op);
+    if (fast) {
+      let firstId = this.bulkFirstId;
+      for (const bulk of bulks) {
+        this.expandBulk(bulk, firstId);
+        firstId += bulk.rows.length;
+      }
+    }
     this.checkRefs();
     this.checkSchemaChanges();
     return {
@@ -79,6 +114,97 @@ class Planner {
       newEntities: this.newEntities,
       firstNewId: this.firstNewId,
     };
+  }
+
+  // --- bulk rows ---
+
+  /**
+   * Whether bulk rows can skip the general path: every row a new entity (no identity value that
+   * exists or repeats, no tempid shared with other items) and no schema attribute among the
+   * columns. Then the fast path yields exactly the datoms of the equivalent entity maps.
+   */
+  private bulkCanBeFast(ops: Op[], bulks: Bulk[]): boolean {
+    const claimed = new Set<string>();
+    for (const op of ops) {
+      if (op.e.kind === 'tempid') claimed.add(`tempid|${op.e.name}`);
+      if (op.e.kind === 'id' && op.e.id >= this.firstNewId) return false;
+      if (op.kind === 'add' && op.attr.unique === 'identity') {
+        const value = normalize(op.attr.valueType, op.value);
+        if (value === undefined) return false;
+        claimed.add(uniqueKey(op.attr, value));
+      }
+    }
+    for (const bulk of bulks) {
+      if (bulk.columns.some((attr) => attr !== undefined && attr.slot < defining.size)) return false;
+      for (let r = 0; r < bulk.rows.length; r++) {
+        const tempid = `tempid|${bulkTempid(bulk, r)}`;
+        if (claimed.has(tempid)) return false;
+        claimed.add(tempid);
+        const row = bulk.rows[r]!;
+        for (let c = 0; c < bulk.columns.length; c++) {
+          const attr = bulk.columns[c];
+          if (attr === undefined) {
+            if (row[c] !== null && row[c] !== undefined && typeof row[c] !== 'string') return false;
+            continue;
+          }
+          if (attr.unique !== 'identity' || row[c] === null || row[c] === undefined) continue;
+          const value = normalize(attr.valueType, row[c]);
+          if (value === undefined || attr.valueType === 'ref') return false;
+          const key = uniqueKey(attr, value);
+          if (claimed.has(key) || this.ownerAtHead(attr, value) !== undefined) return false;
+          claimed.add(key);
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Gives bulk rows consecutive new ids; only tempids named in a db/id column are reported. */
+  private resolveBulkTempids(bulks: Bulk[]): void {
+    this.bulkFirstId = this.firstNewId + this.newEntities;
+    for (const bulk of bulks) {
+      const idColumn = bulk.columns.indexOf(undefined);
+      for (let r = 0; r < bulk.rows.length; r++) {
+        const id = this.firstNewId + this.newEntities++;
+        const tempid = idColumn < 0 ? undefined : bulk.rows[r]![idColumn];
+        if (typeof tempid === 'string') this.tempids.set(tempid, id);
+      }
+    }
+    this.bulkCount = this.firstNewId + this.newEntities - this.bulkFirstId;
+  }
+
+  /** Datoms of bulk rows that are new entities (see bulkCanBeFast). */
+  private expandBulk(bulk: Bulk, firstId: number): void {
+    const { item, columns, rows } = bulk;
+    for (let r = 0; r < rows.length; r++) {
+      const e = firstId + r;
+      const row = rows[r]!;
+      for (let c = 0; c < columns.length; c++) {
+        const attr = columns[c];
+        const value = row[c];
+        if (attr === undefined || value === null || value === undefined) continue;
+        const many =
+          attr.many && Array.isArray(value) && !(attr.valueType === 'ref' && isLookupRef(value, this.schema));
+        const values = many ? (value as unknown[]) : [value];
+        const seen: Normal[] = [];
+        for (const v of values) {
+          const normal = this.normal(attr, v, item);
+          if (seen.includes(normal)) continue;
+          seen.push(normal);
+          if (this.datoms.length >= this.txDatomsMax) this.tooLarge();
+          if (attr.unique !== undefined) this.claimUnique(attr, normal, e, item);
+          this.datoms.push(e, attr, normal, true, item);
+        }
+      }
+    }
+  }
+
+  private claimUnique(attr: SchemaAttribute, value: Normal, e: number, item: number): void {
+    const key = uniqueKey(attr, value);
+    const owner = this.uniqueClaims.get(key) ?? this.ownerAtHead(attr, value);
+    if (owner !== undefined && owner !== 0 && owner !== e)
+      this.conflict({ item, attr }, value, `already belongs to entity ${owner}`);
+    this.uniqueClaims.set(key, e);
   }
 
   // --- entities ---
@@ -310,12 +436,14 @@ class Planner {
     return attr.valueType === 'boolean' ? raw === 1 : raw;
   }
 
+  private tooLarge(): never {
+    return fail('GSW_ERR_TX_TOO_LARGE', `the tx exceeds ${this.txDatomsMax} datoms (txDatomsMax)`, {
+      txDatomsMax: this.txDatomsMax,
+    });
+  }
+
   private emit(e: number, attr: SchemaAttribute, value: Normal, added: boolean, item: number): void {
-    if (this.datoms.length >= this.txDatomsMax) {
-      fail('GSW_ERR_TX_TOO_LARGE', `the tx exceeds ${this.txDatomsMax} datoms (txDatomsMax)`, {
-        txDatomsMax: this.txDatomsMax,
-      });
-    }
+    if (this.datoms.length >= this.txDatomsMax) this.tooLarge();
     const key = changeKey(e, attr);
     const change = this.changes.get(key) ?? { added: [], retracted: new Set<Normal>() };
     this.changes.set(key, change);
@@ -326,23 +454,24 @@ class Planner {
       else change.retracted.add(value);
     }
     if (attr.unique !== undefined) this.uniqueClaims.set(uniqueKey(attr, value), added ? e : 0);
-    this.datoms.push({ e, attr, value, added, item });
+    this.datoms.push(e, attr, value, added, item);
   }
 
   // --- integrity ---
 
   private checkRefs(): void {
     const retractedFrom = new Set<number>();
-    for (const d of this.datoms) {
-      if (!d.added) retractedFrom.add(d.e);
-      else if (d.attr.valueType === 'ref' && !this.existsAfter(d.value as number)) {
+    const { e, attr, value, added, item } = this.datoms;
+    for (let i = 0; i < e.length; i++) {
+      if (!added[i]) retractedFrom.add(e[i]!);
+      else if (attr[i]!.valueType === 'ref' && !this.existsAfter(value[i] as number)) {
         fail(
           'GSW_ERR_DANGLING_REF',
-          `item ${d.item}: ${d.attr.ident} refers to entity ${d.value}, which does not exist`,
+          `item ${item[i]}: ${attr[i]!.ident} refers to entity ${value[i]}, which does not exist`,
           {
-            item: d.item,
-            attribute: d.attr.ident,
-            entity: d.value,
+            item: item[i],
+            attribute: attr[i]!.ident,
+            entity: value[i],
           },
         );
       }
@@ -369,7 +498,7 @@ class Planner {
 
   /** Whether `e` has a live fact after the whole tx (called once expansion is done). */
   private existsAfter(e: number): boolean {
-    if (this.isNew(e)) return true;
+    if (e >= this.bulkFirstId && e < this.bulkFirstId + this.bulkCount) return true;
     let exists = this.existence.get(e);
     if (exists === undefined) {
       exists = this.schema.bySlot.some((attr) => this.live(e, attr).length > 0);
@@ -380,7 +509,8 @@ class Planner {
 
   private checkSchemaChanges(): void {
     const touched = new Set<number>();
-    for (const d of this.datoms) if (d.attr.slot < defining.size) touched.add(d.e);
+    const { e, attr } = this.datoms;
+    for (let i = 0; i < e.length; i++) if (attr[i]!.slot < defining.size) touched.add(e[i]!);
     for (const e of touched) this.checkAttributeEntity(e);
   }
 

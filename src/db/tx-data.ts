@@ -2,7 +2,9 @@
  * Parsing tx data into operations. Accepted forms (Datascript's, in JSON):
  *
  *   tx-data    = [ item* ]
- *   item       = entity-map | [ op, entity, attr, value? ]
+ *   item       = entity-map | [ op, entity, attr, value? ] | bulk
+ *   bulk       = [ "db/bulk", [ column* ], [ row* ] ]    column = attr | "db/id"
+ *   row        = [ value* ]   one per column; null or absent = no value
  *   entity-map = { "db/id"?: entity, <attr>: value | [value*] (cardinality many), ... }
  *   op         = "db/add" | "db/retract" | "db/retractEntity"   (a leading ":" is ignored;
  *                retract without a value retracts every value of the attribute)
@@ -11,6 +13,9 @@
  *   lookup-ref = [ unique-attr, value ]
  *
  * An entity map without "db/id" gets a fresh tempid of its own. A ref value is an entity.
+ * A bulk item is a compact form of many entity maps sharing one layout: it means exactly the
+ * entity maps of its rows, taken after every other item of the tx (row r of item i has the
+ * tempid "item#i.r" unless its db/id column names one).
  */
 import { fail } from '../errors.js';
 import type { Schema, SchemaAttribute } from './schema.js';
@@ -25,15 +30,61 @@ export type Op =
   | { kind: 'retract'; item: number; e: EntityRef; attr: SchemaAttribute; value?: unknown }
   | { kind: 'retractEntity'; item: number; e: EntityRef };
 
-export function parseTxData(txData: unknown, schema: Schema): Op[] {
+export interface Bulk {
+  readonly item: number;
+  /** The attribute of each column; undefined for the db/id column. */
+  readonly columns: (SchemaAttribute | undefined)[];
+  readonly rows: unknown[][];
+}
+
+export function parseTxData(txData: unknown, schema: Schema): { ops: Op[]; bulks: Bulk[] } {
   if (!Array.isArray(txData)) fail('GSW_ERR_TX_MALFORMED', 'tx data must be an array of entity maps or ops');
   const ops: Op[] = [];
+  const bulks: Bulk[] = [];
   txData.forEach((item, index) => {
-    if (Array.isArray(item)) ops.push(parseListOp(item, index, schema));
+    if (Array.isArray(item) && item[0] === 'db/bulk') bulks.push(parseBulk(item, index, schema));
+    else if (Array.isArray(item)) ops.push(parseListOp(item, index, schema));
     else if (item !== null && typeof item === 'object') parseEntityMap(item as object, index, schema, ops);
     else malformed(index, 'an item must be an entity map or an [op, e, a, v] list');
   });
-  return ops;
+  return { ops, bulks };
+}
+
+function parseBulk(item: unknown[], index: number, schema: Schema): Bulk {
+  const [, columns, rows] = item;
+  if (item.length !== 3 || !Array.isArray(columns) || !Array.isArray(rows)) {
+    malformed(index, 'db/bulk takes an array of columns and an array of rows');
+  }
+  if (columns.filter((c) => c === 'db/id').length > 1)
+    malformed(index, 'db/bulk takes at most one db/id column');
+  const attrs = columns.map((c) => (c === 'db/id' ? undefined : attributeOf(c, index, schema)));
+  rows.forEach((row, r) => {
+    if (!Array.isArray(row) || row.length !== columns.length) {
+      malformed(index, `row ${r} must be an array of ${columns.length} values`);
+    }
+    if (!row.some((v, c) => attrs[c] !== undefined && v !== null && v !== undefined)) {
+      malformed(index, `row ${r} has no attribute value`);
+    }
+  });
+  return { item: index, columns: attrs, rows: rows as unknown[][] };
+}
+
+/** The entity maps a bulk item stands for, as ops appended to `ops`. */
+export function bulkAsOps(bulk: Bulk, schema: Schema, ops: Op[]): void {
+  bulk.rows.forEach((row, r) => {
+    const map: Record<string, unknown> = {};
+    bulk.columns.forEach((attr, c) => {
+      if (row[c] !== null && row[c] !== undefined) map[attr?.ident ?? 'db/id'] = row[c];
+    });
+    parseEntityMap(map, bulk.item, schema, ops, bulkTempid(bulk, r));
+  });
+}
+
+/** The tempid of bulk row `r`: its db/id value, or one of its own. */
+export function bulkTempid(bulk: Bulk, r: number): string {
+  const idColumn = bulk.columns.indexOf(undefined);
+  const id = idColumn < 0 ? undefined : bulk.rows[r]![idColumn];
+  return typeof id === 'string' ? id : `item#${bulk.item}.${r}`;
 }
 
 function parseListOp(item: unknown[], index: number, schema: Schema): Op {
@@ -58,13 +109,17 @@ function parseListOp(item: unknown[], index: number, schema: Schema): Op {
     : { kind: 'retract', item: index, e, attr };
 }
 
-function parseEntityMap(map: object, index: number, schema: Schema, ops: Op[]): void {
+function parseEntityMap(
+  map: object,
+  index: number,
+  schema: Schema,
+  ops: Op[],
+  tempid = `item#${index}`,
+): void {
   const entries = Object.entries(map);
   const idValue = (map as Record<string, unknown>)['db/id'];
   const e =
-    idValue === undefined
-      ? { kind: 'tempid' as const, name: `item#${index}` }
-      : parseEntity(idValue, index, schema);
+    idValue === undefined ? { kind: 'tempid' as const, name: tempid } : parseEntity(idValue, index, schema);
   let any = false;
   for (const [key, value] of entries) {
     if (key === 'db/id') continue;

@@ -28,14 +28,14 @@ export class LmdbLog implements TxLog {
 
   async append(records: readonly Uint8Array[], options: { expectedLast: number }): Promise<number> {
     const start = options.expectedLast;
+    let written: boolean;
     try {
-      await this.db.transaction(() => {
-        const last = this.lastKeyOnDisk();
-        if (last !== start) fail('GSW_ERR_FENCED', `expected the log to end at ${start}, it ends at ${last}`);
+      // The fence: the write is conditional on position start + 1 still being free when LMDB
+      // commits it, checked inside the writer thread, so a concurrent writer cannot slip in.
+      written = await this.db.ifNoExists(start + 1, () => {
         records.forEach((record, i) => this.db.put(start + i + 1, record));
       });
     } catch (error) {
-      if (error instanceof GswarmError) throw error;
       throw new GswarmError(
         'GSW_ERR_STORE_FAILED',
         `log append failed: ${(error as Error).message}`,
@@ -43,6 +43,8 @@ export class LmdbLog implements TxLog {
         error,
       );
     }
+    if (!written)
+      fail('GSW_ERR_FENCED', `expected the log to end at ${start}, but another writer appended there`);
     this.lastPosition = start + records.length;
     return this.lastPosition;
   }

@@ -18,7 +18,9 @@ export interface StoredReflex extends Required<Pick<Reflex, 'id' | 'market' | 'a
 
 /** A tick a batch adds, as reflexes see it. */
 export interface NewTick {
-  tempid: string;
+  /** The tick's bulk row; its first column (db/id) gets a tempid if an alert must refer to it. */
+  row: unknown[];
+  index: number;
   market: number;
   price: number;
   volume: number;
@@ -70,9 +72,10 @@ export class Reflexes {
           if (isIn && !wasIn) {
             lastFiredTs ??= lastAlertTs(head, reflex.e);
             if (reflex.cooldownMs === undefined || !(tick.ts - lastFiredTs < reflex.cooldownMs)) {
+              const tempid = (tick.row[0] ??= `tick:${tick.index}`);
               alerts.push({
                 'alert/reflex': reflex.e,
-                'alert/tick': tick.tempid,
+                'alert/tick': tempid,
                 'alert/value': value,
                 'alert/tx': txId,
               });

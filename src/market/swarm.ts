@@ -55,10 +55,19 @@ export class Swarm {
   private readonly index: MarketIndex;
   private readonly reflexIndex = new Reflexes();
   private readonly alertListeners = new Set<(alert: Alert) => void>();
+  private readonly reflexAttrIds: Set<number>;
+  private readonly alertTxAttrId: number;
 
   private constructor(readonly conn: Connection) {
     const view = conn.view;
     const attr = (ident: string) => view.attributeNamed(ident);
+    this.reflexAttrIds = new Set(
+      view
+        .attributes()
+        .filter((a) => a.ident.startsWith('reflex/'))
+        .map((a) => a.id),
+    );
+    this.alertTxAttrId = attr('alert/tx').id;
     this.index = new MarketIndex(view.datomStore, {
       market: attr('tick/market'),
       id: attr('tick/id'),
@@ -236,13 +245,15 @@ export class Swarm {
   }
 
   private onDurable(report: TxReport): void {
-    if (report.datoms.some((d) => d.a.startsWith('reflex/'))) this.reflexIndex.invalidate();
+    const record = report.record;
+    if (record === undefined) return;
+    if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
     if (this.alertListeners.size === 0) return;
     const durableAtMs = Date.now();
     const view = this.conn.view;
-    for (const d of report.datoms) {
-      if (d.a !== 'alert/tx' || !d.added) continue;
-      const alert = this.alertOf(view, d.e, durableAtMs);
+    for (let i = 0; i < record.a.length; i++) {
+      if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;
+      const alert = this.alertOf(view, record.e[i]!, durableAtMs);
       for (const listener of this.alertListeners) listener(alert);
     }
   }

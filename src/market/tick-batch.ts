@@ -9,8 +9,10 @@ import { fail } from '../errors.js';
 import type { NewTick } from './reflexes.js';
 import { type MarketRow, type RowError, rowErrorsMax, type TickRow } from './rows.js';
 
+const tickColumns = ['db/id', 'tick/id', 'tick/market', 'tick/price', 'tick/volume', 'tick/ts'];
+
 export interface TickBatch {
-  txData: Record<string, unknown>[];
+  txData: unknown[];
   newTicks: NewTick[];
   duplicates: number;
 }
@@ -22,20 +24,21 @@ export function planTickBatch(
 ): TickBatch {
   const marketIdAttr = head.attributeNamed('market/id');
   const tickIdAttr = head.attributeNamed('tick/id');
-  const txData: Record<string, unknown>[] = [];
+  const txData: unknown[] = [];
   const marketRefs = new Map<string, number | string>();
   for (const m of markets) {
     const tempid = `market:${m.id}`;
     const entity: Record<string, unknown> = { 'db/id': tempid, 'market/id': m.id };
     if (m.name !== undefined) entity['market/name'] = m.name;
     if (!marketRefs.has(m.id)) txData.push(entity);
-    else Object.assign(txData.find((x) => x['db/id'] === tempid)!, entity);
+    else Object.assign(txData.find((x) => (x as Record<string, unknown>)['db/id'] === tempid)!, entity);
     marketRefs.set(m.id, head.entityWith(marketIdAttr, m.id) ?? tempid);
   }
   const dangling: RowError[] = [];
   const conflicts = new Set<string>();
   const seen = new Map<string, TickRow>();
   const newTicks: NewTick[] = [];
+  const rows: unknown[][] = [];
   let duplicates = 0;
   ticks.forEach((tick, i) => {
     let market = marketRefs.get(tick.market);
@@ -66,17 +69,10 @@ export function planTickBatch(
       else conflicts.add(tick.id);
       return;
     }
-    const tempid = `tick:${i}`;
-    txData.push({
-      'db/id': tempid,
-      'tick/id': tick.id,
-      'tick/market': market,
-      'tick/price': tick.price,
-      'tick/volume': tick.volume,
-      'tick/ts': tick.ts,
-    });
+    const row = [null, tick.id, market, tick.price, tick.volume, tick.ts];
+    rows.push(row);
     if (typeof market === 'number')
-      newTicks.push({ tempid, market, price: tick.price, volume: tick.volume, ts: tick.ts });
+      newTicks.push({ row, index: i, market, price: tick.price, volume: tick.volume, ts: tick.ts });
   });
   if (dangling.length > 0) {
     fail('GSW_ERR_DANGLING_REF', `${dangling.length} tick(s) name a market that does not exist`, {
@@ -91,6 +87,7 @@ export function planTickBatch(
       { ids },
     );
   }
+  if (rows.length > 0) txData.push(['db/bulk', tickColumns, rows]);
   return { txData, newTicks, duplicates };
 }
 

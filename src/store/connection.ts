@@ -167,14 +167,14 @@ export class Connection {
     const txId = nextTxId(store.lastTxId, instantMs);
     const plan = this.db.plan(build(this.db.view(), txId));
     const committed = this.db.commit(plan, txId, instantMs);
-    const report: TxReport = committed?.report ?? {
+    const report: TxReport = committed ?? {
       tx: store.lastTxId,
       txIndex: store.txCount - 1,
       instantMs,
       tempids: plan.tempids,
       datoms: [],
     };
-    return this.enqueue(committed && encodeRecord(committed.record), report);
+    return this.enqueue(committed?.record && encodeRecord(committed.record), report);
   }
 
   /** Calls `listener` with the report of every tx once it is durable. */

@@ -1,0 +1,287 @@
+/**
+ * The fact database against a naive model (test/db/model.ts) on random histories: transactions
+ * with tempids, upserts, lookup refs, retractions, retractEntity, schema changes and invalid
+ * items; then every read (datoms in each index, count, pull) in every kind of view (current,
+ * asOf, since, history), before and after a reopen from checkpoint and log.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Datom, Value } from '../../src/db/types.js';
+import type { View } from '../../src/db/view.js';
+import { GswarmError, open, storage } from '../../src/index.js';
+import { liveAll, Model, RefusedError } from './model.js';
+
+const schemaTx = [
+  { 'db/ident': 'p/name', 'db/valueType': 'string', 'db/unique': 'identity' },
+  { 'db/ident': 'p/age', 'db/valueType': 'integer' },
+  { 'db/ident': 'p/tags', 'db/valueType': 'string', 'db/cardinality': 'many' },
+  { 'db/ident': 'p/best', 'db/valueType': 'ref' },
+  { 'db/ident': 'p/friends', 'db/valueType': 'ref', 'db/cardinality': 'many' },
+  { 'db/ident': 'p/score', 'db/valueType': 'number', 'db/index': true },
+  { 'db/ident': 'p/code', 'db/valueType': 'string', 'db/unique': 'value' },
+  { 'db/ident': 'p/flag', 'db/valueType': 'boolean' },
+  { 'db/ident': 'p/vec', 'db/valueType': 'vector' },
+  { 'db/ident': 'p/sealed', 'db/valueType': 'string', 'db/immutable': true },
+];
+
+const names = ['ann', 'bob', 'cy', 'dee', 'eve'];
+const entityArb = fc.oneof(
+  fc.integer({ min: 1020, max: 1050 }),
+  fc.constantFrom('t0', 't1', 't2', -1),
+  fc.constantFrom(...names).map((n) => ['p/name', n]),
+);
+const valueArbs: Record<string, fc.Arbitrary<unknown>> = {
+  'p/name': fc.constantFrom(...names),
+  'p/age': fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant('old')),
+  'p/tags': fc.oneof(fc.constantFrom('x', 'y', 'z'), fc.subarray(['x', 'y', 'z'])),
+  'p/best': entityArb,
+  'p/friends': fc.oneof(entityArb, fc.array(fc.integer({ min: 1020, max: 1050 }), { maxLength: 2 })),
+  'p/score': fc.constantFrom(0, 0.5, 1, 2.25),
+  'p/code': fc.constantFrom('A', 'B', 'C'),
+  'p/flag': fc.boolean(),
+  'p/vec': fc.constantFrom([1, 2], [3], [0.5, 0.25]),
+  'p/sealed': fc.constantFrom('s1', 's2'),
+  'q/extra': fc.constantFrom('e1', 'e2'),
+};
+const attrArb = fc.constantFrom(...Object.keys(valueArbs));
+
+const itemArb: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc
+      .record({
+        id: fc.option(entityArb),
+        attrs: fc.subarray(Object.keys(valueArbs), { minLength: 1, maxLength: 4 }),
+      })
+      .chain(({ id, attrs }) =>
+        fc.tuple(...attrs.map((a) => valueArbs[a]!)).map((values) => {
+          const map: Record<string, unknown> = id === null ? {} : { 'db/id': id };
+          attrs.forEach((a, i) => (map[a] = values[i]));
+          return map;
+        }),
+      ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.tuple(entityArb, attrArb).chain(([e, a]) => valueArbs[a]!.map((v) => ['db/add', e, a, v])),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(entityArb, attrArb)
+      .chain(([e, a]) => valueArbs[a]!.map((v) => ['db/retract', e, a, v])),
+  },
+  { weight: 1, arbitrary: fc.tuple(entityArb, attrArb).map(([e, a]) => ['db/retract', e, a]) },
+  { weight: 1, arbitrary: entityArb.map((e) => ['db/retractEntity', e]) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<unknown>(
+      { 'db/ident': 'q/extra', 'db/valueType': 'string' },
+      { 'db/id': ['db/ident', 'p/age'], 'db/index': true },
+      { 'db/id': ['db/ident', 'p/tags'], 'db/doc': 'tags' },
+      { 'db/id': ['db/ident', 'p/age'], 'db/valueType': 'string' },
+      { 'db/id': ['db/ident', 'p/tags'], 'db/cardinality': 'one' },
+      ['db/nope', 1024, 'p/age', 1],
+      { 'x/unknown': 1 },
+      42,
+    ),
+  },
+);
+const historyArb = fc.array(fc.array(itemArb, { minLength: 1, maxLength: 4 }), {
+  minLength: 1,
+  maxLength: 25,
+});
+
+/** A fixed clock: tx ids depend only on the history. */
+function fakeClock() {
+  let now = 1_700_000_000_000;
+  return { nowMs: () => (now += 3) };
+}
+
+function sortDatoms(list: Datom[]): Datom[] {
+  const key = (d: Datom) => [d.e, d.a, JSON.stringify(d.v), d.tx, d.added ? 1 : 0];
+  return [...list].sort((x, y) => {
+    const [a, b] = [key(x), key(y)];
+    for (let i = 0; i < a.length; i++) if (a[i]! !== b[i]!) return a[i]! < b[i]! ? -1 : 1;
+    return 0;
+  });
+}
+
+function modelPull(
+  visible: Datom[],
+  e: number,
+  isMany: (a: string) => boolean,
+  isRef: (a: string) => boolean,
+) {
+  const mine = visible.filter((d) => d.e === e);
+  if (mine.length === 0) return null;
+  const out: Record<string, unknown> = { 'db/id': e };
+  const shape = (a: string, v: Value) => (isRef(a) ? { 'db/id': v } : v);
+  for (const a of new Set(mine.map((d) => d.a))) {
+    const values = mine.filter((d) => d.a === a).map((d) => d.v);
+    out[a] = isMany(a)
+      ? values.sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1)).map((v) => shape(a, v))
+      : shape(a, values[values.length - 1]!);
+  }
+  return out;
+}
+
+function compareViews(
+  model: Model,
+  view: View,
+  spec: { asOf?: number; since?: number; history?: boolean },
+  label: string,
+) {
+  const visible = model.visible(spec);
+  assert.deepEqual(sortDatoms(view.datoms('eavt')), sortDatoms(visible), `${label}: eavt`);
+  const attrs = model.attributeIdents().filter((a) => view.attribute(a) !== undefined);
+  for (const a of attrs) {
+    const modelDatoms = visible.filter((d) => d.a === a);
+    assert.deepEqual(sortDatoms(view.datoms('aevt', a)), sortDatoms(modelDatoms), `${label}: aevt ${a}`);
+    const entities = new Set(modelDatoms.filter((d) => spec.history || d.added).map((d) => d.e));
+    assert.equal(view.count(a), entities.size, `${label}: count ${a}`);
+    for (const v of new Set(modelDatoms.map((d) => JSON.stringify(d.v)))) {
+      const expected = modelDatoms.filter((d) => JSON.stringify(d.v) === v);
+      assert.deepEqual(
+        sortDatoms(view.datoms('avet', a, JSON.parse(v))),
+        sortDatoms(expected),
+        `${label}: avet ${a} ${v}`,
+      );
+    }
+  }
+  if (spec.history) return;
+  const isRef = (a: string) => view.attribute(a)?.valueType === 'ref';
+  const isMany = (a: string) => view.attribute(a)?.many === true;
+  for (const e of new Set(model.datoms.map((d) => d.e))) {
+    assert.deepEqual(view.pull(e, ['*']), modelPull(visible, e, isMany, isRef), `${label}: pull ${e}`);
+  }
+}
+
+test('random histories: every read of every view equals the naive model, before and after reopen', async () => {
+  await fc.assert(
+    fc.asyncProperty(historyArb, fc.nat(), async (history, pick) => {
+      const dir = mkdtempSync(join(tmpdir(), 'gswarm-diff-'));
+      try {
+        const options = { storage: storage.persistent(dir), clock: fakeClock(), checkpointDatoms: 40 };
+        let conn = await open(options);
+        const model = new Model();
+        const schemaReport = await conn.transact(schemaTx);
+        model.transact(schemaTx, schemaReport.tx);
+        for (const txData of history) {
+          const before = conn.basisTx;
+          let modelError: unknown;
+          let modelAdded: Datom[] = [];
+          let tx = 0;
+          try {
+            const report = await conn.transact(txData);
+            tx = report.tx;
+            try {
+              modelAdded = model.transact(txData, tx);
+            } catch (error) {
+              modelError = error;
+            }
+            assert.equal(
+              modelError,
+              undefined,
+              `model refused what the db accepted: ${JSON.stringify(txData)} (${modelError})`,
+            );
+            assert.deepEqual(
+              sortDatoms(report.datoms),
+              sortDatoms(modelAdded),
+              `datoms of ${JSON.stringify(txData)}`,
+            );
+          } catch (error) {
+            if (!(error instanceof GswarmError)) throw error;
+            assert.throws(
+              () => model.transact(txData, before + 1),
+              RefusedError,
+              `db refused (${error.message}) what the model accepts: ${JSON.stringify(txData)}`,
+            );
+            assert.equal(conn.basisTx, before, 'a refused tx changes nothing');
+          }
+        }
+        const txs = model.txs;
+        const asOf = txs[pick % txs.length]!;
+        const since = txs[(pick >> 3) % txs.length]!;
+        const check = (c: typeof conn, when: string) => {
+          compareViews(model, c.view, {}, `${when} current`);
+          compareViews(model, c.asOf(asOf), { asOf }, `${when} asOf`);
+          if (asOf < c.basisTx)
+            compareViews(model, c.asOf(asOf + 1), { asOf: asOf + 1 }, `${when} asOf between txs`);
+          assert.throws(() => c.asOf(c.basisTx + 1), /later than the basis/);
+          compareViews(model, c.since(since), { since }, `${when} since`);
+          compareViews(model, c.history(), { history: true }, `${when} history`);
+          compareViews(model, c.asOf(asOf).history(), { asOf, history: true }, `${when} asOf history`);
+          assert.equal(
+            c.view.count('p/name'),
+            new Set(
+              liveAll(model.datoms)
+                .filter((d) => d.a === 'p/name')
+                .map((d) => d.e),
+            ).size,
+          );
+        };
+        check(conn, 'live');
+        await conn.close();
+        conn = await open(options);
+        check(conn, 'reopened');
+        await conn.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }),
+    { numRuns: Number(process.env.GSWARM_RUNS ?? 60) },
+  );
+});
+
+const bulkColumns = ['db/id', 'p/name', 'p/age', 'p/tags', 'p/best', 'p/code', 'p/score'];
+const bulkRowArb = fc
+  .tuple(
+    fc.option(fc.constantFrom('b0', 'b1', 't0'), { nil: null }),
+    fc.option(fc.oneof(fc.constantFrom(...names), fc.string({ minLength: 1, maxLength: 3 })), { nil: null }),
+    fc.option(fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constant('x')), { nil: null }),
+    fc.option(fc.subarray(['x', 'y', 'x2']), { nil: null }),
+    fc.option(fc.oneof(fc.integer({ min: 1030, max: 1040 }), fc.constantFrom('t0', 'b0')), { nil: null }),
+    fc.option(fc.constantFrom('A', 'B', 'Q'), { nil: null }),
+    fc.option(fc.double({ min: 0, max: 10, noNaN: true }), { nil: null }),
+  )
+  .filter((row) => row.slice(1).some((v) => v !== null));
+
+test('a db/bulk item yields exactly the datoms of its rows as entity maps after the other items', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(itemArb, { maxLength: 3 }), { maxLength: 6 }),
+      fc.array(itemArb, { maxLength: 2 }),
+      fc.array(bulkRowArb, { minLength: 1, maxLength: 6 }),
+      async (setup, others, rows) => {
+        const bulkDb = await open({ storage: storage.memory(), clock: fakeClock() });
+        const mapsDb = await open({ storage: storage.memory(), clock: fakeClock() });
+        for (const txData of [schemaTx, ...setup]) {
+          const outcomes = await Promise.allSettled([bulkDb.transact(txData), mapsDb.transact(txData)]);
+          assert.equal(outcomes[0].status, outcomes[1].status);
+        }
+        const maps = rows.map((row) => {
+          const map: Record<string, unknown> = {};
+          row.forEach((v, c) => {
+            if (v !== null) map[bulkColumns[c]!] = v;
+          });
+          return map;
+        });
+        const [viaBulk, viaMaps] = await Promise.allSettled([
+          bulkDb.transact([...others, ['db/bulk', bulkColumns, rows]]),
+          mapsDb.transact([...others, ...maps]),
+        ]);
+        assert.equal(viaBulk.status, viaMaps.status, `bulk ${viaBulk.status}, maps ${viaMaps.status}`);
+        if (viaBulk.status === 'fulfilled' && viaMaps.status === 'fulfilled') {
+          assert.deepEqual(sortDatoms(viaBulk.value.datoms), sortDatoms(viaMaps.value.datoms));
+        }
+        assert.deepEqual(bulkDb.datoms('eavt'), mapsDb.datoms('eavt'));
+      },
+    ),
+    { numRuns: Number(process.env.GSWARM_RUNS ?? 200) },
+  );
+});
