@@ -7,6 +7,7 @@ import { fail } from '../errors.js';
 import { countBelow } from './columns.js';
 import type { DatomStore } from './datoms.js';
 import { pull } from './pull.js';
+import { explain, type Plan, type Query, q } from './query/index.js';
 import type { QuerySource } from './query/source.js';
 import type { Schema, SchemaAttribute } from './schema.js';
 import type { Attribute, Datom, IndexName, Value } from './types.js';
@@ -106,6 +107,16 @@ export class View implements QuerySource {
 
   pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
     return pull(this, e, pattern);
+  }
+
+  /** Runs a Datalog query (src/db/query) with this view as `$`. */
+  q(query: Query | string, ...inputs: unknown[]): unknown {
+    return q(this, query, ...inputs);
+  }
+
+  /** The plan `q` would follow: clause order, index per clause, estimated rows. */
+  explain(query: Query | string, ...inputs: unknown[]): Plan {
+    return explain(this, query, ...inputs);
   }
 
   // --- reads ---

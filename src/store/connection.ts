@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { DatomStore } from '../db/datoms.js';
 import { Db, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
+import type { Query } from '../db/query/index.js';
 import { schemaTxData } from '../db/schema.js';
+import { type Change, Subscription } from '../db/subscription.js';
 import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
@@ -93,6 +95,10 @@ export class Connection {
   private failure: GswarmError | undefined;
   private closed = false;
   private readonly listeners = new Set<TxListener>();
+  private readonly subscriptions = new Set<{
+    subscription: Subscription;
+    onChange: (change: Change) => void;
+  }>();
   private readonly commitLatenciesMs: number[] = [];
 
   constructor(
@@ -175,6 +181,23 @@ export class Connection {
       datoms: [],
     };
     return this.enqueue(committed?.record && encodeRecord(committed.record), report);
+  }
+
+  /** Runs a Datalog query on the current view. */
+  q(query: Query | string, ...inputs: unknown[]): unknown {
+    return this.current.q(query, ...inputs);
+  }
+
+  /**
+   * A live query: `onChange` gets the whole result at once (`initial`), then, after each durable
+   * tx that changes it, the rows added and removed. Returns the unsubscribe function.
+   */
+  subscribe(query: Query | string, onChange: (change: Change) => void, ...inputs: unknown[]): () => void {
+    const subscription = new Subscription(query, inputs);
+    const entry = { subscription, onChange };
+    onChange(subscription.start(this.current));
+    this.subscriptions.add(entry);
+    return () => this.subscriptions.delete(entry);
   }
 
   /** Calls `listener` with the report of every tx once it is durable. */
@@ -261,7 +284,18 @@ export class Connection {
     for (const q of group) q.resolve(q.report);
     for (const q of group) {
       if (q.record === undefined) continue;
+      this.updateSubscriptions(q.report);
       for (const listener of this.listeners) notify(listener, q.report);
+    }
+  }
+
+  private updateSubscriptions(report: TxReport): void {
+    if (this.subscriptions.size === 0) return;
+    const before = this.db.view(report.txIndex - 1);
+    const after = this.db.view(report.txIndex);
+    for (const { subscription, onChange } of this.subscriptions) {
+      const change = subscription.update(before, after, report.datoms);
+      if (change.added.length > 0 || change.removed.length > 0) notify(onChange, change);
     }
   }
 
@@ -272,9 +306,9 @@ export class Connection {
 }
 
 /** A throwing listener must not break the commit pipeline; its error surfaces on its own. */
-function notify(listener: TxListener, report: TxReport): void {
+function notify<T>(listener: (value: T) => void, value: T): void {
   try {
-    listener(report);
+    listener(value);
   } catch (error) {
     queueMicrotask(() => {
       throw error;

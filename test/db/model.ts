@@ -84,7 +84,7 @@ export class Model {
       const owner = this.owner(this.datoms, a, v);
       return owner ?? refuse(asValueOf ? 'dangling lookup ref' : 'unknown lookup ref');
     };
-    const valueOf = (attr: Attr, v: unknown): Value =>
+    const valueFor = (attr: Attr, v: unknown): Value =>
       attr.valueType === 'ref' ? entity(v, attr) : checkType(attr.valueType, v);
     for (const op of ops) {
       const e = entity(op.e);
@@ -99,12 +99,12 @@ export class Model {
       }
       const attr = this.attrs.get(op.a!)!;
       if (op.kind === 'retract') {
-        const v = op.hasV ? valueOf(attr, op.v) : undefined;
+        const v = op.hasV ? valueFor(attr, op.v) : undefined;
         for (const live of liveIn(working, e, attr.ident))
           if (v === undefined || same(live, v)) emit(e, attr.ident, live, false);
         continue;
       }
-      const v = valueOf(attr, op.v);
+      const v = valueFor(attr, op.v);
       const live = liveIn(working, e, attr.ident);
       if (live.some((x) => same(x, v))) continue;
       if (attr.unique) {
