@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import type { Datom, Value } from '../../src/db/types.js';
 import type { View } from '../../src/db/view.js';
 import { GswarmError, open, storage } from '../../src/index.js';
-import { entityArb, fakeClock, historyArb, itemArb, names, schemaTx } from './arbitraries.js';
+import { fakeClock, historyArb, itemArb, names, schemaTx } from './arbitraries.js';
 import { liveAll, Model, RefusedError } from './model.js';
 
 function sortDatoms(list: Datom[]): Datom[] {
