@@ -5,6 +5,7 @@
  */
 import type { TxReport } from '../db/db.js';
 import type { Clock } from '../db/ids.js';
+import type { Query } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
@@ -144,6 +145,11 @@ export class Swarm {
     return facts.map((t: TickFacts) => ({ id: t.id, market, price: t.price, volume: t.volume, ts: t.ts }));
   }
 
+  /** Runs a Datalog query (JSON form or EDN string) as of `asOf` (default: now). */
+  query(query: Query | string, args: readonly unknown[] = [], asOf?: number): unknown {
+    return this.viewAt(asOf).q(query, ...args);
+  }
+
   /** Creates or replaces the reflex with `reflex.id`. */
   async putReflex(reflex: Reflex): Promise<{ tx: number }> {
     const rows = reflexErrors(reflex).map((error) => ({ index: 0, ...error }));
@@ -221,9 +227,13 @@ export class Swarm {
     return () => this.alertListeners.delete(listener);
   }
 
-  commitStats(): { commitLatencyMs: readonly number[]; pendingBatches: number } {
+  commitStats(): { commitLatencyMs: readonly number[]; pendingBatches: number; storeBytes: number } {
     const stats = this.conn.commitStats();
-    return { commitLatencyMs: stats.commitLatencyMs, pendingBatches: stats.pendingTxs };
+    return {
+      commitLatencyMs: stats.commitLatencyMs,
+      pendingBatches: stats.pendingTxs,
+      storeBytes: stats.storeBytes,
+    };
   }
 
   async close(): Promise<void> {

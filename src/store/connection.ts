@@ -8,8 +8,8 @@
  * be lost. If a log write fails the connection fails: in-memory state may be ahead of the log,
  * so every later call is refused and a reopen recovers from the log, which is the truth.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatomStore } from '../db/datoms.js';
 import { Db, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
@@ -206,9 +206,19 @@ export class Connection {
     return () => this.listeners.delete(listener);
   }
 
-  /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
-  commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number } {
-    return { commitLatencyMs: this.commitLatenciesMs, pendingTxs: this.queue.length };
+  /** Recent commit latencies (ms, newest last), the queue depth and the bytes on disk. */
+  commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number; storeBytes: number } {
+    return {
+      commitLatencyMs: this.commitLatenciesMs,
+      pendingTxs: this.queue.length,
+      storeBytes: this.storeBytes(),
+    };
+  }
+
+  private storeBytes(): number {
+    if (this.checkpointPath === undefined) return 0;
+    const dir = dirname(this.checkpointPath);
+    return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
   }
 
   /** Finishes queued commits, writes a checkpoint and closes the log. */

@@ -247,7 +247,7 @@ export class Model {
       const unique = get('db/unique');
       if (unique !== undefined && unique !== 'identity' && unique !== 'value') refuse('bad unique');
       if (valueType === 'vector' && card === 'many') refuse('vector many');
-      const other = this.attrs.get(ident);
+      const other = this.attrs.get(ident as string);
       if (other !== undefined && other.id !== e) refuse('ident taken');
       if (existing) {
         const used = this.datoms.some((d) => d.a === existing.ident);

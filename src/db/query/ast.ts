@@ -68,7 +68,12 @@ export type Clause = PatternClause | PredicateClause | FunctionClause | NotClaus
 
 export type FindElement =
   | { readonly kind: 'var'; readonly name: string }
-  | { readonly kind: 'aggregate'; readonly fn: string; readonly params: readonly unknown[]; readonly name: string }
+  | {
+      readonly kind: 'aggregate';
+      readonly fn: string;
+      readonly params: readonly unknown[];
+      readonly name: string;
+    }
   | { readonly kind: 'pull'; readonly name: string; readonly pattern: readonly unknown[] };
 
 export interface FindSpec {

@@ -23,9 +23,11 @@ function nums(args: readonly unknown[], fn: string): number[] {
   return args.map((a) => num(a, fn));
 }
 
-function arity(args: readonly unknown[], fn: string, min: number, max = min): void {
+function arity(args: readonly unknown[], fn: string, min: number, max: number): void {
   if (args.length < min || args.length > max) {
-    throw new FunctionError(`${fn} takes ${min === max ? min : `${min} to ${max}`} arguments, got ${args.length}`);
+    throw new FunctionError(
+      `${fn} takes ${min === max ? min : `${min} to ${max}`} arguments, got ${args.length}`,
+    );
   }
 }
 
@@ -40,7 +42,8 @@ const allEqual: Builtin = (args) => args.every((a) => valueEquals(a, args[0]));
 
 function toStr(x: unknown): string {
   if (x === null || x === undefined) return '';
-  if (Array.isArray(x)) return `[${x.map((e) => (typeof e === 'string' ? JSON.stringify(e) : toStr(e))).join(' ')}]`;
+  if (Array.isArray(x))
+    return `[${x.map((e) => (typeof e === 'string' ? JSON.stringify(e) : toStr(e))).join(' ')}]`;
   return String(x);
 }
 
@@ -53,7 +56,6 @@ function sourceAttribute(args: readonly unknown[], fn: string): [QuerySource, nu
 }
 
 function getElse(args: readonly unknown[]): unknown {
-  arity(args, 'get-else', 4);
   if (args[3] === null || args[3] === undefined) throw new FunctionError('get-else needs a non-nil default');
   const found = sourceAttribute(args, 'get-else');
   if (found === null) return args[3];
@@ -67,11 +69,8 @@ function getElse(args: readonly unknown[]): unknown {
 }
 
 function missing(args: readonly unknown[]): boolean {
-  arity(args, 'missing?', 3);
   const found = sourceAttribute(args, 'missing?');
-  if (found === null) return true;
-  const [source, e, attribute] = found;
-  return source.estimate(e, attribute, undefined) === 0 || !hasDatom(source, e, attribute);
+  return found === null || !hasDatom(...found);
 }
 
 function hasDatom(source: QuerySource, e: number, attribute: Attribute): boolean {
@@ -82,76 +81,100 @@ function hasDatom(source: QuerySource, e: number, attribute: Attribute): boolean
   return seen;
 }
 
-function divide(a: number, b: number): number {
-  return a / b;
-}
+const any = Number.POSITIVE_INFINITY;
 
-const table: Record<string, Builtin> = {
-  '=': allEqual,
-  '==': allEqual,
-  '!=': (args) => !allEqual(args),
-  'not=': (args) => !allEqual(args),
-  '<': chain((c) => c < 0),
-  '>': chain((c) => c > 0),
-  '<=': chain((c) => c <= 0),
-  '>=': chain((c) => c >= 0),
-  '+': (args) => nums(args, '+').reduce((a, b) => a + b, 0),
-  '*': (args) => nums(args, '*').reduce((a, b) => a * b, 1),
-  '-': (args) => {
-    const [first, ...rest] = nums(args, '-');
-    arity(args, '-', 1, Number.POSITIVE_INFINITY);
-    return rest.length === 0 ? -first : rest.reduce((a, b) => a - b, first);
-  },
-  '/': (args) => {
-    const [first, ...rest] = nums(args, '/');
-    arity(args, '/', 1, Number.POSITIVE_INFINITY);
-    return rest.length === 0 ? 1 / first : rest.reduce(divide, first);
-  },
-  quot: (args) => (arity(args, 'quot', 2), Math.trunc(num(args[0], 'quot') / num(args[1], 'quot'))),
-  rem: (args) => (arity(args, 'rem', 2), num(args[0], 'rem') % num(args[1], 'rem')),
-  mod: (args) => {
-    arity(args, 'mod', 2);
-    const [a, b] = nums(args, 'mod');
-    return ((a % b) + b) % b;
-  },
-  inc: (args) => (arity(args, 'inc', 1), num(args[0], 'inc') + 1),
-  dec: (args) => (arity(args, 'dec', 1), num(args[0], 'dec') - 1),
-  max: (args) => (arity(args, 'max', 1, Number.POSITIVE_INFINITY), Math.max(...nums(args, 'max'))),
-  min: (args) => (arity(args, 'min', 1, Number.POSITIVE_INFINITY), Math.min(...nums(args, 'min'))),
-  'zero?': (args) => num(args[0], 'zero?') === 0,
-  'pos?': (args) => num(args[0], 'pos?') > 0,
-  'neg?': (args) => num(args[0], 'neg?') < 0,
-  'even?': (args) => num(args[0], 'even?') % 2 === 0,
-  'odd?': (args) => Math.abs(num(args[0], 'odd?') % 2) === 1,
-  'nil?': (args) => args[0] === null || args[0] === undefined,
-  'some?': (args) => args[0] !== null && args[0] !== undefined,
-  'true?': (args) => args[0] === true,
-  'false?': (args) => args[0] === false,
-  str: (args) => args.map(toStr).join(''),
-  subs: (args) => {
-    arity(args, 'subs', 2, 3);
-    if (typeof args[0] !== 'string') throw new FunctionError('subs expects a string');
-    const end = args.length === 3 ? num(args[2], 'subs') : args[0].length;
-    return args[0].slice(num(args[1], 'subs'), end);
-  },
-  count: (args) => {
-    arity(args, 'count', 1);
-    const x = args[0];
-    if (typeof x === 'string' || Array.isArray(x)) return x.length;
-    if (x === null || x === undefined) return 0;
-    throw new FunctionError(`count expects a string or a vector, got ${JSON.stringify(x)}`);
-  },
-  'clojure.string/starts-with?': (args) => String(args[0]).startsWith(String(args[1])),
-  'clojure.string/ends-with?': (args) => String(args[0]).endsWith(String(args[1])),
-  'clojure.string/includes?': (args) => String(args[0]).includes(String(args[1])),
-  'clojure.string/blank?': (args) => toStr(args[0]).trim() === '',
-  identity: (args) => (arity(args, 'identity', 1), args[0]),
-  ground: (args) => (arity(args, 'ground', 1), args[0]),
-  tuple: (args) => [...args],
-  untuple: (args) => (arity(args, 'untuple', 1), args[0]),
-  vector: (args) => [...args],
-  'get-else': getElse,
-  'missing?': missing,
+/** Each function with its arity bounds, checked before the call. */
+const table: Record<string, [min: number, max: number, fn: Builtin]> = {
+  '=': [1, any, allEqual],
+  '==': [1, any, allEqual],
+  '!=': [1, any, (args) => !allEqual(args)],
+  'not=': [1, any, (args) => !allEqual(args)],
+  '<': [1, any, chain((c) => c < 0)],
+  '>': [1, any, chain((c) => c > 0)],
+  '<=': [1, any, chain((c) => c <= 0)],
+  '>=': [1, any, chain((c) => c >= 0)],
+  '+': [0, any, (args) => nums(args, '+').reduce((a, b) => a + b, 0)],
+  '*': [0, any, (args) => nums(args, '*').reduce((a, b) => a * b, 1)],
+  '-': [
+    1,
+    any,
+    (args) =>
+      fold(
+        nums(args, '-'),
+        (a, b) => a - b,
+        (a) => -a,
+      ),
+  ],
+  '/': [
+    1,
+    any,
+    (args) =>
+      fold(
+        nums(args, '/'),
+        (a, b) => a / b,
+        (a) => 1 / a,
+      ),
+  ],
+  quot: [2, 2, (args) => Math.trunc(num(args[0], 'quot') / num(args[1], 'quot'))],
+  rem: [2, 2, (args) => num(args[0], 'rem') % num(args[1], 'rem')],
+  mod: [2, 2, ([a, b]) => ((num(a, 'mod') % num(b, 'mod')) + (b as number)) % (b as number)],
+  inc: [1, 1, (args) => num(args[0], 'inc') + 1],
+  dec: [1, 1, (args) => num(args[0], 'dec') - 1],
+  max: [1, any, (args) => Math.max(...nums(args, 'max'))],
+  min: [1, any, (args) => Math.min(...nums(args, 'min'))],
+  'zero?': [1, 1, (args) => num(args[0], 'zero?') === 0],
+  'pos?': [1, 1, (args) => num(args[0], 'pos?') > 0],
+  'neg?': [1, 1, (args) => num(args[0], 'neg?') < 0],
+  'even?': [1, 1, (args) => num(args[0], 'even?') % 2 === 0],
+  'odd?': [1, 1, (args) => Math.abs(num(args[0], 'odd?') % 2) === 1],
+  'nil?': [1, 1, (args) => args[0] === null || args[0] === undefined],
+  'some?': [1, 1, (args) => args[0] !== null && args[0] !== undefined],
+  'true?': [1, 1, (args) => args[0] === true],
+  'false?': [1, 1, (args) => args[0] === false],
+  str: [0, any, (args) => args.map(toStr).join('')],
+  subs: [2, 3, subs],
+  count: [1, 1, ([x]) => count(x)],
+  'clojure.string/starts-with?': [2, 2, (args) => String(args[0]).startsWith(String(args[1]))],
+  'clojure.string/ends-with?': [2, 2, (args) => String(args[0]).endsWith(String(args[1]))],
+  'clojure.string/includes?': [2, 2, (args) => String(args[0]).includes(String(args[1]))],
+  'clojure.string/blank?': [1, 1, (args) => toStr(args[0]).trim() === ''],
+  identity: [1, 1, (args) => args[0]],
+  ground: [1, 1, (args) => args[0]],
+  tuple: [0, any, (args) => [...args]],
+  untuple: [1, 1, (args) => args[0]],
+  vector: [0, any, (args) => [...args]],
+  'get-else': [4, 4, getElse],
+  'missing?': [3, 3, missing],
 };
 
-export const builtins: ReadonlyMap<string, Builtin> = new Map(Object.entries(table));
+/** Datascript's - and /: one argument negates or inverts, more fold left. */
+function fold(
+  values: number[],
+  step: (a: number, b: number) => number,
+  single: (a: number) => number,
+): number {
+  const [first, ...rest] = values;
+  return rest.length === 0 ? single(first) : rest.reduce(step, first);
+}
+
+function subs(args: readonly unknown[]): string {
+  if (typeof args[0] !== 'string') throw new FunctionError('subs expects a string');
+  const end = args.length === 3 ? num(args[2], 'subs') : args[0].length;
+  return args[0].slice(num(args[1], 'subs'), end);
+}
+
+function count(x: unknown): number {
+  if (typeof x === 'string' || Array.isArray(x)) return x.length;
+  if (x === null || x === undefined) return 0;
+  throw new FunctionError(`count expects a string or a vector, got ${JSON.stringify(x)}`);
+}
+
+export const builtins: ReadonlyMap<string, Builtin> = new Map(
+  Object.entries(table).map(([name, [min, max, fn]]) => [
+    name,
+    (args: readonly unknown[]) => {
+      arity(args, name, min, max);
+      return fn(args);
+    },
+  ]),
+);

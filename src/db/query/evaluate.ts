@@ -12,14 +12,23 @@
  * - Arithmetic takes numbers only; sum, avg and median aggregate numbers only.
  */
 import { GswarmError } from '../../errors.js';
-import type { Binding, Clause, FunctionClause, NotClause, OrClause, PatternClause, PredicateClause, Term } from './ast.js';
+import type {
+  Binding,
+  Clause,
+  FunctionClause,
+  NotClause,
+  OrClause,
+  PatternClause,
+  PredicateClause,
+  Term,
+} from './ast.js';
 import { bindingVars } from './ast.js';
 import { builtins, FunctionError } from './builtins.js';
 import { matchPattern, type ResolvedPattern, resolvePattern } from './patterns.js';
 import { type PlanContext, planClauses } from './plan.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, project, Relation, RowSet } from './relation.js';
-import { evaluateRuleCall, type RuleEnv } from './rules.js';
+import { evaluateRuleCall, knownRuleRows, type RuleEnv } from './rules.js';
 import type { QuerySource } from './source.js';
 import { valueEquals } from './values.js';
 
@@ -33,7 +42,7 @@ export function planContext(env: Env): PlanContext {
     source: env.source,
     resolve: (p) => resolved(env, p),
     ruleDefinitions: (call) => env.rules.definitionsFor(call),
-    ruleRows: (call) => env.ruleRows(call),
+    ruleRows: (call) => knownRuleRows(env, call),
   };
 }
 
@@ -145,22 +154,22 @@ export function binder(rel: Relation, binding: Binding, json: unknown) {
   };
   const items = (value: unknown): readonly unknown[] => {
     if (Array.isArray(value)) return value;
-    throw queryError(`cannot bind ${JSON.stringify(value)}: ${binding.kind} binding expects a collection`, json);
+    throw queryError(
+      `cannot bind ${JSON.stringify(value)}: ${binding.kind} binding expects a collection`,
+      json,
+    );
   };
   const add = (offset: number, value: unknown): void => {
-    switch (binding.kind) {
-      case 'scalar':
-        single[0] = value;
-        return emit(offset, single);
-      case 'tuple':
-        return emit(offset, items(value));
-      case 'collection':
-        for (const item of items(value)) (single[0] = item), emit(offset, single);
-        return;
-      case 'relation':
-        for (const tuple of items(value)) emit(offset, items(tuple));
-        return;
-    }
+    if (binding.kind === 'scalar') {
+      single[0] = value;
+      emit(offset, single);
+    } else if (binding.kind === 'tuple') emit(offset, items(value));
+    else if (binding.kind === 'collection') {
+      for (const item of items(value)) {
+        single[0] = item;
+        emit(offset, single);
+      }
+    } else for (const tuple of items(value)) emit(offset, items(tuple));
   };
   return { out, add };
 }

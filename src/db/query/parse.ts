@@ -77,7 +77,8 @@ export function parseRules(rules: unknown): RuleDefinition[] {
     }
     const [head, ...body] = definition;
     const [name, ...rest] = head as unknown[];
-    if (typeof name !== 'string' || isVar(name)) throw queryError('a rule head starts with its name', definition);
+    if (typeof name !== 'string' || isVar(name))
+      throw queryError('a rule head starts with its name', definition);
     const required = Array.isArray(rest[0]) ? (rest.shift() as unknown[]) : [];
     const params = [...required, ...rest];
     if (!params.every(isVar)) throw queryError('rule parameters must be variables', definition);
@@ -111,7 +112,8 @@ function parseFindElement(element: unknown, find: unknown): FindElement {
     }
     if (typeof fn === 'string' && aggregates.has(fn) && isVar(last)) {
       const params = args.slice(0, -1);
-      if (params.some((p) => typeof p !== 'number')) throw queryError('aggregate parameters are numbers', find);
+      if (params.some((p) => typeof p !== 'number'))
+        throw queryError('aggregate parameters are numbers', find);
       return { kind: 'aggregate', fn, params, name: last };
     }
     if (typeof fn === 'string' && fn !== 'pull') throw queryError(`unknown aggregate ${fn}`, find);
@@ -131,8 +133,10 @@ function parseInput(input: unknown): InputBinding {
 function parseBinding(form: unknown, clause: unknown): Binding {
   if (isVar(form)) return { kind: 'scalar', name: form };
   if (Array.isArray(form)) {
-    if (form.length === 2 && isVar(form[0]) && form[1] === '...') return { kind: 'collection', name: form[0] };
-    if (form.length === 1 && Array.isArray(form[0])) return { kind: 'relation', names: bindingNames(form[0], clause) };
+    if (form.length === 2 && isVar(form[0]) && form[1] === '...')
+      return { kind: 'collection', name: form[0] };
+    if (form.length === 1 && Array.isArray(form[0]))
+      return { kind: 'relation', names: bindingNames(form[0], clause) };
     if (form.length > 0) return { kind: 'tuple', names: bindingNames(form, clause) };
   }
   throw queryError(`malformed binding ${JSON.stringify(form)}`, clause);
@@ -148,7 +152,8 @@ function bindingNames(names: unknown[], clause: unknown): (string | null)[] {
 }
 
 export function parseClause(clause: unknown): Clause {
-  if (!Array.isArray(clause) || clause.length === 0) throw queryError('a clause must be a non-empty array', clause);
+  if (!Array.isArray(clause) || clause.length === 0)
+    throw queryError('a clause must be a non-empty array', clause);
   const items = clause[0] === '$' && clause.length > 1 ? clause.slice(1) : clause;
   const head = items[0];
   if (Array.isArray(head) && isFunctionHead(head, items.length)) return parseFunctionClause(items, clause);
@@ -244,7 +249,7 @@ function termVars(terms: readonly Term[]): string[] {
 }
 
 /** Every variable a list of clauses mentions, including function outputs. */
-export function unionVars(clauses: readonly Clause[]): string[] {
+function unionVars(clauses: readonly Clause[]): string[] {
   const vars = new Set<string>();
   for (const c of clauses) {
     for (const v of c.vars) vars.add(v);
@@ -254,7 +259,8 @@ export function unionVars(clauses: readonly Clause[]): string[] {
 }
 
 function parseVarList(list: unknown, what: string, clause: unknown): string[] {
-  if (!Array.isArray(list) || !list.every(isVar)) throw queryError(`${what} takes a list of variables`, clause);
+  if (!Array.isArray(list) || !list.every(isVar))
+    throw queryError(`${what} takes a list of variables`, clause);
   return list;
 }
 
@@ -267,7 +273,8 @@ function arrayOf(x: unknown, what: string, context: unknown): unknown[] {
 function bindableVars(clauses: readonly Clause[], into: Set<string>): Set<string> {
   for (const c of clauses) {
     if (c.type === 'function') for (const v of c.outVars) into.add(v);
-    else if (c.type === 'pattern' || c.type === 'or' || c.type === 'rule') for (const v of c.vars) into.add(v);
+    else if (c.type === 'pattern' || c.type === 'or' || c.type === 'rule')
+      for (const v of c.vars) into.add(v);
   }
   return into;
 }

@@ -25,7 +25,8 @@ export function resolvePattern(source: QuerySource, p: PatternClause): ResolvedP
   const entity = e.kind === 'const' ? resolveEntity(source, e.value, p) : undefined;
   let value = v.kind === 'const' ? (v.value as Value) : undefined;
   if (attribute?.valueType === 'ref' && Array.isArray(value)) value = resolveEntity(source, value, p);
-  if (v.kind === 'const' && (value === null || value === undefined)) throw queryError('a pattern value cannot be nil', p.json);
+  if (v.kind === 'const' && (value === null || value === undefined))
+    throw queryError('a pattern value cannot be nil', p.json);
   return { attribute, e: entity, v: value, rows: source.estimate(entity, attribute, value) };
 }
 
@@ -38,10 +39,14 @@ function resolveAttribute(source: QuerySource, ident: unknown, p: PatternClause)
 function resolveEntity(source: QuerySource, ref: unknown, p: PatternClause): number {
   if (typeof ref === 'number') return ref;
   if (!Array.isArray(ref) || ref.length !== 2 || typeof ref[0] !== 'string') {
-    throw queryError(`an entity is an id or a lookup ref [attribute, value], not ${JSON.stringify(ref)}`, p.json);
+    throw queryError(
+      `an entity is an id or a lookup ref [attribute, value], not ${JSON.stringify(ref)}`,
+      p.json,
+    );
   }
   const attribute = source.attribute(ref[0]);
-  if (attribute?.unique === undefined) throw queryError(`lookup ref attribute ${ref[0]} is not unique`, p.json);
+  if (attribute?.unique === undefined)
+    throw queryError(`lookup ref attribute ${ref[0]} is not unique`, p.json);
   let found: number | undefined;
   source.match(undefined, attribute, ref[1] as Value, (e) => {
     found ??= e;
@@ -50,7 +55,7 @@ function resolveEntity(source: QuerySource, ref: unknown, p: PatternClause): num
   return found;
 }
 
-const enum Slot {
+enum Slot {
   Const = 0,
   Bound = 1,
   New = 2,
@@ -71,7 +76,14 @@ interface Compiled {
 }
 
 function compile(p: PatternClause, ctx: Relation, resolved: ResolvedPattern, isHistory: boolean): Compiled {
-  const c: Compiled = { kinds: [], args: [], vars: [...ctx.vars], emits: [], checks: [], needsDistinct: false };
+  const c: Compiled = {
+    kinds: [],
+    args: [],
+    vars: [...ctx.vars],
+    emits: [],
+    checks: [],
+    needsDistinct: false,
+  };
   const firstAt = new Map<string, number>();
   p.terms.forEach((t: Term, i) => {
     if (t.kind === 'var' && ctx.has(t.name)) set(c, i, Slot.Bound, ctx.column(t.name), i >= 3);
@@ -100,7 +112,12 @@ function constantAt(i: number, value: unknown, resolved: ResolvedPattern): unkno
 }
 
 /** The rows of `ctx` extended with the pattern's new variables, one row per matching datom. */
-export function matchPattern(source: QuerySource, ctx: Relation, p: PatternClause, resolved: ResolvedPattern): Relation {
+export function matchPattern(
+  source: QuerySource,
+  ctx: Relation,
+  p: PatternClause,
+  resolved: ResolvedPattern,
+): Relation {
   const compiled = compile(p, ctx, resolved, source.isHistory);
   const shared = compiled.kinds.some((k) => k === Slot.Bound);
   if (ctx.size === 0) return new Relation(compiled.vars);
@@ -133,7 +150,11 @@ function pushed(
   attributes: Map<unknown, Attribute | undefined>,
 ): [number | undefined, Attribute | undefined, Value | undefined] | [null] {
   const at = (i: number) =>
-    c.kinds[i] === Slot.Bound ? data[offset + (c.args[i] as number)] : c.kinds[i] === Slot.Const ? c.args[i] : undefined;
+    c.kinds[i] === Slot.Bound
+      ? data[offset + (c.args[i] as number)]
+      : c.kinds[i] === Slot.Const
+        ? c.args[i]
+        : undefined;
   const e = at(0);
   const v = at(2);
   if ((e !== undefined && typeof e !== 'number') || v === null) return [null];

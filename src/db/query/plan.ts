@@ -102,7 +102,12 @@ function requiredVars(ctx: PlanContext, c: Clause): string[] {
   return c.args.slice(0, required).flatMap((t) => (t.kind === 'var' ? [t.name] : []));
 }
 
-function cheapestGenerator(ctx: PlanContext, clauses: readonly Clause[], bound: Set<string>, rows: number): number {
+function cheapestGenerator(
+  ctx: PlanContext,
+  clauses: readonly Clause[],
+  bound: Set<string>,
+  rows: number,
+): number {
   let best = -1;
   let bestScore = Number.POSITIVE_INFINITY;
   clauses.forEach((c, i) => {
@@ -125,7 +130,10 @@ function estimateStep(ctx: PlanContext, c: Clause, bound: ReadonlySet<string>, r
     case 'not':
       return { clause: c, estimatedRows: rows * filterKeeps };
     case 'function':
-      return { clause: c, estimatedRows: c.binding.kind === 'scalar' || c.binding.kind === 'tuple' ? rows : rows * 4 };
+      return {
+        clause: c,
+        estimatedRows: c.binding.kind === 'scalar' || c.binding.kind === 'tuple' ? rows : rows * 4,
+      };
     case 'or':
       return { clause: c, estimatedRows: sumBranches(ctx, c.branches, c.vars, bound, rows) };
     case 'rule':
@@ -160,14 +168,24 @@ function tryPlan(ctx: PlanContext, clauses: readonly Clause[], bound: ReadonlySe
   }
 }
 
-function estimateRuleCall(ctx: PlanContext, c: RuleCallClause, bound: ReadonlySet<string>, rows: number): number {
+function estimateRuleCall(
+  ctx: PlanContext,
+  c: RuleCallClause,
+  bound: ReadonlySet<string>,
+  rows: number,
+): number {
   const known = ctx.ruleRows(c);
   const connected = c.args.some((t) => t.kind === 'const' || (t.kind === 'var' && bound.has(t.name)));
   if (known === undefined) return rows * (connected ? 4 : unknownRuleRows);
   return rows * (connected ? Math.min(known, Math.sqrt(known) + 1) : known);
 }
 
-function estimatePattern(ctx: PlanContext, p: PatternClause, bound: ReadonlySet<string>, rows: number): PlanStep {
+function estimatePattern(
+  ctx: PlanContext,
+  p: PatternClause,
+  bound: ReadonlySet<string>,
+  rows: number,
+): PlanStep {
   const resolved = ctx.resolve(p);
   const [e, a, v] = p.terms;
   const isBound = (t: (typeof p.terms)[number]) => t.kind === 'var' && bound.has(t.name);
@@ -187,7 +205,12 @@ function estimatePattern(ctx: PlanContext, p: PatternClause, bound: ReadonlySet<
   else if (vVar) perRow = attr?.unique !== undefined ? Math.min(free, 1) : Math.min(free, Math.sqrt(free));
   if (eVar && vVar) perRow = Math.min(perRow, 1);
   const join: JoinMethod = rows * (perRow + 1) <= free + rows ? 'lookup' : 'hash';
-  return { clause: p, index: join === 'lookup' ? index : scanIndex(p, attr !== undefined), join, estimatedRows: rows * perRow };
+  return {
+    clause: p,
+    index: join === 'lookup' ? index : scanIndex(p, attr !== undefined),
+    join,
+    estimatedRows: rows * perRow,
+  };
 }
 
 /** The index a pattern scans with only its constants (the hash-join side). */

@@ -3,8 +3,8 @@
  * so building and joining allocate no object per row. Joins hash the smaller side and chain rows
  * with the same key through an Int32Array instead of per-key arrays.
  */
-import { assert } from '../../assert.js';
-import { rowKey } from './values.js';
+import { assert } from '../assert.js';
+import { KeyTable } from './key-table.js';
 
 export class Relation {
   readonly vars: readonly string[];
@@ -12,7 +12,11 @@ export class Relation {
   readonly data: unknown[];
   size: number;
 
-  constructor(vars: readonly string[], data: unknown[] = [], size = vars.length === 0 ? 0 : data.length / vars.length) {
+  constructor(
+    vars: readonly string[],
+    data: unknown[] = [],
+    size = vars.length === 0 ? 0 : data.length / vars.length,
+  ) {
     this.vars = vars;
     this.width = vars.length;
     this.data = data;
@@ -44,6 +48,8 @@ export class Relation {
   }
 }
 
+const allColumns = (width: number) => Array.from({ length: width }, (_, i) => i);
+
 /** The rows of `rel` with distinct values in the given columns, projected onto them. */
 export function project(rel: Relation, vars: readonly string[]): Relation {
   const columns = vars.map((v) => {
@@ -56,11 +62,9 @@ export function project(rel: Relation, vars: readonly string[]): Relation {
     out.size = rel.size > 0 ? 1 : 0;
     return out;
   }
-  const seen = new Set<unknown>();
+  const seen = new KeyTable(out.data, out.width, allColumns(out.width), rel.size);
   for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
-    const key = rowKey(rel.data, offset, columns);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen.lookup(rel.data, offset, columns, out.size) >= 0) continue;
     for (const c of columns) out.data.push(rel.data[offset + c]);
     out.endRow();
   }
@@ -93,16 +97,15 @@ function joinShape(left: Relation, right: Relation): JoinShape {
   return shape;
 }
 
-/** Chains rows by key: `heads` maps a key to its last row, `next[row]` to the previous one (or -1). */
-function hashRows(rel: Relation, columns: readonly number[]): { heads: Map<unknown, number>; next: Int32Array } {
-  const heads = new Map<unknown, number>();
-  const next = new Int32Array(rel.size);
+/** Indexes rows by key; `next[row]` chains the further rows with the key of a first row (or -1). */
+function hashRows(rel: Relation, columns: readonly number[]): { table: KeyTable; next: Int32Array } {
+  const table = new KeyTable(rel.data, rel.width, columns, rel.size);
+  const next = new Int32Array(rel.size).fill(-1);
   for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
-    const key = rowKey(rel.data, offset, columns);
-    next[r] = heads.get(key) ?? -1;
-    heads.set(key, r);
+    const first = table.lookup(rel.data, offset, columns, r);
+    if (first >= 0) [next[r], next[first]] = [next[first], r];
   }
-  return { heads, next };
+  return { table, next };
 }
 
 /** The natural join on shared variables; a product when none are shared. Columns: left's, then right's new ones. */
@@ -118,10 +121,12 @@ export function join(left: Relation, right: Relation): Relation {
   }
   const buildRight = right.size <= left.size;
   const [build, probe] = buildRight ? [right, left] : [left, right];
-  const [buildKeys, probeKeys] = buildRight ? [shape.rightKeys, shape.leftKeys] : [shape.leftKeys, shape.rightKeys];
-  const { heads, next } = hashRows(build, buildKeys);
+  const [buildKeys, probeKeys] = buildRight
+    ? [shape.rightKeys, shape.leftKeys]
+    : [shape.leftKeys, shape.rightKeys];
+  const { table, next } = hashRows(build, buildKeys);
   for (let p = 0, offset = 0; p < probe.size; p++, offset += probe.width) {
-    for (let b = heads.get(rowKey(probe.data, offset, probeKeys)) ?? -1; b >= 0; b = next[b]) {
+    for (let b = table.lookup(probe.data, offset, probeKeys); b >= 0; b = next[b]) {
       if (buildRight) emitJoined(out, left, p, right, b, shape.rightExtra);
       else emitJoined(out, left, b, right, p, shape.rightExtra);
     }
@@ -129,7 +134,14 @@ export function join(left: Relation, right: Relation): Relation {
   return out;
 }
 
-function emitJoined(out: Relation, left: Relation, l: number, right: Relation, r: number, extra: number[]): void {
+function emitJoined(
+  out: Relation,
+  left: Relation,
+  l: number,
+  right: Relation,
+  r: number,
+  extra: number[],
+): void {
   const lo = l * left.width;
   for (let i = 0; i < left.width; i++) out.data.push(left.data[lo + i]);
   const ro = r * right.width;
@@ -141,13 +153,13 @@ function emitJoined(out: Relation, left: Relation, l: number, right: Relation, r
 export function antiJoin(left: Relation, right: Relation): Relation {
   const shape = joinShape(left, right);
   if (shape.leftKeys.length === 0) return right.size > 0 ? new Relation(left.vars) : left;
-  const keys = new Set<unknown>();
+  const keys = new KeyTable(right.data, right.width, shape.rightKeys, right.size);
   for (let r = 0, offset = 0; r < right.size; r++, offset += right.width) {
-    keys.add(rowKey(right.data, offset, shape.rightKeys));
+    keys.lookup(right.data, offset, shape.rightKeys, r);
   }
   const out = new Relation(left.vars);
   for (let l = 0, offset = 0; l < left.size; l++, offset += left.width) {
-    if (!keys.has(rowKey(left.data, offset, shape.leftKeys))) out.pushFrom(left.data, offset);
+    if (keys.lookup(left.data, offset, shape.leftKeys) < 0) out.pushFrom(left.data, offset);
   }
   return out;
 }
@@ -155,25 +167,27 @@ export function antiJoin(left: Relation, right: Relation): Relation {
 /** A growing set of rows over fixed columns: union of branches and fixpoint accumulation. */
 export class RowSet {
   readonly rel: Relation;
-  private readonly keys = new Set<unknown>();
+  private readonly keys: KeyTable;
 
   constructor(vars: readonly string[]) {
     this.rel = new Relation(vars);
+    this.keys = new KeyTable(this.rel.data, this.rel.width, allColumns(this.rel.width), 0);
   }
 
   /** Adds the rows of `from` (same variables, maybe in another order); returns the rows that were new. */
   addAll(from: Relation): Relation {
     const columns = this.rel.vars.map((v) => from.column(v));
-    assert(columns.every((c) => c >= 0), 'a row set receives rows over its own variables');
+    assert(
+      columns.every((c) => c >= 0),
+      'a row set receives rows over its own variables',
+    );
     const added = new Relation(this.rel.vars);
     if (this.rel.width === 0) {
       if (from.size > 0 && this.rel.size === 0) this.rel.size = added.size = 1;
       return added;
     }
     for (let r = 0, offset = 0; r < from.size; r++, offset += from.width) {
-      const key = rowKey(from.data, offset, columns);
-      if (this.keys.has(key)) continue;
-      this.keys.add(key);
+      if (this.keys.lookup(from.data, offset, columns, this.rel.size) >= 0) continue;
       for (const c of columns) {
         this.rel.data.push(from.data[offset + c]);
         added.data.push(from.data[offset + c]);

@@ -122,7 +122,12 @@ export class RuleBook {
 }
 
 /** Rule calls in clauses, through or branches; with `negated`, only those under not. */
-function ruleCalls(clauses: readonly Clause[], json: unknown, negated: boolean, underNot = false): RuleCallClause[] {
+function ruleCalls(
+  clauses: readonly Clause[],
+  json: unknown,
+  negated: boolean,
+  underNot = false,
+): RuleCallClause[] {
   return clauses.flatMap((c): RuleCallClause[] => {
     if (c.type === 'rule') return negated === underNot ? [c] : [];
     if (c.type === 'or') return c.branches.flatMap((b) => ruleCalls(b, json, negated, underNot));
@@ -149,7 +154,8 @@ export function evaluateRuleCall(env: Env, rel: Relation, call: RuleCallClause):
   const definitions = env.rules.definitionsFor(call);
   let result: Relation;
   if (env.frame?.members.has(call.name)) result = ruleRelation(env.frame, call);
-  else if (env.rules.isRecursive(call.name)) result = fixpoint(env, env.rules.component(call.name)).get(call.name)!;
+  else if (env.rules.isRecursive(call.name))
+    result = fixpoint(env, env.rules.component(call.name)).get(call.name)!;
   else result = expand(env, rel, call, definitions);
   return join(rel, bindArguments(result, call));
 }
@@ -175,18 +181,31 @@ function bindArguments(result: Relation, call: RuleCallClause): Relation {
   return out;
 }
 
-function argumentsFit(args: readonly Term[], firstAt: number[], data: readonly unknown[], offset: number): boolean {
+function argumentsFit(
+  args: readonly Term[],
+  firstAt: number[],
+  data: readonly unknown[],
+  offset: number,
+): boolean {
   for (let i = 0; i < args.length; i++) {
     const t = args[i];
     if (t.kind === 'const' && !valueEquals(data[offset + i], t.value)) return false;
-    if (t.kind === 'var' && firstAt[i] !== i && !valueEquals(data[offset + i], data[offset + firstAt[i]])) return false;
+    if (t.kind === 'var' && firstAt[i] !== i && !valueEquals(data[offset + i], data[offset + firstAt[i]]))
+      return false;
   }
   return true;
 }
 
 /** A non-recursive rule: each definition evaluated on the caller's bound values, united. */
-function expand(env: Env, rel: Relation, call: RuleCallClause, definitions: readonly RuleDefinition[]): Relation {
-  const boundVars = [...new Set(call.args.flatMap((t) => (t.kind === 'var' && rel.has(t.name) ? [t.name] : [])))];
+function expand(
+  env: Env,
+  rel: Relation,
+  call: RuleCallClause,
+  definitions: readonly RuleDefinition[],
+): Relation {
+  const boundVars = [
+    ...new Set(call.args.flatMap((t) => (t.kind === 'var' && rel.has(t.name) ? [t.name] : []))),
+  ];
   const outer = project(rel, boundVars);
   const union = new RowSet(positional(call.args.length));
   for (const d of definitions) union.addAll(evaluateDefinition(env, d, seedFor(d, call, outer)));
@@ -195,7 +214,9 @@ function expand(env: Env, rel: Relation, call: RuleCallClause, definitions: read
 
 /** The seed of a definition: its parameters at bound or constant arguments, from the caller's rows. */
 function seedFor(d: RuleDefinition, call: RuleCallClause, outer: Relation): Relation {
-  const sources = call.args.map((t) => (t.kind === 'var' ? outer.column(t.name) : t.kind === 'const' ? -2 : -1));
+  const sources = call.args.map((t) =>
+    t.kind === 'var' ? outer.column(t.name) : t.kind === 'const' ? -2 : -1,
+  );
   const params = d.params.filter((_, i) => sources[i] !== -1);
   const seed = new Relation(params);
   for (let r = 0, offset = 0; r < outer.size; r++, offset += outer.width) {
@@ -235,7 +256,10 @@ function fixpoint(env: Env, component: number): Map<string, Relation> {
     let delta = runRound(env, frame, sets, true);
     while ([...delta.values()].some((d) => d.size > 0)) {
       if (++rounds > fixpointRoundsMax) {
-        throw queryError(`recursive rules ${names.join(', ')} did not converge in ${fixpointRoundsMax} rounds`, names);
+        throw queryError(
+          `recursive rules ${names.join(', ')} did not converge in ${fixpointRoundsMax} rounds`,
+          names,
+        );
       }
       frame.delta = delta;
       delta = runRound(env, frame, sets, false);
@@ -256,7 +280,12 @@ function arityOf(env: Env, name: string): number {
  * One round: every body (first round) or every body once per recursive call reading the delta.
  * Rows are added to the full relations only after the round, so a round reads one state.
  */
-function runRound(env: Env, frame: RecursionFrame, sets: Map<string, RowSet>, first: boolean): Map<string, Relation> {
+function runRound(
+  env: Env,
+  frame: RecursionFrame,
+  sets: Map<string, RowSet>,
+  first: boolean,
+): Map<string, Relation> {
   const derived: [string, Relation][] = [];
   for (const name of frame.members) {
     for (const d of env.rules.definitions(name)) {

@@ -49,7 +49,7 @@ export function valueKey(v: unknown): unknown {
 }
 
 /** A string key for several values; each part is typed and strings are length-prefixed. */
-export function compositeKey(data: readonly unknown[], offset: number, columns: readonly number[]): string {
+function compositeKey(data: readonly unknown[], offset: number, columns: readonly number[]): string {
   let key = '';
   for (let i = 0; i < columns.length; i++) key += partKey(data[offset + columns[i]]);
   return key;

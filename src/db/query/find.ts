@@ -1,0 +1,112 @@
+/**
+ * The find stage: projects the where relation onto the find and with variables as a set,
+ * groups by the non-aggregate elements, aggregates, pulls, and shapes the result.
+ */
+import type { FindElement, ParsedQuery } from './ast.js';
+import { queryError } from './query-error.js';
+import { project, type Relation } from './relation.js';
+import type { QuerySource } from './source.js';
+import { compareValues, rowKey, valueKey } from './values.js';
+
+export function findResult(source: QuerySource, query: ParsedQuery, rel: Relation): unknown {
+  const { elements, shape } = query.find;
+  const vars = [...new Set([...elements.map((e) => e.name), ...query.with])];
+  const missing = vars.filter((v) => !rel.has(v));
+  if (missing.length > 0) throw queryError(`find variables not bound: ${missing.join(', ')}`, query.find);
+  const tuples = project(rel, vars);
+  const columns = elements.map((e) => vars.indexOf(e.name));
+  const rows = elements.some((e) => e.kind === 'aggregate')
+    ? aggregateRows(tuples, elements, columns)
+    : plainRows(tuples, columns);
+  pullInto(source, rows, elements);
+  switch (shape) {
+    case 'relation':
+      return rows;
+    case 'collection':
+      return rows.map((r) => r[0]);
+    case 'scalar':
+      return rows.length === 0 ? null : rows[0][0];
+    case 'tuple':
+      return rows[0] ?? null;
+  }
+}
+
+function plainRows(tuples: Relation, columns: readonly number[]): unknown[][] {
+  const rows: unknown[][] = [];
+  for (let r = 0, offset = 0; r < tuples.size; r++, offset += tuples.width) {
+    rows.push(columns.map((c) => tuples.data[offset + c]));
+  }
+  return rows;
+}
+
+function aggregateRows(
+  tuples: Relation,
+  elements: readonly FindElement[],
+  columns: readonly number[],
+): unknown[][] {
+  const groupColumns = columns.filter((_, i) => elements[i].kind !== 'aggregate');
+  const groups = new Map<unknown, { first: number; values: unknown[][] }>();
+  for (let r = 0, offset = 0; r < tuples.size; r++, offset += tuples.width) {
+    const key = groupColumns.length === 0 ? '' : rowKey(tuples.data, offset, groupColumns);
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { first: offset, values: columns.map(() => []) }));
+    columns.forEach((c, i) => {
+      if (elements[i].kind === 'aggregate') group.values[i].push(tuples.data[offset + c]);
+    });
+  }
+  return [...groups.values()].map((group) =>
+    elements.map((e, i) =>
+      e.kind === 'aggregate' ? aggregate(e, group.values[i]) : tuples.data[group.first + columns[i]],
+    ),
+  );
+}
+
+function aggregate(e: FindElement & { kind: 'aggregate' }, values: unknown[]): unknown {
+  const json = [e.fn, ...e.params, e.name];
+  const numbers = () => {
+    if (!values.every((v) => typeof v === 'number'))
+      throw queryError(`${e.fn} aggregates numbers only`, json);
+    return values as number[];
+  };
+  switch (e.fn) {
+    case 'count':
+      return values.length;
+    case 'count-distinct':
+      return new Set(values.map(valueKey)).size;
+    case 'distinct':
+      return [...new Map(values.map((v) => [valueKey(v), v])).values()];
+    case 'sum':
+      return numbers().reduce((a, b) => a + b, 0);
+    case 'avg':
+      return numbers().reduce((a, b) => a + b, 0) / values.length;
+    case 'median':
+      return median(numbers());
+    case 'min':
+    case 'max':
+      return extreme(e.fn, e.params[0] as number | undefined, values);
+    default:
+      throw queryError(`unknown aggregate ${e.fn}`, json);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** min/max of the values; with a count n, the n smallest or largest in ascending order (as Datascript). */
+function extreme(fn: 'min' | 'max', n: number | undefined, values: unknown[]): unknown {
+  const sign = fn === 'min' ? 1 : -1;
+  if (n === undefined) return values.reduce((best, v) => (sign * compareValues(v, best) < 0 ? v : best));
+  const sorted = [...values].sort(compareValues);
+  return fn === 'min' ? sorted.slice(0, n) : sorted.slice(Math.max(0, sorted.length - n));
+}
+
+function pullInto(source: QuerySource, rows: unknown[][], elements: readonly FindElement[]): void {
+  elements.forEach((e, i) => {
+    if (e.kind !== 'pull') return;
+    for (const row of rows)
+      row[i] = typeof row[i] === 'number' ? source.pull(row[i] as number, e.pattern) : null;
+  });
+}

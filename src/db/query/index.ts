@@ -1,0 +1,88 @@
+/**
+ * Datalog queries over a QuerySource, in Datascript's language (JSON form, or its EDN string).
+ * The grammar is in parse.ts; evaluation in evaluate.ts, with its differences from Datascript.
+ */
+import type { ParsedQuery } from './ast.js';
+import { type Env, evaluateClauses } from './evaluate.js';
+import { explainQuery, type Plan } from './explain.js';
+import { findResult } from './find.js';
+import { bindInputs } from './inputs.js';
+import { parse, parseRules, type Query } from './parse.js';
+import { RuleBook } from './rules.js';
+import type { QuerySource } from './source.js';
+
+export type { ParsedQuery } from './ast.js';
+export type { Plan, PlanStepJson } from './explain.js';
+export type { Query } from './parse.js';
+
+/** Parsed queries kept by their text; the oldest is dropped beyond the limit. */
+const parseCacheEntriesMax = 512;
+const parseCache = new Map<string, ParsedQuery>();
+const parsedQueries = new WeakSet<ParsedQuery>();
+const parsedObjects = new WeakMap<object, ParsedQuery>();
+
+/** Parses a query once: the same text, object or parsed query returns the same ParsedQuery. */
+export function parseQuery(query: Query | string | ParsedQuery): ParsedQuery {
+  if (typeof query === 'object' && parsedQueries.has(query as ParsedQuery)) return query as ParsedQuery;
+  const byObject = typeof query === 'object' ? parsedObjects.get(query) : undefined;
+  if (byObject !== undefined) return byObject;
+  const text = typeof query === 'string' ? query : JSON.stringify(query);
+  let parsed = parseCache.get(text);
+  if (parsed === undefined) {
+    parsed = parse(query as Query | string);
+    parsedQueries.add(parsed);
+    parseCache.set(text, parsed);
+    if (parseCache.size > parseCacheEntriesMax) parseCache.delete(parseCache.keys().next().value!);
+  }
+  if (typeof query === 'object') parsedObjects.set(query, parsed);
+  return parsed;
+}
+
+/** Runs a query; `source` is `$`, and `inputs` follow the other entries of `in`, in order. */
+export function q(source: QuerySource, query: Query | string | ParsedQuery, ...inputs: unknown[]): unknown {
+  const parsed = parseQuery(query);
+  const { env, context } = prepare(source, parsed, inputs);
+  return findResult(source, parsed, evaluateClauses(env, parsed.where, context));
+}
+
+/** The plan q would follow, without evaluating: clause order, indexes, joins, estimated rows. */
+export function explain(
+  source: QuerySource,
+  query: Query | string | ParsedQuery,
+  ...inputs: unknown[]
+): Plan {
+  const parsed = parseQuery(query);
+  const { env, context } = prepare(source, parsed, inputs);
+  return explainQuery(env, parsed, context);
+}
+
+function prepare(source: QuerySource, parsed: ParsedQuery, inputs: readonly unknown[]) {
+  const { context, rules } = bindInputs(parsed.inputs, inputs);
+  const env: Env = {
+    source,
+    rules: new RuleBook(rules === undefined ? [] : parseRulesCached(rules)),
+    frame: null,
+    fixpoints: new Map(),
+    resolved: new Map(),
+  };
+  return { env, context };
+}
+
+const parsedRules = new WeakMap<object, ReturnType<typeof parseRules>>();
+const parsedRuleTexts = new Map<string, ReturnType<typeof parseRules>>();
+
+function parseRulesCached(rules: unknown): ReturnType<typeof parseRules> {
+  if (typeof rules === 'string') {
+    let parsed = parsedRuleTexts.get(rules);
+    if (parsed === undefined) {
+      parsedRuleTexts.set(rules, (parsed = parseRules(rules)));
+      if (parsedRuleTexts.size > parseCacheEntriesMax)
+        parsedRuleTexts.delete(parsedRuleTexts.keys().next().value!);
+    }
+    return parsed;
+  }
+  if (typeof rules !== 'object' || rules === null) return parseRules(rules);
+  let parsed = parsedRules.get(rules);
+  if (parsed === undefined) parsedRules.set(rules, (parsed = parseRules(rules)));
+  return parsed;
+}
