@@ -82,10 +82,13 @@ export class View implements QuerySource {
       raw = toRaw(this.store.strings, normal, false);
       if (!isStoredRaw(raw, attr)) return;
     }
+    const { store, schema } = this;
+    const txOf = txCursor(store);
     const emit = (p: number) => {
-      const d = this.decode(p);
-      if (v === undefined || attr !== undefined || valuesEqual(d.v, v))
-        visit(d.e, d.attr, d.v, d.tx, d.added);
+      const at = schema.bySlot[store.a.data[p]!]!;
+      const value = fromRaw(store.strings, at.valueType, store.v.data[p]!);
+      if (v !== undefined && attr === undefined && !valuesEqual(value, v)) return;
+      visit(store.entityBase + store.e.data[p]!, at, value, txOf(p), store.added.data[p] === 1);
     };
     this.positions(e, attr, v === undefined || attr === undefined ? undefined : raw, emit);
   }
@@ -177,19 +180,6 @@ export class View implements QuerySource {
   /** The datom store behind the view (for indices built on it, such as the market index). */
   get datomStore(): DatomStore {
     return this.store;
-  }
-
-  /** Decodes datom position `p`. */
-  decode(p: number): { e: number; attr: SchemaAttribute; v: Value; tx: number; added: boolean } {
-    const store = this.store;
-    const attr = this.schema.bySlot[store.a.data[p]!]!;
-    return {
-      e: store.entityBase + store.e.data[p]!,
-      attr,
-      v: fromRaw(store.strings, attr.valueType, store.v.data[p]!),
-      tx: store.txIds.data[store.txIndexOf(p)]!,
-      added: store.added.data[p] === 1,
-    };
   }
 
   /** The entities whose ref `attr` points at `e` in this view (reverse lookup). */
@@ -285,6 +275,25 @@ export class View implements QuerySource {
       if (matches(p)) visit(p);
     }
   }
+}
+
+/**
+ * The tx id of datom positions, read mostly in ascending order: a binary search only when a
+ * position leaves the current tx's range.
+ */
+function txCursor(store: DatomStore): (p: number) => number {
+  let start = 1;
+  let end = 0;
+  let tx = 0;
+  return (p) => {
+    if (p < start || p >= end) {
+      const i = store.txIndexOf(p);
+      start = store.txStarts.data[i]!;
+      end = i + 1 < store.txCount ? store.txStarts.data[i + 1]! : Number.POSITIVE_INFINITY;
+      tx = store.txIds.data[i]!;
+    }
+    return tx;
+  };
 }
 
 function valuesEqual(a: Value, b: Value): boolean {
