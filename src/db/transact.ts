@@ -192,7 +192,8 @@ class Planner {
           if (seen.includes(normal)) continue;
           seen.push(normal);
           if (this.datoms.length >= this.txDatomsMax) this.tooLarge();
-          if (attr.unique !== undefined) this.claimUnique(attr, normal, e, item);
+          // Identity values were checked new and distinct by bulkCanBeFast; others are checked here.
+          if (attr.unique === 'value') this.claimUnique(attr, normal, e, item);
           this.datoms.push(e, attr, normal, true, item);
         }
       }
