@@ -76,7 +76,9 @@ export class DatomStore {
   /** Schema versions: the schema in force from each tx index on, ascending. */
   readonly schemas: { txIndex: number; schema: Schema }[];
 
-  private readonly countDelta = new Map<number, number>();
+  /** Per slot, the change in entity count within the open tx; `countSlots` lists the slots touched. */
+  private countDelta: number[] = [];
+  private readonly countSlots: number[] = [];
   private readonly touchedAttributes = new Set<number>();
 
   constructor(
@@ -151,7 +153,7 @@ export class DatomStore {
 
   beginTx(txId: number, instantMs: number): void {
     assert(txId > this.lastTxId, 'tx ids increase strictly');
-    assert(this.countDelta.size === 0 && this.touchedAttributes.size === 0, 'previous tx was ended');
+    assert(this.countSlots.length === 0 && this.touchedAttributes.size === 0, 'previous tx was ended');
     this.txIds.push(txId);
     this.txInstants.push(instantMs);
     this.txStarts.push(this.datomCount);
@@ -187,14 +189,16 @@ export class DatomStore {
 
   endTx(): void {
     const txIndex = this.txCount - 1;
-    for (const [slot, delta] of this.countDelta) {
+    for (const slot of this.countSlots) {
+      const delta = this.countDelta[slot]!;
+      this.countDelta[slot] = 0;
       if (delta === 0) continue;
       const timeline = this.counts[slot]!;
       const before = timeline.count.length === 0 ? 0 : timeline.count.last();
       timeline.txIndex.push(txIndex);
       timeline.count.push(before + delta);
     }
-    this.countDelta.clear();
+    this.countSlots.length = 0;
     if (this.touchedAttributes.size > 0) this.deriveSchema(txIndex);
   }
 
@@ -226,6 +230,15 @@ export class DatomStore {
       if (a.data[p] === slot && added.data[p] === 1 && retractedAt.data[p] === NONE) n++;
     }
     return n;
+  }
+
+  /** Whether entity `local` has a live datom at the head. Walks the entity chain. */
+  hasLiveDatom(local: number): boolean {
+    const { added, retractedAt, prevOfEntity } = this;
+    for (let p = this.lastOfEntity.get(local); p !== NONE; p = prevOfEntity.data[p]!) {
+      if (added.data[p] === 1 && retractedAt.data[p] === NONE) return true;
+    }
+    return false;
   }
 
   /** The entity local holding the live unique value `raw` of `slot` as of `bound`, or -1. */
@@ -355,6 +368,8 @@ export class DatomStore {
   }
 
   private bumpCount(slot: number, delta: number): void {
-    this.countDelta.set(slot, (this.countDelta.get(slot) ?? 0) + delta);
+    const before = this.countDelta[slot] ?? 0;
+    if (before === 0 && !this.countSlots.includes(slot)) this.countSlots.push(slot);
+    this.countDelta[slot] = before + delta;
   }
 }

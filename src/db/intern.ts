@@ -23,23 +23,37 @@ export class Interner {
 
   /** The id of `s`, or -1 if it was never interned. O(1) expected. */
   lookup(s: string): number {
-    const mask = this.table.length - 1;
-    for (let slot = hashString(s) & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.table[slot]!;
-      if (entry === 0) return -1;
-      if (this.strings[entry - 1] === s) return entry - 1;
-    }
+    const entry = this.table[this.slotOf(s, hashString(s))]!;
+    return entry - 1;
   }
 
   /** The id of `s`, interning it if new. */
   intern(s: string): number {
-    const found = this.lookup(s);
-    if (found >= 0) return found;
-    if ((this.strings.length + 1) * 2 > this.table.length) this.rehash(this.strings.length + 1);
+    const hash = hashString(s);
+    let slot = this.slotOf(s, hash);
+    if (this.table[slot] !== 0) return this.table[slot]! - 1;
+    if ((this.strings.length + 1) * 2 > this.table.length) {
+      this.rehash(this.strings.length + 1);
+      slot = this.slotOf(s, hash);
+    }
     const id = this.strings.length;
     this.strings.push(s);
-    this.place(s, id);
+    this.table[slot] = id + 1;
     return id;
+  }
+
+  /** The slot holding `s`, or the empty slot where it would go. */
+  private slotOf(s: string, hash: number): number {
+    const mask = this.table.length - 1;
+    let slot = hash & mask;
+    for (
+      let entry = this.table[slot]!;
+      entry !== 0 && this.strings[entry - 1] !== s;
+      entry = this.table[slot]!
+    ) {
+      slot = (slot + 1) & mask;
+    }
+    return slot;
   }
 
   /** The state a checkpoint keeps: all strings joined, their lengths, and the hash table. */
@@ -63,15 +77,13 @@ export class Interner {
     return interner;
   }
 
-  private place(s: string, id: number): void {
-    const mask = this.table.length - 1;
-    let slot = hashString(s) & mask;
-    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
-    this.table[slot] = id + 1;
-  }
-
   private rehash(entries: number): void {
     this.table = new Uint32Array(tableSizeFor(entries * 2));
-    for (let id = 0; id < this.strings.length; id++) this.place(this.strings[id]!, id);
+    const mask = this.table.length - 1;
+    for (let id = 0; id < this.strings.length; id++) {
+      let slot = hashString(this.strings[id]!) & mask;
+      while (this.table[slot] !== 0) slot = (slot + 1) & mask;
+      this.table[slot] = id + 1;
+    }
   }
 }

@@ -57,8 +57,12 @@ export class Subscription {
   }
 
   /** What a tx changed in the result, given the views before and after it and its datoms. */
-  update(before: View, after: View, datoms: readonly Datom[]): Change {
-    const next = this.incremental ? this.delta(before, after, datoms) : keyed(this.run(after));
+  update(before: View, after: View, tx: TxDatoms): Change {
+    return this.incremental ? this.delta(after, tx, before) : this.rerun(after);
+  }
+
+  private rerun(after: View): Change {
+    const next = keyed(this.run(after));
     const added: unknown[][] = [];
     const removed: unknown[][] = [];
     for (const [key, row] of next) if (!this.current.has(key)) added.push(row);
@@ -71,30 +75,38 @@ export class Subscription {
     return q(view, this.json, ...this.inputs) as unknown[][];
   }
 
-  /** The result after the tx, computed from the current one and the tx's datoms. */
-  private delta(before: View, after: View, datoms: readonly Datom[]): Map<string, unknown[]> {
-    const asserted = datoms.filter((d) => d.added);
-    const retracted = datoms.filter((d) => !d.added);
-    const next = new Map(this.current);
-    for (const row of this.through(after, asserted)) next.set(JSON.stringify(row), row);
-    for (const row of this.through(before, retracted)) {
+  /** The rows the tx added and removed, from the tx's datoms; the current result follows. */
+  private delta(after: View, tx: TxDatoms, before: View): Change {
+    const added = new Map<string, unknown[]>();
+    const removed = new Map<string, unknown[]>();
+    for (const row of this.through(after, tx, true)) {
       const key = JSON.stringify(row);
-      if (next.has(key) && !this.holds(after, row)) next.delete(key);
+      if (!this.current.has(key)) added.set(key, row);
     }
-    return next;
+    for (const row of this.through(before, tx, false)) {
+      const key = JSON.stringify(row);
+      if (this.current.has(key) && !removed.has(key) && !this.holds(after, row)) removed.set(key, row);
+    }
+    for (const key of removed.keys()) this.current.delete(key);
+    for (const [key, row] of added) this.current.set(key, row);
+    return { tx: after.basisTx, added: [...added.values()], removed: [...removed.values()], initial: false };
   }
 
-  /** Rows of the query in `view` that use one of `datoms` for some pattern. */
-  private through(view: View, datoms: readonly Datom[]): unknown[][] {
-    if (datoms.length === 0) return [];
+  /** Rows of the query in `view` that use one of the tx's assertions (or retractions) for some pattern. */
+  private through(view: View, tx: TxDatoms, asserted: boolean): unknown[][] {
     const rows: unknown[][] = [];
     this.patterns.forEach((pattern, i) => {
       if (pattern === undefined) return;
+      const attribute = pattern.terms[1];
+      const datoms = attribute.kind === 'const' ? tx.byAttr.get(attribute.value as string) : tx.all;
+      if (datoms === undefined) return;
       const vars = [...new Set(pattern.terms.flatMap((t) => (t.kind === 'var' ? [t.name] : [])))];
-      const bindings = datoms.flatMap((d) => {
+      const bindings: unknown[][] = [];
+      for (const d of datoms) {
+        if (d.added !== asserted) continue;
         const values = bind(pattern.terms, d, vars, view);
-        return values === undefined ? [] : [values];
-      });
+        if (values !== undefined) bindings.push(values);
+      }
       if (bindings.length === 0) return;
       if (vars.length === 0) {
         rows.push(...this.run(view));
@@ -142,7 +154,23 @@ function constantOf(value: unknown, position: number, view: View): unknown {
 }
 
 function sameValue(x: unknown, y: unknown): boolean {
-  return x === y || JSON.stringify(x) === JSON.stringify(y);
+  return x === y || (Array.isArray(x) && Array.isArray(y) && JSON.stringify(x) === JSON.stringify(y));
+}
+
+/** A tx's datoms, grouped once for every subscription. */
+export interface TxDatoms {
+  readonly all: readonly Datom[];
+  readonly byAttr: ReadonlyMap<string, Datom[]>;
+}
+
+export function txDatoms(datoms: readonly Datom[]): TxDatoms {
+  const byAttr = new Map<string, Datom[]>();
+  for (const d of datoms) {
+    const group = byAttr.get(d.a);
+    if (group) group.push(d);
+    else byAttr.set(d.a, [d]);
+  }
+  return { all: datoms, byAttr };
 }
 
 function keyed(rows: unknown[][]): Map<string, unknown[]> {

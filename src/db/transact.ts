@@ -69,6 +69,8 @@ export function planTx(store: DatomStore, txData: unknown, txDatomsMax: number):
 class Planner {
   private readonly schema: Schema;
   private readonly existence = new Map<number, boolean>();
+  /** Entities the general path gave datoms to in this tx. */
+  private readonly changedEntities = new Set<number>();
   private readonly head: number;
   private readonly firstNewId: number;
   private newEntities = 0;
@@ -124,35 +126,42 @@ class Planner {
    * columns. Then the fast path yields exactly the datoms of the equivalent entity maps.
    */
   private bulkCanBeFast(ops: Op[], bulks: Bulk[]): boolean {
-    const claimed = new Set<string>();
+    const tempids = new Set<string>();
+    const identities = new Map<SchemaAttribute, Set<Normal>>();
+    const claim = (attr: SchemaAttribute, value: Normal): boolean => {
+      let values = identities.get(attr);
+      if (values === undefined) identities.set(attr, (values = new Set()));
+      if (values.has(value)) return false;
+      values.add(value);
+      return true;
+    };
     for (const op of ops) {
-      if (op.e.kind === 'tempid') claimed.add(`tempid|${op.e.name}`);
+      if (op.e.kind === 'tempid') tempids.add(op.e.name);
       if (op.e.kind === 'id' && op.e.id >= this.firstNewId) return false;
       if (op.kind === 'add' && op.attr.unique === 'identity') {
         const value = normalize(op.attr.valueType, op.value);
         if (value === undefined) return false;
-        claimed.add(uniqueKey(op.attr, value));
+        claim(op.attr, value);
       }
     }
+    // A row's own tempid ("item#i.r") could only clash with a tempid written that way.
+    const autoClash = [...tempids].some((name) => name.startsWith('item#'));
     for (const bulk of bulks) {
       if (bulk.columns.some((attr) => attr !== undefined && attr.slot < defining.size)) return false;
+      const idColumn = bulk.columns.indexOf(undefined);
       for (let r = 0; r < bulk.rows.length; r++) {
-        const tempid = `tempid|${bulkTempid(bulk, r)}`;
-        if (claimed.has(tempid)) return false;
-        claimed.add(tempid);
         const row = bulk.rows[r]!;
+        const id = idColumn < 0 ? undefined : row[idColumn];
+        if (id !== null && id !== undefined) {
+          if (typeof id !== 'string' || tempids.has(id)) return false;
+          tempids.add(id);
+        } else if (autoClash && tempids.has(bulkTempid(bulk, r))) return false;
         for (let c = 0; c < bulk.columns.length; c++) {
           const attr = bulk.columns[c];
-          if (attr === undefined) {
-            if (row[c] !== null && row[c] !== undefined && typeof row[c] !== 'string') return false;
-            continue;
-          }
-          if (attr.unique !== 'identity' || row[c] === null || row[c] === undefined) continue;
+          if (attr?.unique !== 'identity' || row[c] === null || row[c] === undefined) continue;
           const value = normalize(attr.valueType, row[c]);
           if (value === undefined || attr.valueType === 'ref') return false;
-          const key = uniqueKey(attr, value);
-          if (claimed.has(key) || this.ownerAtHead(attr, value) !== undefined) return false;
-          claimed.add(key);
+          if (!claim(attr, value) || this.ownerAtHead(attr, value) !== undefined) return false;
         }
       }
     }
@@ -445,6 +454,7 @@ class Planner {
 
   private emit(e: number, attr: SchemaAttribute, value: Normal, added: boolean, item: number): void {
     if (this.datoms.length >= this.txDatomsMax) this.tooLarge();
+    this.changedEntities.add(e);
     const key = changeKey(e, attr);
     const change = this.changes.get(key) ?? { added: [], retracted: new Set<Normal>() };
     this.changes.set(key, change);
@@ -502,7 +512,10 @@ class Planner {
     if (e >= this.bulkFirstId && e < this.bulkFirstId + this.bulkCount) return true;
     let exists = this.existence.get(e);
     if (exists === undefined) {
-      exists = this.schema.bySlot.some((attr) => this.live(e, attr).length > 0);
+      const local = this.store.localOf(e);
+      exists = this.changedEntities.has(e)
+        ? this.schema.bySlot.some((attr) => this.live(e, attr).length > 0)
+        : local >= 0 && this.store.hasLiveDatom(local);
       this.existence.set(e, exists);
     }
     return exists;

@@ -259,7 +259,7 @@ export class Swarm {
     if (record === undefined) return;
     if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
     if (this.alertListeners.size === 0) return;
-    const durableAtMs = Date.now();
+    const durableAtMs = performance.timeOrigin + performance.now();
     const view = this.conn.view;
     for (let i = 0; i < record.a.length; i++) {
       if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;

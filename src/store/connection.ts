@@ -15,7 +15,7 @@ import { Db, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
 import type { Query } from '../db/query/index.js';
 import { schemaTxData } from '../db/schema.js';
-import { type Change, Subscription } from '../db/subscription.js';
+import { type Change, Subscription, txDatoms } from '../db/subscription.js';
 import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
@@ -294,8 +294,8 @@ export class Connection {
     for (const q of group) q.resolve(q.report);
     for (const q of group) {
       if (q.record === undefined) continue;
-      this.updateSubscriptions(q.report);
       for (const listener of this.listeners) notify(listener, q.report);
+      this.updateSubscriptions(q.report);
     }
   }
 
@@ -303,8 +303,9 @@ export class Connection {
     if (this.subscriptions.size === 0) return;
     const before = this.db.view(report.txIndex - 1);
     const after = this.db.view(report.txIndex);
+    const datoms = txDatoms(report.datoms);
     for (const { subscription, onChange } of this.subscriptions) {
-      const change = subscription.update(before, after, report.datoms);
+      const change = subscription.update(before, after, datoms);
       if (change.added.length > 0 || change.removed.length > 0) notify(onChange, change);
     }
   }
