@@ -8,7 +8,7 @@ import type { TxRecord } from '../db/db.js';
 import type { Normal } from '../db/values.js';
 
 const packr = new Packr({ useRecords: false });
-const NUMBER = 0;
+/** Value kinds; 0 (the zero a kinds column starts with) is a number. */
 const STRING = 1;
 const BOOLEAN = 2;
 
