@@ -268,11 +268,17 @@ export class View implements QuerySource {
       for (let i = found.length - 1; i >= 0; i--) visit(found[i]!);
       return;
     }
+    // The hot scan of one attribute: liveness inline, no per-position closure.
     const list = store.byAttr[attr.slot]!;
-    const end = countBelow(list.data, list.length, bound);
-    for (let i = countBelow(list.data, list.length, lo); i < end; i++) {
-      const p = list.data[i]!;
-      if (matches(p)) visit(p);
+    const positions = list.data;
+    const added = store.added.data;
+    const retractedAt = store.retractedAt.data;
+    const values = store.v.data;
+    const all = this.isHistory;
+    const end = countBelow(positions, list.length, bound);
+    for (let i = countBelow(positions, list.length, lo); i < end; i++) {
+      const p = positions[i]!;
+      if ((all || (added[p] === 1 && retractedAt[p]! >= bound)) && (raw === undefined || values[p] === raw)) visit(p);
     }
   }
 }
