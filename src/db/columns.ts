@@ -58,8 +58,9 @@ export class Column<T extends TypedArray> {
   }
 
   private grow(needed: number): void {
-    let capacity = this.data.length * 2;
-    while (capacity < needed) capacity *= 2;
+    // 1.5x: a little more copying than doubling, a third less idle capacity on average.
+    let capacity = Math.ceil(this.data.length * 1.5);
+    while (capacity < needed) capacity = Math.ceil(capacity * 1.5);
     const next = new this.ctor(capacity);
     next.set(this.data.subarray(0, this.length));
     this.data = next;

@@ -24,6 +24,11 @@ function mix32(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** Whether a table of `size` slots holding `used` entries is past its 3/4 load factor. */
+export function tableFull(used: number, size: number): boolean {
+  return used * 4 > size * 3;
+}
+
 /** The smallest power-of-two table size keeping the load factor at or under 1/2. */
 export function tableSizeFor(entries: number): number {
   let size = 16;

@@ -4,7 +4,7 @@
  * rather than a Map, so a checkpoint saves it as raw bytes and a restart skips rebuilding it.
  */
 import { assert } from './assert.js';
-import { hashString, tableSizeFor } from './hash.js';
+import { hashString, tableFull, tableSizeFor } from './hash.js';
 
 export class Interner {
   private strings: string[] = [];
@@ -32,7 +32,7 @@ export class Interner {
     const hash = hashString(s);
     let slot = this.slotOf(s, hash);
     if (this.table[slot] !== 0) return this.table[slot]! - 1;
-    if ((this.strings.length + 1) * 2 > this.table.length) {
+    if (tableFull(this.strings.length + 1, this.table.length)) {
       this.rehash(this.strings.length + 1);
       slot = this.slotOf(s, hash);
     }
@@ -78,7 +78,7 @@ export class Interner {
   }
 
   private rehash(entries: number): void {
-    this.table = new Uint32Array(tableSizeFor(entries * 2));
+    this.table = new Uint32Array(tableSizeFor(entries));
     const mask = this.table.length - 1;
     for (let id = 0; id < this.strings.length; id++) {
       let slot = hashString(this.strings[id]!) & mask;

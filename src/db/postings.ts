@@ -6,7 +6,7 @@
  */
 import { assert } from './assert.js';
 import { type Column, u32 } from './columns.js';
-import { hashNumber, tableSizeFor } from './hash.js';
+import { hashNumber, tableFull, tableSizeFor } from './hash.js';
 
 const EMPTY = 0xffffffff;
 const OVERFLOW_BIT = 0x80000000;
@@ -30,7 +30,7 @@ export class Postings {
     if (entry === EMPTY) {
       this.keys[slot] = key;
       this.entries[slot] = position;
-      if (++this.used * 2 > this.keys.length) this.rehash();
+      if (tableFull(++this.used, this.keys.length)) this.rehash();
     } else if (entry & OVERFLOW_BIT) {
       this.lists[entry & ~OVERFLOW_BIT]!.push(position);
     } else {
