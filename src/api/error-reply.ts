@@ -4,7 +4,7 @@
  * body size) get the matching GSW_ERR_* code; anything else is an internal error, logged in full.
  */
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { type ErrorCode, GswarmError, errorCatalogue } from '../errors.js';
+import { type ErrorCode, errorCatalogue, GswarmError } from '../errors.js';
 import type { ErrorBody } from './wire.js';
 
 export interface ErrorReply {
@@ -36,7 +36,9 @@ export function errorReply(error: unknown): ErrorReply {
   const { code, statusCode, message } = error as Partial<FastifyError>;
   const mapped =
     (code !== undefined ? fastifyCodes[code] : undefined) ??
-    (statusCode !== undefined && statusCode < 500 ? (statusCodes[statusCode] ?? 'GSW_ERR_BAD_REQUEST') : undefined);
+    (statusCode !== undefined && statusCode < 500
+      ? (statusCodes[statusCode] ?? 'GSW_ERR_BAD_REQUEST')
+      : undefined);
   if (mapped === undefined) {
     return { status: 500, body: { error: 'internal error', code: 'GSW_ERR_INTERNAL' } };
   }
@@ -46,7 +48,8 @@ export function errorReply(error: unknown): ErrorReply {
 export function installErrorReplies(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = errorReply(error);
-    if (status >= 500 && body.code === 'GSW_ERR_INTERNAL') request.log.error({ err: error }, 'request failed');
+    if (status >= 500 && body.code === 'GSW_ERR_INTERNAL')
+      request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status }, body.error);
     // A refused body may still be arriving; closing the connection stops reading it.
     if (status === 413) reply.header('connection', 'close');

@@ -1,5 +1,5 @@
 /** The server's Prometheus metrics, in a registry of its own so several servers can share a process. */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Store } from './store.js';
 
 /** Seconds, from a fraction of a millisecond up to the point where backpressure has long kicked in. */
@@ -53,7 +53,8 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store, queueDepth: () => number) {
+  /** `storeBytes` measures the store on disk; without it the gauge is left out. */
+  constructor(store: Store, queueDepth: () => number, storeBytes?: () => number) {
     new Gauge({
       name: 'gswarm_ingest_queue_depth',
       help: 'Ingest batches in flight: being read, validated or committed',
@@ -70,14 +71,16 @@ export class ApiMetrics {
         this.set(store.commitStats().pendingBatches);
       },
     });
-    new Gauge({
-      name: 'gswarm_store_bytes',
-      help: 'Size of the store on disk',
-      registers: [this.registry],
-      collect() {
-        this.set(store.commitStats().storeBytes);
-      },
-    });
+    if (storeBytes !== undefined) {
+      new Gauge({
+        name: 'gswarm_store_bytes',
+        help: 'Size of the store on disk',
+        registers: [this.registry],
+        collect() {
+          this.set(storeBytes());
+        },
+      });
+    }
     collectDefaultMetrics({ register: this.registry, prefix: 'gswarm_' });
   }
 }

@@ -47,6 +47,8 @@ export interface ServerOptions {
   /** A pino logger, or false for none. */
   logger?: FastifyBaseLogger | false;
   nodeId?: string;
+  /** The store's size on disk, for /metrics. */
+  storeBytes?: () => number;
   limits?: Partial<ServerLimits>;
   /** The wall clock in epoch ms; an input so tests can drive it. */
   now?: () => number;

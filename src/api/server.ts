@@ -6,14 +6,14 @@
 import { hostname } from 'node:os';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { fail } from '../errors.js';
 import { IngestAdmission } from './admission.js';
 import { bearerCheck } from './auth.js';
 import { installErrorReplies } from './error-reply.js';
 import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
-import { type ServerOptions, defaultLimits } from './options.js';
+import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
@@ -30,6 +30,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     bodyLimit: limits.jsonBodyBytesMax,
     // Draining is answered by the hook below, in the one error shape.
     return503OnClosing: false,
+    // One log line per request would cost more than an ingest batch; errors are logged instead.
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }) as unknown as FastifyInstance;
 
@@ -37,7 +39,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.addHook('preClose', async () => {
     draining = true;
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', async (_request, reply) => {
     if (draining) {
       reply.header('retry-after', String(limits.retryAfterS)).header('connection', 'close');
       fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
@@ -61,7 +63,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const admission = new IngestAdmission(store, limits);
-  const metrics = new ApiMetrics(store, () => admission.inFlight);
+  const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
   await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
   await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax });

@@ -7,7 +7,6 @@ export type Store = Pick<
   | 'latest'
   | 'count'
   | 'ticks'
-  | 'query'
   | 'putReflex'
   | 'reflexes'
   | 'deleteReflex'
@@ -15,6 +14,8 @@ export type Store = Pick<
   | 'onAlert'
   | 'commitStats'
   | 'conn'
+  | 'query'
+  | 'accepting'
 >;
 
 export type { Alert as StoreAlert, Reflex as StoreReflex } from '../market/swarm.js';

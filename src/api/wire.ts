@@ -8,8 +8,6 @@ import { type Static, Type } from '@sinclair/typebox';
 /** Ids are bounded so one row cannot carry megabytes of key. */
 export const idLengthMax = 256;
 export const marketNameLengthMax = 1024;
-/** The range of a JavaScript Date, in epoch milliseconds. */
-const instantMsMax = 8.64e15;
 
 const Id = Type.String({ minLength: 1, maxLength: idLengthMax });
 const Amount = Type.Number({ minimum: 0, description: 'finite and non-negative' });
@@ -20,7 +18,7 @@ export const Tick = Type.Object(
     market: Id,
     price: Amount,
     volume: Amount,
-    ts: Type.Integer({ minimum: -instantMsMax, maximum: instantMsMax, description: 'event time, epoch ms' }),
+    ts: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'event time, epoch ms' }),
   },
   { additionalProperties: false },
 );
@@ -59,8 +57,12 @@ export const IngestResult = Type.Object({
 export type IngestResult = Static<typeof IngestResult>;
 
 export const RowError = Type.Object({
-  index: Type.Integer({ description: 'position of the row in its list (ticks, markets or NDJSON lines)' }),
-  field: Type.String({ description: "the field's path within the row; empty for the row itself" }),
+  index: Type.Integer({
+    description: "the row's position in its list (JSON: ticks or markets; NDJSON: the 0-based line)",
+  }),
+  field: Type.String({
+    description: 'the field: `price` in a tick, `markets.id` in a market; empty for a whole tick',
+  }),
   message: Type.String(),
   line: Type.Optional(Type.Integer({ description: 'NDJSON: the 1-based line number' })),
 });

@@ -4,7 +4,7 @@
  */
 import type { Alert } from '../api/wire.js';
 import type { GswarmClient } from '../client/index.js';
-import { type ScenarioShape, foundingScenario } from './founding-scenario.js';
+import { foundingScenario, type ScenarioShape } from './founding-scenario.js';
 
 export interface BenchReport {
   ingestMs: number;
@@ -47,7 +47,10 @@ export async function runBench(client: GswarmClient, options: BenchOptions): Pro
   await open;
 
   const startedMs = performance.now();
-  const batcher = client.batcher({ batchTicksMax: options.batchTicksMax, concurrencyMax: options.concurrencyMax });
+  const batcher = client.batcher({
+    batchTicksMax: options.batchTicksMax,
+    concurrencyMax: options.concurrencyMax,
+  });
   for (const tick of scenario.ticks) await batcher.add(tick);
   await batcher.flush();
   const ingestMs = performance.now() - startedMs;
@@ -70,8 +73,11 @@ export async function runBench(client: GswarmClient, options: BenchOptions): Pro
 
 export function formatBenchReport(report: BenchReport): string {
   const latencies = [...report.alertLatenciesMs].sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  const matched = report.alerts.filter((alert) => report.expectedAlerts.get(alert.reflex) === alert.tick).length;
+  const at = (q: number) =>
+    latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  const matched = report.alerts.filter(
+    (alert) => report.expectedAlerts.get(alert.reflex) === alert.tick,
+  ).length;
   return [
     `ingest     ${report.ticksSent} ticks in ${report.ingestMs.toFixed(1)} ms`,
     `count      +${report.countAdded} (tick/id now ${report.countAfter})`,

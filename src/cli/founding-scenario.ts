@@ -26,8 +26,16 @@ const spikePrice = 200;
 const bandAbove = 150;
 const bandBelow = 50;
 
-export function foundingScenario({ runId, marketCount, tickCount, startMs }: ScenarioShape): FoundingScenario {
-  const markets = Array.from({ length: marketCount }, (_, m) => ({ id: `${runId}-M${m}`, name: `Market ${m}` }));
+export function foundingScenario({
+  runId,
+  marketCount,
+  tickCount,
+  startMs,
+}: ScenarioShape): FoundingScenario {
+  const markets = Array.from({ length: marketCount }, (_, m) => ({
+    id: `${runId}-M${m}`,
+    name: `Market ${m}`,
+  }));
   const reflexes: Reflex[] = markets.flatMap((market) => [
     { id: `${market.id}-spike`, market: market.id, attr: 'tick/price' as const, above: bandAbove },
     { id: `${market.id}-crash`, market: market.id, attr: 'tick/price' as const, below: bandBelow },

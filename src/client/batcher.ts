@@ -59,7 +59,11 @@ export class TickBatcher {
   private async afterAdd(): Promise<void> {
     this.throwFailure();
     if (this.ticks.length >= this.options.batchTicksMax) await this.sendBuffered();
-    else this.lingerTimer ??= setTimeout(() => this.sendBuffered().catch(() => undefined), this.options.lingerMs);
+    else
+      this.lingerTimer ??= setTimeout(
+        () => this.sendBuffered().catch(() => undefined),
+        this.options.lingerMs,
+      );
   }
 
   /** Queues the buffer for dispatch; dispatches run one after another, so the limits hold exactly. */

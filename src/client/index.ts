@@ -1,13 +1,5 @@
 /** gswarm/client: the typed client of a Gswarm server. */
-export {
-  type AlertStreamOptions,
-  type BodyEncoding,
-  type ClientOptions,
-  GswarmClient,
-  type IngestBatch,
-} from './client.js';
-export { type IngestTotals, TickBatcher, type TickBatcherOptions } from './batcher.js';
-export { GswarmHttpError } from './errors.js';
+
 export type {
   Alert,
   AsOfResponse,
@@ -20,3 +12,12 @@ export type {
   StatusResponse,
   Tick,
 } from '../api/wire.js';
+export { type IngestTotals, TickBatcher, type TickBatcherOptions } from './batcher.js';
+export {
+  type AlertStreamOptions,
+  type BodyEncoding,
+  type ClientOptions,
+  GswarmClient,
+  type IngestBatch,
+} from './client.js';
+export { GswarmHttpError } from './errors.js';

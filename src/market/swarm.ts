@@ -236,6 +236,11 @@ export class Swarm {
     };
   }
 
+  /** Whether the store is open and taking writes (not closed, no failed disk write). */
+  get accepting(): boolean {
+    return this.conn.accepting;
+  }
+
   async close(): Promise<void> {
     await this.conn.close();
   }
@@ -259,7 +264,7 @@ export class Swarm {
     if (record === undefined) return;
     if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
     if (this.alertListeners.size === 0) return;
-    const durableAtMs = performance.timeOrigin + performance.now();
+    const durableAtMs = Date.now();
     const view = this.conn.view;
     for (let i = 0; i < record.a.length; i++) {
       if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;

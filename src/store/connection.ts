@@ -237,6 +237,11 @@ export class Connection {
     this.checkpointedDatoms = this.db.store.datomCount;
   }
 
+  /** Whether transacts are taken: not closed, and no log write has failed. */
+  get accepting(): boolean {
+    return !this.closed && this.failure === undefined;
+  }
+
   private checkOpen(): void {
     if (this.failure) throw this.failure;
     if (this.closed) fail('GSW_ERR_CLOSED', 'the database is closed');

@@ -6,7 +6,7 @@
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import zstd from 'zstd-napi/binding.js';
-import { GswarmError, fail } from '../../errors.js';
+import { fail, GswarmError } from '../../errors.js';
 
 export type ContentEncoding = 'identity' | 'gzip' | 'zstd';
 
@@ -59,7 +59,8 @@ function capped(bytesMax: number, what: string) {
     let bytes = 0;
     for await (const chunk of chunks) {
       bytes += chunk.length;
-      if (bytes > bytesMax) fail('GSW_ERR_BODY_TOO_LARGE', `the ${what} exceeds ${bytesMax} bytes`, { bytesMax });
+      if (bytes > bytesMax)
+        fail('GSW_ERR_BODY_TOO_LARGE', `the ${what} exceeds ${bytesMax} bytes`, { bytesMax });
       yield chunk;
     }
   };

@@ -20,7 +20,7 @@ const numberPattern = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const literalPattern = /true|false|null/y;
 const escapePattern = /\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
 
-/** The offset of the first syntax error, or the text's length when the grammar holds. */
+/** The offset of the first syntax error, or -1 when the grammar holds. */
 export function jsonSyntaxErrorOffset(text: string): number {
   const closers: string[] = [];
   let i = 0;
@@ -73,7 +73,7 @@ export function jsonSyntaxErrorOffset(text: string): number {
     for (;;) {
       skipSpace();
       const closer = closers.at(-1);
-      if (closer === undefined) return i;
+      if (closer === undefined) return i === text.length ? -1 : i;
       if (text[i] === closer) {
         closers.pop();
         i++;

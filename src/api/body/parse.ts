@@ -34,7 +34,8 @@ export function parseBatch(text: string, format: BodyFormat): ParsedBatch {
 function parseJson(text: string): ParsedBatch {
   const value = parseJsonText(text, 1);
   const byIndex = (index: number) => ({ index });
-  if (Array.isArray(value)) return { marketLines: [], ticks: value, marketPlace: byIndex, tickPlace: byIndex };
+  if (Array.isArray(value))
+    return { marketLines: [], ticks: value, marketPlace: byIndex, tickPlace: byIndex };
   if (!envelope.Check(value)) {
     const first = envelope.Errors(value).First();
     fail('GSW_ERR_MALFORMED_BODY', 'a JSON body is an array of ticks or an object { markets, ticks }', {
@@ -90,7 +91,8 @@ function parseJsonText(text: string, firstLine: number): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    const { line, column } = positionAt(text, jsonSyntaxErrorOffset(text));
+    const offset = jsonSyntaxErrorOffset(text);
+    const { line, column } = positionAt(text, offset === -1 ? text.length : offset);
     const at = { line: firstLine + line - 1, column };
     return fail('GSW_ERR_MALFORMED_BODY', `malformed JSON at line ${at.line}, column ${at.column}`, at);
   }

@@ -4,7 +4,7 @@
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { fail } from '../../errors.js';
-import { MarketLine, type Market, type RowError, Tick } from '../wire.js';
+import { type Market, MarketLine, type RowError, Tick } from '../wire.js';
 import type { ParsedBatch, RowPlace } from './parse.js';
 
 export interface ValidBatch {
@@ -22,24 +22,37 @@ export function validateBatch(batch: ParsedBatch, rowErrorsMax: number): ValidBa
     schema: typeof tickSchema | typeof marketLineSchema,
     values: unknown[],
     place: (i: number) => RowPlace,
+    field: (path: string) => string,
   ) => {
     for (let i = 0; i < values.length; i++) {
       if (schema.Check(values[i])) continue;
       rowsInvalid++;
       for (const error of schema.Errors(values[i])) {
         if (rows.length === rowErrorsMax) break;
-        rows.push({ ...place(i), field: error.path.slice(1).replaceAll('/', '.'), message: error.message });
+        rows.push({ ...place(i), field: field(error.path), message: error.message });
       }
     }
     return values as T[];
   };
-  const marketLines = check<{ market: Market }>(marketLineSchema, batch.marketLines, batch.marketPlace);
-  const ticks = check<Tick>(tickSchema, batch.ticks, batch.tickPlace);
+  // Fields as the store names them: `price` for a tick, `markets.id` for a market.
+  const dotted = (path: string) => path.slice(1).replaceAll('/', '.');
+  const marketField = (path: string) => `markets.${dotted(path.replace(/^\/market/, ''))}`.replace(/\.$/, '');
+  const marketLines = check<{ market: Market }>(
+    marketLineSchema,
+    batch.marketLines,
+    batch.marketPlace,
+    marketField,
+  );
+  const ticks = check<Tick>(tickSchema, batch.ticks, batch.tickPlace, dotted);
   if (rowsInvalid > 0) {
-    fail('GSW_ERR_INVALID_ROWS', `${rowsInvalid} ${rowsInvalid === 1 ? 'row is' : 'rows are'} invalid; nothing was stored`, {
-      rows,
-      rows_invalid: rowsInvalid,
-    });
+    fail(
+      'GSW_ERR_INVALID_ROWS',
+      `${rowsInvalid} ${rowsInvalid === 1 ? 'row is' : 'rows are'} invalid; nothing was stored`,
+      {
+        rows,
+        rows_invalid: rowsInvalid,
+      },
+    );
   }
   if (marketLines.length === 0 && ticks.length === 0) fail('GSW_ERR_INVALID_ROWS', 'the batch is empty');
   return { markets: marketLines.map((line) => line.market), ticks };

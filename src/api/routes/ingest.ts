@@ -4,7 +4,7 @@
  * backpressure refuses a batch before any of it is read.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { GswarmError, fail } from '../../errors.js';
+import { fail, GswarmError } from '../../errors.js';
 import type { IngestAdmission } from '../admission.js';
 import { type BodyLimits, contentEncoding, readBody } from '../body/decode.js';
 import { type BodyFormat, type ParsedBatch, parseBatch } from '../body/parse.js';
@@ -63,7 +63,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       try {
         const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         const format = formats[mediaType];
-        if (format === undefined) fail('GSW_ERR_UNSUPPORTED_MEDIA', `content type '${mediaType}' is not accepted`);
+        if (format === undefined)
+          fail('GSW_ERR_UNSUPPORTED_MEDIA', `content type '${mediaType}' is not accepted`);
         const encoding = contentEncoding(request.headers['content-encoding']);
         const declaredBytes = Number(request.headers['content-length'] ?? 0);
         if (declaredBytes > limits.bodyBytesMax) {
@@ -92,10 +93,13 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
   );
 };
 
-/** The store numbers bad rows by their place in the ticks it was given; the sender knows the request's. */
+/** The store numbers bad rows by their place in the lists it was given; the sender knows the request's. */
 function rethrowWithPlaces(error: unknown, parsed: ParsedBatch): never {
   if (error instanceof GswarmError && Array.isArray(error.data.rows)) {
-    const rows = (error.data.rows as RowError[]).map((row) => ({ ...row, ...parsed.tickPlace(row.index) }));
+    const rows = (error.data.rows as RowError[]).map((row) => {
+      const place = row.field.startsWith('markets.') ? parsed.marketPlace : parsed.tickPlace;
+      return { ...row, ...place(row.index) };
+    });
     throw new GswarmError(error.code, error.message, { ...error.data, rows }, error);
   }
   throw error;
@@ -103,6 +107,7 @@ function rethrowWithPlaces(error: unknown, parsed: ParsedBatch): never {
 
 const reasonsByCode: Partial<Record<string, RejectionReason>> = {
   GSW_ERR_INVALID_ROWS: 'invalid_rows',
+  GSW_ERR_VALUE_TYPE: 'invalid_rows',
   GSW_ERR_DANGLING_REF: 'dangling_ref',
   GSW_ERR_WRITE_ONCE_CONFLICT: 'conflict',
   GSW_ERR_UNIQUE_CONFLICT: 'conflict',

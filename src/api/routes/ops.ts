@@ -23,18 +23,16 @@ const Ok = Type.Object({ status: Type.String() });
 export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, options) => {
   const { store, metrics, rate, nodeId, startedMs, now, draining } = options;
 
-  app.get(
-    '/healthz',
-    { schema: { summary: 'The process is up', response: { 200: Ok } } },
-    async () => ({ status: 'ok' }),
-  );
+  app.get('/healthz', { schema: { summary: 'The process is up', response: { 200: Ok } } }, async () => ({
+    status: 'ok',
+  }));
 
   app.get(
     '/readyz',
     { schema: { summary: 'The store is open and accepting writes', response: { 200: Ok, 503: ErrorBody } } },
     async () => {
       if (draining()) fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
-      store.commitStats(); // throws GSW_ERR_CLOSED once the store is closed
+      if (!store.accepting) fail('GSW_ERR_STORE_FAILED', 'the store is closed or failed; restart to recover');
       return { status: 'ready' };
     },
   );
@@ -46,7 +44,12 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, option
 
   app.get(
     '/v2/status',
-    { schema: { summary: "The node's identity, role, basis tx, uptime and ingest rate", response: { 200: StatusResponse } } },
+    {
+      schema: {
+        summary: "The node's identity, role, basis tx, uptime and ingest rate",
+        response: { 200: StatusResponse },
+      },
+    },
     async () => {
       const nowMs = now();
       return {

@@ -1,16 +1,17 @@
 /** Reads: the latest tick per market as of a tx, counts, Datalog queries and a market's ticks. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Query } from '../../db/query/index.js';
 import type { Store } from '../store.js';
 import {
   AsOfResponse,
   CountResponse,
   ErrorBody,
+  idLengthMax,
   QueryRequest,
   QueryResponse,
   TicksResponse,
   Tx,
-  idLengthMax,
 } from '../wire.js';
 
 export interface QueryRouteOptions {
@@ -71,22 +72,29 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
     },
     async (request) => {
       const { query, args, as_of } = request.body;
-      return { result: store.query(query, args ?? [], as_of) };
+      return { result: store.query(query as Query | string, args ?? [], as_of) };
     },
   );
 
-  app.get<{ Params: { id: string }; Querystring: { from?: number; to?: number; as_of?: number; limit: number } }>(
+  app.get<{
+    Params: { id: string };
+    Querystring: { from?: number; to?: number; as_of?: number; limit: number };
+  }>(
     '/v2/markets/:id/ticks',
     {
       schema: {
-        summary: "A market's ticks in event-time order, optionally within [from, to] and as of a tx",
+        summary: "A market's ticks in event-time order, optionally within [from, to) and as of a tx",
         params: Type.Object({ id: Type.String({ minLength: 1, maxLength: idLengthMax }) }),
         querystring: Type.Object(
           {
             from: Type.Optional(Type.Integer({ description: 'event time, epoch ms, inclusive' })),
-            to: Type.Optional(Type.Integer({ description: 'event time, epoch ms, inclusive' })),
+            to: Type.Optional(Type.Integer({ description: 'event time, epoch ms, exclusive' })),
             as_of: Type.Optional(Tx),
-            limit: Type.Integer({ minimum: 1, maximum: ticksLimitMax, default: Math.min(1000, ticksLimitMax) }),
+            limit: Type.Integer({
+              minimum: 1,
+              maximum: ticksLimitMax,
+              default: Math.min(1000, ticksLimitMax),
+            }),
           },
           { additionalProperties: false },
         ),

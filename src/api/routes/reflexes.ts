@@ -7,11 +7,11 @@ import {
   type Alert,
   AlertsResponse,
   ErrorBody,
+  idLengthMax,
   Reflex,
   ReflexesResponse,
   Tx,
   TxResponse,
-  idLengthMax,
 } from '../wire.js';
 
 export function alertToWire(alert: StoreAlert): Alert {

@@ -1,0 +1,39 @@
+/** `gswarm query`: one read against a server, printed as JSON. */
+import type { GswarmClient } from '../client/index.js';
+
+export interface QueryOptions {
+  asOf?: number;
+  args?: string;
+  count?: string;
+  latest?: boolean;
+  market?: string[];
+  ticks?: string;
+  from?: number;
+  to?: number;
+  limit?: number;
+}
+
+/** A Datalog query given as JSON is sent as JSON; anything else is sent as query text. */
+function parseQuery(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+export async function runQuery(client: GswarmClient, datalog: string | undefined, options: QueryOptions) {
+  const { asOf } = options;
+  if (options.count !== undefined) return client.count(options.count, { asOf });
+  if (options.ticks !== undefined) {
+    const { from, to, limit } = options;
+    return client.ticks(options.ticks, { from, to, asOf, limit });
+  }
+  if (options.latest) {
+    const tx = asOf ?? (await client.status()).basis_tx;
+    return client.asOf(tx, { markets: options.market });
+  }
+  if (datalog === undefined) throw new Error('give a Datalog query, or --count, --latest or --ticks');
+  const args = options.args === undefined ? undefined : (JSON.parse(options.args) as unknown[]);
+  return client.query(parseQuery(datalog), { args, asOf });
+}
