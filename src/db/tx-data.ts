@@ -96,14 +96,14 @@ function parseListOp(item: unknown[], index: number, schema: Schema): Op {
   if (op !== 'db/add' && op !== 'db/retract') {
     malformed(index, `unknown op ${JSON.stringify(item[0])}; use db/add, db/retract or db/retractEntity`);
   }
+  if (op === 'db/add' && item.length !== 4)
+    malformed(index, 'db/add takes an entity, an attribute and a value');
+  if (op === 'db/retract' && item.length !== 3 && item.length !== 4) {
+    malformed(index, 'db/retract takes an entity, an attribute and optionally a value');
+  }
   const e = parseEntity(item[1], index, schema);
   const attr = attributeOf(item[2], index, schema);
-  if (op === 'db/add') {
-    if (item.length !== 4) malformed(index, 'db/add takes an entity, an attribute and a value');
-    return { kind: 'add', item: index, e, attr, value: item[3] };
-  }
-  if (item.length !== 3 && item.length !== 4)
-    malformed(index, 'db/retract takes an entity, an attribute and optionally a value');
+  if (op === 'db/add') return { kind: 'add', item: index, e, attr, value: item[3] };
   return item.length === 4
     ? { kind: 'retract', item: index, e, attr, value: item[3] }
     : { kind: 'retract', item: index, e, attr };

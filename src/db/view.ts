@@ -5,7 +5,7 @@
  */
 import { fail } from '../errors.js';
 import { countBelow } from './columns.js';
-import type { DatomStore } from './datoms.js';
+import { type DatomStore, NONE } from './datoms.js';
 import { pull } from './pull.js';
 import { explain, type Plan, type Query, q } from './query/index.js';
 import type { QuerySource } from './query/source.js';
@@ -73,24 +73,46 @@ export class View implements QuerySource {
   }
 
   match(e: number | undefined, a: Attribute | undefined, v: Value | undefined, visit: Visit): void {
-    const attr = a === undefined ? undefined : this.schema.attributeById(a.id);
-    if (a !== undefined && attr === undefined) return;
-    let raw = 0;
-    if (v !== undefined && attr !== undefined) {
+    if (a !== undefined) return this.matchLean(e, a, v, true, visit);
+    const { store, schema } = this;
+    const txOf = txCursor(store);
+    this.positions(e, undefined, undefined, (p) => {
+      const at = schema.bySlot[store.a.data[p]!]!;
+      const value = fromRaw(store.strings, at.valueType, store.v.data[p]!);
+      if (v !== undefined && !valuesEqual(value, v)) return;
+      visit(store.entityBase + store.e.data[p]!, at, value, txOf(p), store.added.data[p] === 1);
+    });
+  }
+
+  /** `match` with a known attribute; the tx of each datom is looked up only when `withTx`. */
+  matchLean(e: number | undefined, a: Attribute, v: Value | undefined, withTx: boolean, visit: Visit): void {
+    const attr = this.schema.attributeById(a.id);
+    if (attr === undefined) return;
+    let raw: number | undefined;
+    if (v !== undefined) {
       const normal = normalize(attr.valueType, v);
       if (normal === undefined) return;
       raw = toRaw(this.store.strings, normal, false);
       if (!isStoredRaw(raw, attr)) return;
     }
-    const { store, schema } = this;
-    const txOf = txCursor(store);
-    const emit = (p: number) => {
-      const at = schema.bySlot[store.a.data[p]!]!;
-      const value = fromRaw(store.strings, at.valueType, store.v.data[p]!);
-      if (v !== undefined && attr === undefined && !valuesEqual(value, v)) return;
-      visit(store.entityBase + store.e.data[p]!, at, value, txOf(p), store.added.data[p] === 1);
-    };
-    this.positions(e, attr, v === undefined || attr === undefined ? undefined : raw, emit);
+    this.positions(e, attr, raw, datomVisitor(this.store, attr, withTx, visit));
+  }
+
+  /** Values at evenly spaced positions of the attribute's list (invisible ones skipped). */
+  sampleValues(a: Attribute, count: number): Value[] {
+    const attr = this.schema.attributeById(a.id);
+    if (attr === undefined) return [];
+    const { store } = this;
+    const list = store.byAttr[attr.slot]!;
+    const start = countBelow(list.data, list.length, this.lo);
+    const end = countBelow(list.data, list.length, this.bound);
+    const step = Math.max(1, (end - start) / count);
+    const out: Value[] = [];
+    for (let i = start; i < end; i += step) {
+      const p = list.data[Math.floor(i)]!;
+      if (this.sees(p)) out.push(fromRaw(store.strings, attr.valueType, store.v.data[p]!));
+    }
+    return out;
   }
 
   estimate(e: number | undefined, a: Attribute | undefined, v: Value | undefined): number {
@@ -243,18 +265,24 @@ export class View implements QuerySource {
     visit: (p: number) => void,
   ): void {
     const { store, lo, bound } = this;
-    const visible = (p: number) => this.sees(p);
-    const matches = (p: number) =>
-      visible(p) &&
-      (attr === undefined || store.a.data[p] === attr.slot) &&
-      (raw === undefined || store.v.data[p] === raw);
+    const slot = attr === undefined ? -1 : attr.slot;
     if (e !== undefined) {
       const local = store.localOf(e);
-      if (local >= 0) store.eachOfEntity(local, bound, (p) => matches(p) && visit(p));
+      if (local < 0) return;
+      // The entity chain, inline: latest first, from the view's bound down to `lo`.
+      const prev = store.prevOfEntity.data;
+      const as = store.a.data;
+      const vs = store.v.data;
+      let p = store.lastOfEntity.get(local);
+      while (p !== NONE && p >= bound) p = prev[p]!;
+      for (; p !== NONE; p = prev[p]!) {
+        if ((slot < 0 || as[p] === slot) && (raw === undefined || vs[p] === raw) && this.sees(p)) visit(p);
+      }
       return;
     }
     if (attr === undefined) {
-      for (let p = lo; p < bound; p++) if (matches(p)) visit(p);
+      for (let p = lo; p < bound; p++)
+        if ((raw === undefined || store.v.data[p] === raw) && this.sees(p)) visit(p);
       return;
     }
     const postings = store.avet[attr.slot];
@@ -262,7 +290,7 @@ export class View implements QuerySource {
       const found: number[] = [];
       postings.eachLatestFirst(raw, (p) => {
         if (p < lo) return false;
-        if (p < bound && visible(p)) found.push(p);
+        if (p < bound && this.sees(p)) found.push(p);
         return true;
       });
       for (let i = found.length - 1; i >= 0; i--) visit(found[i]!);
@@ -278,9 +306,36 @@ export class View implements QuerySource {
     const end = countBelow(positions, list.length, bound);
     for (let i = countBelow(positions, list.length, lo); i < end; i++) {
       const p = positions[i]!;
-      if ((all || (added[p] === 1 && retractedAt[p]! >= bound)) && (raw === undefined || values[p] === raw)) visit(p);
+      if ((all || (added[p] === 1 && retractedAt[p]! >= bound)) && (raw === undefined || values[p] === raw))
+        visit(p);
     }
   }
+}
+
+/** A visitor of positions of one attribute calling `visit` with the datom as users see it. */
+function datomVisitor(
+  store: DatomStore,
+  attr: SchemaAttribute,
+  withTx: boolean,
+  visit: Visit,
+): (p: number) => void {
+  const { strings, entityBase } = store;
+  const es = store.e.data;
+  const vs = store.v.data;
+  const added = store.added.data;
+  const valueType = attr.valueType;
+  const plain = valueType !== 'string' && valueType !== 'vector' && valueType !== 'boolean';
+  const txOf = withTx ? txCursor(store) : null;
+  return (p) => {
+    const raw = vs[p]!;
+    visit(
+      entityBase + es[p]!,
+      attr,
+      plain ? raw : fromRaw(strings, valueType, raw),
+      txOf === null ? 0 : txOf(p),
+      added[p] === 1,
+    );
+  };
 }
 
 /**

@@ -26,10 +26,15 @@ export interface RowError {
 export const idLengthMax = 256;
 export const rowErrorsMax = 100;
 
-/** Every rule a batch breaks, at most `rowErrorsMax` of them. */
-export function checkRows(markets: readonly MarketRow[], ticks: readonly TickRow[]): RowError[] {
+/** The rules a batch breaks (at most `rowErrorsMax` listed) and how many rows break one. */
+export function checkRows(
+  markets: readonly MarketRow[],
+  ticks: readonly TickRow[],
+): { errors: RowError[]; badRows: number } {
   const errors: RowError[] = [];
+  const bad = new Set<string>();
   const report = (index: number, field: string, message: string) => {
+    bad.add(`${field.startsWith('markets.') ? 'market' : 'tick'} ${index}`);
     if (errors.length < rowErrorsMax) errors.push({ index, field, message });
   };
   markets.forEach((m, i) => {
@@ -45,7 +50,7 @@ export function checkRows(markets: readonly MarketRow[], ticks: readonly TickRow
     if (!Number.isSafeInteger(t.ts) || t.ts < 0)
       report(i, 'ts', 'must be epoch milliseconds: an integer ≥ 0');
   });
-  return errors;
+  return { errors, badRows: bad.size };
 }
 
 function checkId(id: unknown, report: (message: string) => void): void {

@@ -87,8 +87,8 @@ export class Swarm {
   async ingest(batch: { markets?: readonly MarketRow[]; ticks?: readonly TickRow[] }): Promise<IngestResult> {
     const markets = batch.markets ?? [];
     const ticks = batch.ticks ?? [];
-    const rows = checkRows(markets, ticks);
-    if (rows.length > 0) fail('GSW_ERR_VALUE_TYPE', `${rows.length} invalid row(s) in the batch`, { rows });
+    const { errors: rows, badRows } = checkRows(markets, ticks);
+    if (badRows > 0) fail('GSW_ERR_VALUE_TYPE', `${badRows} invalid row(s) in the batch`, { rows });
     let accepted = 0;
     let duplicates = 0;
     const report = await this.conn.transactWith((head, txId) => {

@@ -35,6 +35,7 @@ export function planTickBatch(
     marketRefs.set(m.id, head.entityWith(marketIdAttr, m.id) ?? tempid);
   }
   const dangling: RowError[] = [];
+  let danglingCount = 0;
   const conflicts = new Set<string>();
   const seen = new Map<string, TickRow>();
   const newTicks: NewTick[] = [];
@@ -47,6 +48,7 @@ export function planTickBatch(
       if (market !== undefined) marketRefs.set(tick.market, market);
     }
     if (market === undefined) {
+      danglingCount++;
       if (dangling.length < rowErrorsMax) {
         dangling.push({
           index: i,
@@ -75,7 +77,7 @@ export function planTickBatch(
       newTicks.push({ row, index: i, market, price: tick.price, volume: tick.volume, ts: tick.ts });
   });
   if (dangling.length > 0) {
-    fail('GSW_ERR_DANGLING_REF', `${dangling.length} tick(s) name a market that does not exist`, {
+    fail('GSW_ERR_DANGLING_REF', `${danglingCount} tick(s) name a market that does not exist`, {
       rows: dangling,
     });
   }

@@ -2,20 +2,25 @@
  * Checkpoint files: a store image plus the log position it covers, so a restart loads the image
  * and replays only the log after that position.
  *
- * Layout: "GSWCKPT1", a uint32 header length, the msgpack header (position, schema, and a table
- * of sections: name, element type, byte offset, element count), then each section's raw bytes,
- * aligned to 8 so that loading makes typed-array views over the file buffer without copying.
+ * Layout: "GSWCKPT2", a uint32 header length, the header's CRC-32, the msgpack header (position,
+ * schema, a table of sections: name, element type, byte offset, element count, and the CRC-32 of
+ * the body), then each section's raw bytes, aligned to 8 so that loading makes typed-array views
+ * over the file buffer without copying. Both checksums are verified on load: a damaged checkpoint
+ * is refused (and the log replayed instead), never half-believed.
  * Written to a temporary file, synced, then renamed over the old one: a crash leaves either the
  * old checkpoint or the new, never a torn one.
  */
 import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import { assert } from '../db/assert.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
 import { GswarmError } from '../errors.js';
 
-const MAGIC = 'GSWCKPT1';
+const MAGIC = 'GSWCKPT2';
+/** Magic, header length, header CRC. */
+const PREFIX_BYTES = MAGIC.length + 8;
 type Kind = 'u8' | 'u16' | 'u32' | 'f64';
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 const ctors = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, f64: Float64Array } as const;
@@ -34,6 +39,7 @@ interface Header {
   avetSlots: number[];
   slots: number;
   sections: Section[];
+  bodyCrc: number;
 }
 
 export function writeCheckpoint(path: string, image: StoreImage, logPosition: number): void {
@@ -67,6 +73,12 @@ export function writeCheckpoint(path: string, image: StoreImage, logPosition: nu
     sections.push({ name, kind: kindOf(array), offset, length: array.length });
     offset = align8(offset + array.byteLength);
   }
+  const padding = Buffer.alloc(8);
+  let bodyCrc = 0;
+  for (const array of arrays.values()) {
+    bodyCrc = crc32(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), bodyCrc);
+    bodyCrc = crc32(padding.subarray(0, align8(array.byteLength) - array.byteLength), bodyCrc);
+  }
   const header: Header = {
     logPosition,
     entityBase: image.entityBase,
@@ -74,18 +86,19 @@ export function writeCheckpoint(path: string, image: StoreImage, logPosition: nu
     avetSlots,
     slots: image.byAttr.length,
     sections,
+    bodyCrc,
   };
   const headerBytes = pack(header);
-  const prefix = Buffer.alloc(align8(MAGIC.length + 4 + headerBytes.length));
+  const prefix = Buffer.alloc(align8(PREFIX_BYTES + headerBytes.length));
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(headerBytes.length, MAGIC.length);
-  headerBytes.copy(prefix, MAGIC.length + 4);
+  prefix.writeUInt32LE(crc32(headerBytes), MAGIC.length + 4);
+  headerBytes.copy(prefix, PREFIX_BYTES);
 
   const temporary = `${path}.tmp`;
   const fd = openSync(temporary, 'w');
   try {
     writeSync(fd, prefix);
-    const padding = Buffer.alloc(8);
     for (const array of arrays.values()) {
       const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
       for (let at = 0; at < bytes.length; at += 1 << 30) writeSync(fd, bytes.subarray(at, at + (1 << 30)));
@@ -124,9 +137,13 @@ export function readCheckpoint(path: string): { image: StoreImage; logPosition: 
 function decode(file: Buffer): { image: StoreImage; logPosition: number } {
   assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
   const headerLength = file.readUInt32LE(MAGIC.length);
-  const header = unpack(file.subarray(MAGIC.length + 4, MAGIC.length + 4 + headerLength)) as Header;
+  const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
+  assert(crc32(headerBytes) === file.readUInt32LE(MAGIC.length + 4), 'checkpoint header checksum');
+  const header = unpack(headerBytes) as Header;
+  const bodyStart = align8(PREFIX_BYTES + headerLength);
+  assert(crc32(file.subarray(bodyStart)) === header.bodyCrc, 'checkpoint body checksum');
   const buffer = file.buffer as ArrayBuffer;
-  const start = file.byteOffset + align8(MAGIC.length + 4 + headerLength);
+  const start = file.byteOffset + bodyStart;
   assert(start % 8 === 0, 'checkpoint sections are 8-aligned in memory');
   const arrays = new Map<string, Typed>();
   for (const s of header.sections) {

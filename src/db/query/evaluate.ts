@@ -11,7 +11,6 @@
  *   < vector) in predicates and in min/max aggregates alike; Datascript's aggregates throw.
  * - Arithmetic takes numbers only; sum, avg and median aggregate numbers only.
  */
-import { GswarmError } from '../../errors.js';
 import type {
   Binding,
   Clause,
@@ -23,18 +22,22 @@ import type {
   Term,
 } from './ast.js';
 import { bindingVars } from './ast.js';
-import { builtins, FunctionError } from './builtins.js';
-import { matchPattern, type ResolvedPattern, resolvePattern } from './patterns.js';
+import { builtins } from './builtins.js';
+import { clauseError } from './filters.js';
+import { filterRelation, matchPattern, type ResolvedPattern, resolvePattern } from './patterns.js';
 import { type PlanContext, planClauses } from './plan.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, project, Relation, RowSet } from './relation.js';
 import { evaluateRuleCall, knownRuleRows, type RuleEnv } from './rules.js';
+import { sampledSelectivity } from './selectivity.js';
 import type { QuerySource } from './source.js';
 import { valueEquals } from './values.js';
 
 export interface Env extends RuleEnv {
   readonly source: QuerySource;
   readonly resolved: Map<PatternClause, ResolvedPattern>;
+  /** Sampled shares of rows predicates keep (see selectivity.ts). */
+  readonly selectivities: Map<PredicateClause, number>;
 }
 
 export function planContext(env: Env): PlanContext {
@@ -43,7 +46,16 @@ export function planContext(env: Env): PlanContext {
     resolve: (p) => resolved(env, p),
     ruleDefinitions: (call) => env.rules.definitionsFor(call),
     ruleRows: (call) => knownRuleRows(env, call),
+    selectivity: (pred, pattern) => selectivity(env, pred, pattern),
   };
+}
+
+function selectivity(env: Env, pred: PredicateClause, pattern: PatternClause | null): number | undefined {
+  const known = env.selectivities.get(pred);
+  if (known !== undefined || pattern === null) return known;
+  const sampled = sampledSelectivity(env.source, pred, pattern, resolved(env, pattern));
+  if (sampled !== undefined) env.selectivities.set(pred, sampled);
+  return sampled;
 }
 
 function resolved(env: Env, p: PatternClause): ResolvedPattern {
@@ -55,18 +67,37 @@ function resolved(env: Env, p: PatternClause): ResolvedPattern {
 export function evaluateClauses(env: Env, clauses: readonly Clause[], seed: Relation): Relation {
   const steps = planClauses(planContext(env), clauses, new Set(seed.vars), seed.size);
   let rel = seed;
-  for (const { clause } of steps) rel = evaluateClause(env, rel, clause);
+  for (let i = 0; i < steps.length; i++) {
+    const clause = steps[i].clause;
+    if (clause.type !== 'pattern') {
+      rel = evaluateClause(env, rel, clause, noFilters);
+      continue;
+    }
+    // The predicates the planner placed right after a pattern became ready through it: they run
+    // inside the pattern's visit, so rows that fail them are never built.
+    const filters: PredicateClause[] = [];
+    while (i + 1 < steps.length && steps[i + 1].clause.type === 'predicate')
+      filters.push(steps[++i].clause as PredicateClause);
+    rel = evaluateClause(env, rel, clause, filters);
+  }
   return rel;
 }
 
-function evaluateClause(env: Env, rel: Relation, clause: Clause): Relation {
+const noFilters: readonly PredicateClause[] = [];
+
+function evaluateClause(
+  env: Env,
+  rel: Relation,
+  clause: Clause,
+  filters: readonly PredicateClause[],
+): Relation {
   if (rel.size === 0) return new Relation(varsAfter(rel, clause));
   try {
     switch (clause.type) {
       case 'pattern':
-        return matchPattern(env.source, rel, clause, resolved(env, clause));
+        return matchPattern(env.source, rel, clause, resolved(env, clause), filters);
       case 'predicate':
-        return filterRows(env, rel, clause);
+        return filterRelation(env.source, rel, [clause]);
       case 'function':
         return bindFunction(env, rel, clause);
       case 'not':
@@ -77,9 +108,7 @@ function evaluateClause(env: Env, rel: Relation, clause: Clause): Relation {
         return evaluateRuleCall(env, rel, clause);
     }
   } catch (error) {
-    if (error instanceof FunctionError) throw queryError(error.message, clause.json);
-    if (error instanceof GswarmError || !(error instanceof Error)) throw error;
-    throw queryError(`evaluation failed: ${error.message}`, clause.json);
+    throw clauseError(error, clause.json);
   }
 }
 
@@ -104,18 +133,6 @@ function argumentReader(env: Env, rel: Relation, args: readonly Term[], json: un
     for (let i = 0; i < columns.length; i++) if (columns[i] >= 0) values[i] = rel.data[offset + columns[i]];
     return values;
   };
-}
-
-const truthy = (x: unknown) => x !== false && x !== null && x !== undefined;
-
-function filterRows(env: Env, rel: Relation, c: PredicateClause): Relation {
-  const fn = builtins.get(c.fn)!;
-  const read = argumentReader(env, rel, c.args, c.json);
-  const out = new Relation(rel.vars);
-  for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
-    if (truthy(fn(read(offset)))) out.pushFrom(rel.data, offset);
-  }
-  return out;
 }
 
 function bindFunction(env: Env, rel: Relation, c: FunctionClause): Relation {

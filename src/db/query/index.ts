@@ -64,6 +64,7 @@ function prepare(source: QuerySource, parsed: ParsedQuery, inputs: readonly unkn
     frame: null,
     fixpoints: new Map(),
     resolved: new Map(),
+    selectivities: new Map(),
   };
   return { env, context };
 }

@@ -1,10 +1,12 @@
 /**
  * Data patterns against a QuerySource. A pattern meets the rows before it either by index
  * nested loop (one `source.match` per row with its bound values pushed down) or by one scan with
- * only the constants, hash-joined; the cheaper by `source.estimate` wins.
+ * only the constants, hash-joined; the cheaper by `source.estimate` wins. Predicates over the
+ * pattern's variables may be pushed into it (see matchPattern).
  */
 import type { Attribute, Value } from '../types.js';
-import type { PatternClause, Term } from './ast.js';
+import type { PatternClause, PredicateClause, Term } from './ast.js';
+import { allOf, compilePredicate, isTotal, type RowTest } from './filters.js';
 import { queryError } from './query-error.js';
 import { distinct, join, Relation } from './relation.js';
 import type { QuerySource } from './source.js';
@@ -96,8 +98,12 @@ function compile(p: PatternClause, ctx: Relation, resolved: ResolvedPattern, isH
     } else if (t.kind === 'const') set(c, i, Slot.Const, constantAt(i, t.value, resolved), i >= 3);
     else set(c, i, Slot.Blank, undefined, false);
   });
-  const blankAt = (i: number) => c.kinds[i] === Slot.Blank;
-  const hidden = blankAt(0) || blankAt(1) || blankAt(2) || (isHistory && (blankAt(3) || blankAt(4)));
+  const k = c.kinds;
+  const hidden =
+    k[0] === Slot.Blank ||
+    k[1] === Slot.Blank ||
+    k[2] === Slot.Blank ||
+    (isHistory && (k[3] === Slot.Blank || k[4] === Slot.Blank));
   return { ...c, needsDistinct: hidden && c.emits.length > 0 };
 }
 
@@ -111,94 +117,178 @@ function constantAt(i: number, value: unknown, resolved: ResolvedPattern): unkno
   return i === 0 ? resolved.e : i === 1 ? resolved.attribute : i === 2 ? resolved.v : value;
 }
 
-/** The rows of `ctx` extended with the pattern's new variables, one row per matching datom. */
+/**
+ * The rows of `ctx` extended with the pattern's new variables, one row per matching datom, kept
+ * only when they pass `filters` (predicates whose variables the pattern binds: pushed down so a
+ * row that fails is never built).
+ */
 export function matchPattern(
   source: QuerySource,
   ctx: Relation,
   p: PatternClause,
   resolved: ResolvedPattern,
+  filters: readonly PredicateClause[] = [],
 ): Relation {
   const compiled = compile(p, ctx, resolved, source.isHistory);
-  const shared = compiled.kinds.some((k) => k === Slot.Bound);
   if (ctx.size === 0) return new Relation(compiled.vars);
-  if (!shared || !preferLookups(source, ctx, compiled, resolved)) {
-    const unit = Relation.unit();
-    const scanned = nestedLoop(source, unit, compile(p, unit, resolved, source.isHistory));
-    return ctx.width === 0 && ctx.size === 1 ? scanned : join(ctx, scanned);
+  if (ctx.width === 0 && ctx.size === 1) return nestedLoop(source, ctx, compiled, filters);
+  const shared = compiled.kinds.some((k) => k === Slot.Bound);
+  if (shared && preferLookups(source, ctx, compiled, resolved))
+    return nestedLoop(source, ctx, compiled, filters);
+  // One scan hash-joined: only predicates that cannot throw run inside the scan, since it also
+  // meets datoms the join drops; the others run on the joined rows.
+  const unit = Relation.unit();
+  const scanCompiled = compile(p, unit, resolved, source.isHistory);
+  const inScan = filters.filter((f) => isTotal(f) && f.vars.every((v) => scanCompiled.vars.includes(v)));
+  const scanned = nestedLoop(source, unit, scanCompiled, inScan);
+  const joined = join(ctx, scanned);
+  return inScan.length === filters.length
+    ? joined
+    : filterRelation(
+        source,
+        joined,
+        filters.filter((f) => !inScan.includes(f)),
+      );
+}
+
+/** The rows of `rel` that pass every predicate. */
+export function filterRelation(
+  source: QuerySource,
+  rel: Relation,
+  filters: readonly PredicateClause[],
+): Relation {
+  const test = allOf(filters.map((f) => compilePredicate(source, f, (name) => rel.column(name))))!;
+  const out = new Relation(rel.vars);
+  for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
+    if (test(rel.data, offset)) out.pushFrom(rel.data, offset);
   }
-  return nestedLoop(source, ctx, compiled);
+  return out;
 }
 
 /** Per-row lookups win when rows × (fan-out of a sample row + 1) is below one scan plus the rows. */
 function preferLookups(source: QuerySource, ctx: Relation, c: Compiled, resolved: ResolvedPattern): boolean {
   const samples = Math.min(ctx.size, 3);
-  const attributes = new Map<unknown, Attribute | undefined>();
+  const args = new Pushed();
   let fanout = 0;
   for (let r = 0; r < samples; r++) {
-    const [e, a, v] = pushed(source, ctx.data, r * ctx.width, c, attributes);
-    fanout += e === null ? 0 : source.estimate(e, a, v);
+    if (args.read(source, ctx.data, r * ctx.width, c)) fanout += source.estimate(args.e, args.a, args.v);
   }
   return ctx.size * (fanout / samples + 1) <= resolved.rows + ctx.size;
 }
 
-/** The e, a, v pushed into source.match for one row; null when a bound value cannot match. */
-function pushed(
-  source: QuerySource,
-  data: readonly unknown[],
-  offset: number,
-  c: Compiled,
-  attributes: Map<unknown, Attribute | undefined>,
-): [number | undefined, Attribute | undefined, Value | undefined] | [null] {
-  const at = (i: number) =>
-    c.kinds[i] === Slot.Bound
-      ? data[offset + (c.args[i] as number)]
-      : c.kinds[i] === Slot.Const
-        ? c.args[i]
-        : undefined;
-  const e = at(0);
-  const v = at(2);
-  if ((e !== undefined && typeof e !== 'number') || v === null) return [null];
-  let a = at(1) as Attribute | string | undefined;
-  if (typeof a === 'string') {
-    if (!attributes.has(a)) attributes.set(a, source.attribute(a));
-    a = attributes.get(a);
-    if (a === undefined) return [null];
-  } else if (c.kinds[1] === Slot.Bound) return [null];
-  return [e, a, v as Value | undefined];
+/** The e, a, v pushed into source.match for one row (reused across rows). */
+class Pushed {
+  e: number | undefined = undefined;
+  a: Attribute | undefined = undefined;
+  v: Value | undefined = undefined;
+  private readonly attributes = new Map<unknown, Attribute | undefined>();
+
+  /** Reads the row at `offset`; false when a bound value cannot match anything. */
+  read(source: QuerySource, data: readonly unknown[], offset: number, c: Compiled): boolean {
+    const e = valueAt(c, data, offset, 0);
+    const v = valueAt(c, data, offset, 2);
+    if ((e !== undefined && typeof e !== 'number') || v === null) return false;
+    let a = valueAt(c, data, offset, 1) as Attribute | string | undefined;
+    if (typeof a === 'string') {
+      if (!this.attributes.has(a)) this.attributes.set(a, source.attribute(a));
+      a = this.attributes.get(a);
+      if (a === undefined) return false;
+    } else if (c.kinds[1] === Slot.Bound) return false;
+    this.e = e as number | undefined;
+    this.a = a;
+    this.v = v as Value | undefined;
+    return true;
+  }
 }
 
-function nestedLoop(source: QuerySource, ctx: Relation, c: Compiled): Relation {
+function valueAt(c: Compiled, data: readonly unknown[], offset: number, i: number): unknown {
+  const kind = c.kinds[i];
+  return kind === Slot.Bound
+    ? data[offset + (c.args[i] as number)]
+    : kind === Slot.Const
+      ? c.args[i]
+      : undefined;
+}
+
+function nestedLoop(
+  source: QuerySource,
+  ctx: Relation,
+  c: Compiled,
+  filters: readonly PredicateClause[],
+): Relation {
   const out = new Relation(c.vars);
-  const data = out.data;
-  const width = ctx.width;
-  const existsOnly = c.emits.length === 0;
-  const attributes = new Map<unknown, Attribute | undefined>();
-  let offset = 0;
-  let emitted = false;
-  const visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean) => {
-    if (existsOnly && emitted) return;
-    for (const i of c.checks) {
-      const got = positionValue(i, e, a, v, tx, added);
-      const want =
-        c.kinds[i] === Slot.Bound
-          ? ctx.data[offset + (c.args[i] as number)]
-          : c.kinds[i] === Slot.Repeat
-            ? positionValue(c.args[i] as number, e, a, v, tx, added)
-            : c.args[i];
-      if (!valueEquals(got, want)) return;
-    }
-    for (let i = 0; i < width; i++) data.push(ctx.data[offset + i]);
-    for (const i of c.emits) data.push(positionValue(i, e, a, v, tx, added));
-    out.endRow();
-    emitted = true;
-  };
-  for (let r = 0; r < ctx.size; r++, offset += width) {
-    const args = pushed(source, ctx.data, offset, c, attributes);
-    if (args[0] === null) continue;
-    emitted = false;
-    source.match(args[0], args[1], args[2], visit);
+  const test = allOf(filters.map((f) => compilePredicate(source, f, (name) => c.vars.indexOf(name))));
+  const sink = new Sink(out, ctx, c, test);
+  const visit = sink.visit;
+  const args = new Pushed();
+  // The lean match skips the tx lookup when the pattern does not read it.
+  const lean = source.matchLean !== undefined;
+  const needTx = c.kinds[3] !== Slot.Blank;
+  for (let r = 0, offset = 0; r < ctx.size; r++, offset += ctx.width) {
+    if (!args.read(source, ctx.data, offset, c)) continue;
+    sink.start(offset);
+    if (lean && args.a !== undefined) source.matchLean!(args.e, args.a, args.v, needTx, visit);
+    else source.match(args.e, args.a, args.v, visit);
   }
   return c.needsDistinct ? distinct(out) : out;
+}
+
+/** Receives the datoms matched for one row of the context and appends the rows they make. */
+class Sink {
+  private offset = 0;
+  private emitted = false;
+  private readonly existsOnly: boolean;
+  /** The candidate row, when predicates must see it before it is appended. */
+  private readonly candidate: unknown[];
+
+  constructor(
+    private readonly out: Relation,
+    private readonly ctx: Relation,
+    private readonly c: Compiled,
+    private readonly test: RowTest | null,
+  ) {
+    this.existsOnly = c.emits.length === 0;
+    this.candidate = new Array<unknown>(out.width);
+  }
+
+  start(offset: number): void {
+    this.offset = offset;
+    this.emitted = false;
+  }
+
+  readonly visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean): void => {
+    if (this.existsOnly && this.emitted) return;
+    const { c, ctx, offset } = this;
+    const checks = c.checks;
+    for (let k = 0; k < checks.length; k++) {
+      const i = checks[k];
+      const got = positionValue(i, e, a, v, tx, added);
+      const kind = c.kinds[i];
+      const want =
+        kind === Slot.Bound
+          ? ctx.data[offset + (c.args[i] as number)]
+          : kind === Slot.Repeat
+            ? positionValue(c.args[i] as number, e, a, v, tx, added)
+            : c.args[i];
+      if (got !== want && !valueEquals(got, want)) return;
+    }
+    const width = ctx.width;
+    const emits = c.emits;
+    if (this.test === null) {
+      const data = this.out.data;
+      for (let i = 0; i < width; i++) data.push(ctx.data[offset + i]);
+      for (let k = 0; k < emits.length; k++) data.push(positionValue(emits[k], e, a, v, tx, added));
+    } else {
+      const row = this.candidate;
+      for (let i = 0; i < width; i++) row[i] = ctx.data[offset + i];
+      for (let k = 0; k < emits.length; k++) row[width + k] = positionValue(emits[k], e, a, v, tx, added);
+      if (!this.test(row, 0)) return;
+      const data = this.out.data;
+      for (let i = 0; i < row.length; i++) data.push(row[i]);
+    }
+    this.out.endRow();
+    this.emitted = true;
+  };
 }
 
 function positionValue(i: number, e: number, a: Attribute, v: Value, tx: number, added: boolean): unknown {

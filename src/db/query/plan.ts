@@ -8,7 +8,7 @@
  * whatever the written order (Datascript evaluates in written order).
  */
 import { GswarmError } from '../../errors.js';
-import type { Clause, PatternClause, RuleCallClause, RuleDefinition } from './ast.js';
+import type { Clause, PatternClause, PredicateClause, RuleCallClause, RuleDefinition } from './ast.js';
 import type { ResolvedPattern } from './patterns.js';
 import { queryError } from './query-error.js';
 import type { QuerySource } from './source.js';
@@ -30,6 +30,11 @@ export interface PlanContext {
   ruleDefinitions(call: RuleCallClause): readonly RuleDefinition[];
   /** Rows of a rule's relation when known (a recursive rule under or after evaluation). */
   ruleRows(call: RuleCallClause): number | undefined;
+  /**
+   * The share of rows a predicate keeps: sampled when `pattern` binds its variable and the
+   * source allows (then remembered for the predicate), else the remembered share, else undefined.
+   */
+  selectivity(pred: PredicateClause, pattern: PatternClause | null): number | undefined;
 }
 
 /** A guess for a recursive rule not yet evaluated, and the share of rows a filter keeps. */
@@ -113,13 +118,30 @@ function cheapestGenerator(
   clauses.forEach((c, i) => {
     if (c.type !== 'pattern' && c.type !== 'or' && c.type !== 'rule') return;
     if (!requiredBound(ctx, c, bound)) return;
-    const connected = bound.size === 0 || c.vars.some((v) => bound.has(v)) || c.vars.length === 0;
-    const estimate = estimateStep(ctx, c, bound, rows).estimatedRows;
-    // Unconnected clauses make cross products: only when nothing connected remains.
-    const score = connected ? estimate : Number.MAX_VALUE / 2 + Math.min(estimate, 1e300);
+    // An unconnected clause makes a cross product, whose estimate is already the product's
+    // size: it goes first only when that is below the rows of every connected clause (as when
+    // a predicate pushed into it keeps almost nothing).
+    let score = estimateStep(ctx, c, bound, rows).estimatedRows;
+    // The predicates this pattern makes ready run inside it: rank it by the rows they keep.
+    if (c.type === 'pattern') score *= keptByFilters(ctx, clauses, c, bound);
     if (score < bestScore) [best, bestScore] = [i, score];
   });
   return best;
+}
+
+/** The share of a pattern's rows kept by the predicates that become ready when it binds its variables. */
+function keptByFilters(
+  ctx: PlanContext,
+  clauses: readonly Clause[],
+  p: PatternClause,
+  bound: ReadonlySet<string>,
+): number {
+  let kept = 1;
+  for (const c of clauses) {
+    if (c.type !== 'predicate' || !c.vars.every((v) => bound.has(v) || p.vars.includes(v))) continue;
+    kept *= ctx.selectivity(c, p) ?? filterKeeps;
+  }
+  return kept;
 }
 
 function estimateStep(ctx: PlanContext, c: Clause, bound: ReadonlySet<string>, rows: number): PlanStep {
@@ -127,6 +149,7 @@ function estimateStep(ctx: PlanContext, c: Clause, bound: ReadonlySet<string>, r
     case 'pattern':
       return estimatePattern(ctx, c, bound, rows);
     case 'predicate':
+      return { clause: c, estimatedRows: rows * (ctx.selectivity(c, null) ?? filterKeeps) };
     case 'not':
       return { clause: c, estimatedRows: rows * filterKeeps };
     case 'function':

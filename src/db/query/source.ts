@@ -7,6 +7,9 @@ import type { Attribute, Value } from '../types.js';
  * Every method sees only the datoms visible in the view: current and asOf views see live
  * assertions; `since(T)` views see live assertions made after T; history views see every
  * assertion and retraction (with `added` telling which).
+ *
+ * The optional methods are faster paths the engine uses when a source has them; a source with
+ * only the required ones gives the same results.
  */
 export interface QuerySource {
   /** The attribute with this ident, or undefined if the schema (as of the view) has none. */
@@ -29,6 +32,23 @@ export interface QuerySource {
     v: Value | undefined,
     visit: (e: number, a: Attribute, v: Value, tx: number, added: boolean) => void,
   ): void;
+  /**
+   * Optional, a faster `match` for a known attribute: the same datoms, but `tx` is read only
+   * when `withTx` (the visitor gets 0 otherwise), so patterns that do not bind it skip the lookup
+   * of each datom's transaction. The engine uses `match` when a source lacks it.
+   */
+  matchLean?(
+    e: number | undefined,
+    a: Attribute,
+    v: Value | undefined,
+    withTx: boolean,
+    visit: (e: number, a: Attribute, v: Value, tx: number, added: boolean) => void,
+  ): void;
+  /**
+   * Optional: up to `count` values of visible datoms of `a`, spread over the attribute's datoms,
+   * in O(count log n). The planner estimates how many rows a predicate keeps from them.
+   */
+  sampleValues?(a: Attribute, count: number): Value[];
   /** An upper bound on how many datoms `match` would visit, computed in O(log n) or better. */
   estimate(e: number | undefined, a: Attribute | undefined, v: Value | undefined): number;
   /** Datascript's pull on one entity; null if the entity has no visible datoms. */
