@@ -245,13 +245,8 @@ export class DatomStore {
   uniqueOwner(slot: number, raw: number, bound: number): number {
     const postings = this.avet[slot];
     assert(postings !== undefined, 'unique attributes are in AVET');
-    let owner = -1;
-    postings.eachLatestFirst(raw, (p) => {
-      if (!this.isLive(p, bound)) return true;
-      owner = this.e.data[p]!;
-      return false;
-    });
-    return owner;
+    const p = postings.latestWhere(raw, bound, (q) => this.isLive(q, bound));
+    return p < 0 ? -1 : this.e.data[p]!;
   }
 
   /** Number of entities having `slot` after tx index `txIndex`. O(log n). */

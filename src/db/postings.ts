@@ -49,6 +49,22 @@ export class Postings {
     return entry & OVERFLOW_BIT ? this.lists[entry & ~OVERFLOW_BIT]!.length : 1;
   }
 
+  /**
+   * The latest position for `key` below `bound` for which `accept` holds, or -1. Most keys of a
+   * unique attribute have one position, which is checked without a closure per call site.
+   */
+  latestWhere(key: number, bound: number, accept: (position: number) => boolean): number {
+    const entry = this.entries[this.slotOf(key === 0 ? 0 : key)]!;
+    if (entry === EMPTY) return -1;
+    if (!(entry & OVERFLOW_BIT)) return entry < bound && accept(entry) ? entry : -1;
+    const list = this.lists[entry & ~OVERFLOW_BIT]!;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const p = list.data[i]!;
+      if (p < bound && accept(p)) return p;
+    }
+    return -1;
+  }
+
   /** Calls `visit` with each position for `key`, latest first, until it returns false. */
   eachLatestFirst(key: number, visit: (position: number) => boolean | undefined): void {
     const entry = this.entries[this.slotOf(key)]!;
