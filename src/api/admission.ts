@@ -11,6 +11,9 @@ export interface AdmissionLimits {
   pendingBatchesMax: number;
 }
 
+/** How many of the latest commits the latency rule looks at. */
+const recentCommits = 16;
+
 export class IngestAdmission {
   /** Batches being read, validated or committed. */
   inFlight = 0;
@@ -28,9 +31,10 @@ export class IngestAdmission {
     // The latency window only moves when commits happen: with nothing queued the disk has caught
     // up, so a stale slow window must not refuse work forever.
     if (this.inFlight === 0 && stats.pendingBatches === 0) return undefined;
-    const latencies = stats.commitLatencyMs;
-    if (latencies.length === 0) return undefined;
-    const meanMs = latencies.reduce((sum, ms) => sum + ms, 0) / latencies.length;
-    return meanMs > this.limits.commitLatencyMsMax ? 'commit_latency' : undefined;
+    // The median of the most recent commits: one slow fsync is not a slow disk.
+    const recent = stats.commitLatencyMs.slice(-recentCommits);
+    if (recent.length === 0) return undefined;
+    const medianMs = [...recent].sort((x, y) => x - y)[recent.length >> 1]!;
+    return medianMs > this.limits.commitLatencyMsMax ? 'commit_latency' : undefined;
   }
 }

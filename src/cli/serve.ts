@@ -35,7 +35,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     tls,
     logger,
     limits: options.limits,
-    storeBytes: () => store.commitStats().storeBytes,
+    storeBytes: () => store.storeBytes(),
   });
   const url = await app.listen({ host: options.host, port: options.port });
   logger.info({ url, data: options.data, auth: options.token !== undefined }, 'listening');

@@ -150,8 +150,9 @@ export class Swarm {
     return this.viewAt(asOf).q(query, ...args);
   }
 
-  /** Creates or replaces the reflex with `reflex.id`. */
-  async putReflex(reflex: Reflex): Promise<{ tx: number }> {
+  /** Creates or replaces the reflex with `reflex.id`; `created` tells which. */
+  async putReflex(reflex: Reflex): Promise<{ tx: number; created: boolean }> {
+    let created = false;
     const rows = reflexErrors(reflex).map((error) => ({ index: 0, ...error }));
     if (rows.length > 0)
       fail('GSW_ERR_VALUE_TYPE', `invalid reflex: ${rows.map((r) => `${r.field} ${r.message}`).join('; ')}`, {
@@ -180,10 +181,11 @@ export class Swarm {
         if (reflex[field] !== undefined) entity[attr] = reflex[field];
         else retractions.push(['db/retract', ['reflex/id', reflex.id], attr]);
       }
-      const exists = head.entityWith(head.attributeNamed('reflex/id'), reflex.id) !== undefined;
-      return exists ? [entity, ...retractions] : [entity];
+      const e = head.entityWith(head.attributeNamed('reflex/id'), reflex.id);
+      created = e === undefined || head.pull(e, ['reflex/market'])?.['reflex/market'] === undefined;
+      return e === undefined ? [entity] : [entity, ...retractions];
     });
-    return { tx: report.tx };
+    return { tx: report.tx, created };
   }
 
   /** The live reflexes. */
@@ -227,13 +229,14 @@ export class Swarm {
     return () => this.alertListeners.delete(listener);
   }
 
-  commitStats(): { commitLatencyMs: readonly number[]; pendingBatches: number; storeBytes: number } {
+  commitStats(): { commitLatencyMs: readonly number[]; pendingBatches: number } {
     const stats = this.conn.commitStats();
-    return {
-      commitLatencyMs: stats.commitLatencyMs,
-      pendingBatches: stats.pendingTxs,
-      storeBytes: stats.storeBytes,
-    };
+    return { commitLatencyMs: stats.commitLatencyMs, pendingBatches: stats.pendingTxs };
+  }
+
+  /** Bytes of the store on disk (log and checkpoint). Reads the directory: not for hot paths. */
+  storeBytes(): number {
+    return this.conn.storeBytes();
   }
 
   /** Whether the store is open and taking writes (not closed, no failed disk write). */

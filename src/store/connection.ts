@@ -206,16 +206,13 @@ export class Connection {
     return () => this.listeners.delete(listener);
   }
 
-  /** Recent commit latencies (ms, newest last), the queue depth and the bytes on disk. */
-  commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number; storeBytes: number } {
-    return {
-      commitLatencyMs: this.commitLatenciesMs,
-      pendingTxs: this.queue.length,
-      storeBytes: this.storeBytes(),
-    };
+  /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
+  commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number } {
+    return { commitLatencyMs: this.commitLatenciesMs, pendingTxs: this.queue.length };
   }
 
-  private storeBytes(): number {
+  /** Bytes of the log and checkpoint on disk (0 in memory). Reads the directory. */
+  storeBytes(): number {
     if (this.checkpointPath === undefined) return 0;
     const dir = dirname(this.checkpointPath);
     return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);

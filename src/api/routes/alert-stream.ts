@@ -89,12 +89,10 @@ class AlertFeed {
     const heartbeat = setInterval(() => this.response.write(': ping\n\n'), sseHeartbeatMs);
     heartbeat.unref();
     try {
-      if (afterSeq !== undefined) {
-        for (const alert of store.alerts({ afterSeq })) await this.send(alert, false);
-      }
+      if (afterSeq !== undefined) await this.send(store.alerts({ afterSeq }), false);
       while (!this.closed) {
         if (this.live.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
-        for (const alert of this.live.splice(0)) await this.send(alert, true);
+        await this.send(this.live.splice(0), true);
       }
     } finally {
       clearInterval(heartbeat);
@@ -108,14 +106,30 @@ class AlertFeed {
     this.wake?.();
   }
 
-  private async send(alert: StoreAlert, live: boolean): Promise<void> {
-    if (this.closed || alert.seq <= this.lastSentSeq) return;
-    this.lastSentSeq = alert.seq;
-    const flushed = this.response.write(`id: ${alert.seq}\ndata: ${JSON.stringify(alertToWire(alert))}\n\n`);
-    if (live) this.options.metrics.alertLatency.observe((this.options.now() - alert.durableAtMs) / 1000);
-    if (!flushed) await drainedOrClosed(this.response);
+  /**
+   * Writes alerts as one chunk: an alert burst goes out in one write rather than waiting for the
+   * socket to drain between alerts (the event loop may meanwhile be busy with the next batch).
+   * Waits for the drain only when the socket holds more than `sseBufferedBytesMax`.
+   */
+  private async send(alerts: readonly StoreAlert[], live: boolean): Promise<void> {
+    let chunk = '';
+    for (const alert of alerts) {
+      if (alert.seq <= this.lastSentSeq) continue;
+      this.lastSentSeq = alert.seq;
+      chunk += `id: ${alert.seq}\ndata: ${JSON.stringify(alertToWire(alert))}\n\n`;
+    }
+    if (this.closed || chunk === '') return;
+    this.response.write(chunk);
+    if (live) {
+      const now = this.options.now();
+      for (const alert of alerts) this.options.metrics.alertLatency.observe((now - alert.durableAtMs) / 1000);
+    }
+    if (this.response.writableLength > sseBufferedBytesMax) await drainedOrClosed(this.response);
   }
 }
+
+/** Bytes an SSE socket may hold unsent before the feed waits for it to drain. */
+const sseBufferedBytesMax = 1 << 20;
 
 function drainedOrClosed(response: ServerResponse): Promise<void> {
   return new Promise((resolve) => {

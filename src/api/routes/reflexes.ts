@@ -40,9 +40,8 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
       },
     },
     async (request, reply) => {
-      const replacing = store.reflexes().some((reflex) => reflex.id === request.body.id);
-      const { tx } = await store.putReflex(reflexFromWire(request.body));
-      return reply.code(replacing ? 200 : 201).send({ tx });
+      const { tx, created } = await store.putReflex(reflexFromWire(request.body));
+      return reply.code(created ? 201 : 200).send({ tx });
     },
   );
 
