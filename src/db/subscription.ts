@@ -163,14 +163,28 @@ export interface TxDatoms {
   readonly byAttr: ReadonlyMap<string, Datom[]>;
 }
 
+/**
+ * A tx's net changes: a fact asserted and retracted in the same tx (or retracted and asserted
+ * again) changed nothing a query can see, so it is left out.
+ */
 export function txDatoms(datoms: readonly Datom[]): TxDatoms {
-  const byAttr = new Map<string, Datom[]>();
+  const first = new Map<string, Datom>();
+  const last = new Map<string, Datom>();
   for (const d of datoms) {
+    const key = `${d.e}|${d.a}|${JSON.stringify(d.v)}`;
+    if (!first.has(key)) first.set(key, d);
+    last.set(key, d);
+  }
+  const net: Datom[] = [];
+  const byAttr = new Map<string, Datom[]>();
+  for (const [key, d] of last) {
+    if (first.get(key)!.added !== d.added) continue;
+    net.push(d);
     const group = byAttr.get(d.a);
     if (group) group.push(d);
     else byAttr.set(d.a, [d]);
   }
-  return { all: datoms, byAttr };
+  return { all: net, byAttr };
 }
 
 function keyed(rows: unknown[][]): Map<string, unknown[]> {

@@ -73,7 +73,10 @@ export class View implements QuerySource {
   }
 
   match(e: number | undefined, a: Attribute | undefined, v: Value | undefined, visit: Visit): void {
-    if (a !== undefined) return this.matchLean(e, a, v, true, visit);
+    if (a !== undefined) {
+      this.matchLean(e, a, v, true, visit);
+      return;
+    }
     const { store, schema } = this;
     const txOf = txCursor(store);
     this.positions(e, undefined, undefined, (p) => {
@@ -216,14 +219,8 @@ export class View implements QuerySource {
     const normal = normalize(attr.valueType, value);
     const raw = normal === undefined ? -1 : toRaw(this.store.strings, normal, false);
     if (normal === undefined || !isStoredRaw(raw, attr)) return undefined;
-    let found: number | undefined;
-    this.store.avet[attr.slot]?.eachLatestFirst(raw, (p) => {
-      if (p < this.lo) return false;
-      if (!this.sees(p)) return true;
-      found = this.store.entityBase + this.store.e.data[p]!;
-      return false;
-    });
-    return found;
+    const p = this.store.avet[attr.slot]?.latestWhere(raw, this.bound, (q) => this.sees(q)) ?? -1;
+    return p < 0 ? undefined : this.store.entityBase + this.store.e.data[p]!;
   }
 
   /** The latest entity (in log order) whose ref `attr` points at `e` in this view. */

@@ -144,3 +144,23 @@ test('unsubscribe stops deliveries', async () => {
   );
   await conn.close();
 });
+
+test('a fact asserted and retracted in one tx changes no subscription', async () => {
+  const conn = await open({ storage: storage.memory(), clock: fakeClock() });
+  await conn.transact(schemaTx);
+  const changes: Change[] = [];
+  conn.subscribe({ find: ['?e', '?n'], where: [['?e', 'p/name', '?n']] }, (c) => changes.push(c));
+  await conn.transact([
+    ['db/add', 't2', 'p/name', 'ann'],
+    ['db/retractEntity', 't2'],
+  ]);
+  const { tempids } = await conn.transact([['db/add', 't0', 'p/name', 'ann']]);
+  assert.deepEqual(
+    changes.map((c) => [c.added, c.removed]),
+    [
+      [[], []],
+      [[[tempids.t0, 'ann']], []],
+    ],
+  );
+  await conn.close();
+});

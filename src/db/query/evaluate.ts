@@ -1,12 +1,19 @@
 /**
  * Evaluates clause lists bottom-up over one relation: each planned clause extends, filters or
  * joins the rows so far. Sub-clauses (not, or, rule bodies) run on a seed holding only the
- * distinct values of the variables they share, and their result is joined back.
+ * distinct values of the variables they share, and their result is joined back; a `not` whose
+ * body is one pattern (and predicates over it) is an anti-join on the rows themselves.
+ *
+ * Predicates run inside the pattern that binds their last variable (see patterns.ts): on the
+ * same rows as a step of their own would, except that comparisons and other predicates that
+ * cannot fail may also see datoms of a scan that the following hash join drops.
  *
  * Deliberate differences from Datascript:
  * - An attribute the schema does not have is an error (Datascript returns no rows).
  * - Clauses run in the planner's order, so `not`, `or` and predicates see every variable they
- *   share with the other clauses bound, whatever the written order.
+ *   share with the other clauses bound, whatever the written order. A predicate that throws
+ *   on some values therefore fails or not by the plan, which depends on the data (estimates,
+ *   sampled values); Datascript's by the written order.
  * - Mixed-type comparisons follow Datascript's value-compare (null < boolean < number < string
  *   < vector) in predicates and in min/max aggregates alike; Datascript's aggregates throw.
  * - Arithmetic takes numbers only; sum, avg and median aggregate numbers only.
@@ -24,7 +31,13 @@ import type {
 import { bindingVars } from './ast.js';
 import { builtins } from './builtins.js';
 import { clauseError } from './filters.js';
-import { filterRelation, matchPattern, type ResolvedPattern, resolvePattern } from './patterns.js';
+import {
+  antiMatchPattern,
+  filterRelation,
+  matchPattern,
+  type ResolvedPattern,
+  resolvePattern,
+} from './patterns.js';
 import { type PlanContext, planClauses } from './plan.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, project, Relation, RowSet } from './relation.js';
@@ -43,10 +56,19 @@ export interface Env extends RuleEnv {
 export function planContext(env: Env): PlanContext {
   return {
     source: env.source,
-    resolve: (p) => resolved(env, p),
-    ruleDefinitions: (call) => env.rules.definitionsFor(call),
-    ruleRows: (call) => knownRuleRows(env, call),
-    selectivity: (pred, pattern) => selectivity(env, pred, pattern),
+    // Methods, not arrow properties: no function naming at run time per evaluation.
+    resolve(p) {
+      return resolved(env, p);
+    },
+    ruleDefinitions(call) {
+      return env.rules.definitionsFor(call);
+    },
+    ruleRows(call) {
+      return knownRuleRows(env, call);
+    },
+    selectivity(pred, pattern) {
+      return selectivity(env, pred, pattern);
+    },
   };
 }
 
@@ -193,9 +215,26 @@ export function binder(rel: Relation, binding: Binding, json: unknown) {
 
 function evaluateNot(env: Env, rel: Relation, c: NotClause): Relation {
   const joinVars = c.joinVars ?? c.vars.filter((v) => rel.has(v));
+  const direct = notOfOnePattern(env, rel, c, joinVars);
+  if (direct !== undefined) return direct;
   const seed = project(rel, joinVars);
   const matched = evaluateClauses(env, c.clauses, seed);
   return antiJoin(rel, project(matched, joinVars));
+}
+
+/**
+ * A body of one pattern and predicates over its variables runs as an anti-join on the outer rows
+ * themselves (lookups or one scan), without the seed, the body's rows and the join back.
+ */
+function notOfOnePattern(env: Env, rel: Relation, c: NotClause, joinVars: readonly string[]) {
+  const patterns = c.clauses.filter((x) => x.type === 'pattern');
+  if (patterns.length !== 1 || c.clauses.some((x) => x.type !== 'pattern' && x.type !== 'predicate')) return;
+  const [p] = patterns as PatternClause[];
+  const outer = p.vars.filter((v) => rel.has(v));
+  if (outer.length !== joinVars.length || !joinVars.every((v) => outer.includes(v))) return;
+  const filters = c.clauses.filter((x) => x.type === 'predicate') as PredicateClause[];
+  if (!filters.every((f) => f.vars.every((v) => p.vars.includes(v)))) return;
+  return antiMatchPattern(env.source, rel, p, resolved(env, p), filters);
 }
 
 function evaluateOr(env: Env, rel: Relation, c: OrClause): Relation {

@@ -3,10 +3,11 @@
  * groups by the non-aggregate elements, aggregates, pulls, and shapes the result.
  */
 import type { FindElement, ParsedQuery } from './ast.js';
+import { KeyTable } from './key-table.js';
 import { queryError } from './query-error.js';
 import { project, type Relation } from './relation.js';
 import type { QuerySource } from './source.js';
-import { compareValues, rowKey, valueKey } from './values.js';
+import { compareValues, valueKey } from './values.js';
 
 export function findResult(source: QuerySource, query: ParsedQuery, rel: Relation): unknown {
   const { elements, shape } = query.find;
@@ -39,25 +40,40 @@ function plainRows(tuples: Relation, columns: readonly number[]): unknown[][] {
   return rows;
 }
 
+/**
+ * Groups rows by the non-aggregate columns through a hash table over the rows themselves (no
+ * key built per row), then gathers each aggregate's column per group; a count needs only sizes.
+ */
 function aggregateRows(
   tuples: Relation,
   elements: readonly FindElement[],
   columns: readonly number[],
 ): unknown[][] {
   const groupColumns = columns.filter((_, i) => elements[i].kind !== 'aggregate');
-  const groups = new Map<unknown, { first: number; values: unknown[][] }>();
+  const groupOf = new Int32Array(tuples.size);
+  const firsts: number[] = [];
+  const table = new KeyTable(tuples.data, tuples.width, groupColumns, tuples.size);
   for (let r = 0, offset = 0; r < tuples.size; r++, offset += tuples.width) {
-    const key = groupColumns.length === 0 ? '' : rowKey(tuples.data, offset, groupColumns);
-    let group = groups.get(key);
-    if (group === undefined) groups.set(key, (group = { first: offset, values: columns.map(() => []) }));
-    columns.forEach((c, i) => {
-      if (elements[i].kind === 'aggregate') group.values[i].push(tuples.data[offset + c]);
-    });
+    const same =
+      groupColumns.length === 0 ? (r === 0 ? -1 : 0) : table.lookup(tuples.data, offset, groupColumns, r);
+    if (same >= 0) groupOf[r] = groupOf[same];
+    else groupOf[r] = firsts.push(r) - 1;
   }
-  return [...groups.values()].map((group) =>
-    elements.map((e, i) =>
-      e.kind === 'aggregate' ? aggregate(e, group.values[i]) : tuples.data[group.first + columns[i]],
-    ),
+  const sizes = new Array<number>(firsts.length).fill(0);
+  for (let r = 0; r < tuples.size; r++) sizes[groupOf[r]]++;
+  const results = elements.map((e, i) => {
+    if (e.kind !== 'aggregate') return null;
+    if (e.fn === 'count') return sizes;
+    const values = sizes.map(() => [] as unknown[]);
+    for (let r = 0, offset = columns[i]; r < tuples.size; r++, offset += tuples.width)
+      values[groupOf[r]].push(tuples.data[offset]);
+    return values.map((v) => aggregate(e, v));
+  });
+  return firsts.map((first, g) =>
+    elements.map((_, i) => {
+      const aggregated = results[i];
+      return aggregated === null ? tuples.data[first * tuples.width + columns[i]] : aggregated[g];
+    }),
   );
 }
 

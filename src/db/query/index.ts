@@ -60,13 +60,23 @@ function prepare(source: QuerySource, parsed: ParsedQuery, inputs: readonly unkn
   const { context, rules } = bindInputs(parsed.inputs, inputs);
   const env: Env = {
     source,
-    rules: new RuleBook(rules === undefined ? [] : parseRulesCached(rules)),
+    rules: rules === undefined ? noRules : ruleBook(parseRulesCached(rules)),
     frame: null,
     fixpoints: new Map(),
     resolved: new Map(),
     selectivities: new Map(),
   };
   return { env, context };
+}
+
+/** Rule books hold only what their definitions imply: one per parsed rule set serves every query. */
+const noRules = new RuleBook([]);
+const ruleBooks = new WeakMap<object, RuleBook>();
+
+function ruleBook(definitions: ReturnType<typeof parseRules>): RuleBook {
+  let book = ruleBooks.get(definitions);
+  if (book === undefined) ruleBooks.set(definitions, (book = new RuleBook(definitions)));
+  return book;
 }
 
 const parsedRules = new WeakMap<object, ReturnType<typeof parseRules>>();

@@ -5,12 +5,16 @@
  */
 import { valueEquals } from './values.js';
 
+/** The bits of a float, for hashing non-integers without formatting them as strings. */
+const floatBits = new Float64Array(1);
+const floatWords = new Uint32Array(floatBits.buffer);
+
 function hashValue(v: unknown): number {
   switch (typeof v) {
     case 'number':
-      return Number.isInteger(v)
-        ? Math.imul((v | 0) ^ ((v / 4294967296) | 0), 0x9e3779b1)
-        : hashString(String(v));
+      if (Number.isInteger(v)) return Math.imul((v | 0) ^ ((v / 4294967296) | 0), 0x9e3779b1);
+      floatBits[0] = v;
+      return Math.imul(floatWords[0] ^ Math.imul(floatWords[1], 0x85ebca6b), 0x9e3779b1);
     case 'string':
       return hashString(v);
     case 'boolean':

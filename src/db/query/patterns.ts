@@ -8,7 +8,7 @@ import type { Attribute, Value } from '../types.js';
 import type { PatternClause, PredicateClause, Term } from './ast.js';
 import { allOf, compilePredicate, isTotal, type RowTest } from './filters.js';
 import { queryError } from './query-error.js';
-import { distinct, join, Relation } from './relation.js';
+import { antiJoin, distinct, join, Relation } from './relation.js';
 import type { QuerySource } from './source.js';
 import { valueEquals } from './values.js';
 
@@ -151,6 +151,29 @@ export function matchPattern(
       );
 }
 
+/**
+ * The rows of `ctx` for which no datom matches the pattern and passes `filters`: a `not` whose
+ * body is one pattern, without building the matching rows. The pattern's variables that `ctx`
+ * has are its join variables. Undefined when a filter could not run inside the scan.
+ */
+export function antiMatchPattern(
+  source: QuerySource,
+  ctx: Relation,
+  p: PatternClause,
+  resolved: ResolvedPattern,
+  filters: readonly PredicateClause[],
+): Relation | undefined {
+  const compiled = compile(p, ctx, resolved, source.isHistory);
+  const shared = compiled.kinds.some((k) => k === Slot.Bound);
+  if (shared && preferLookups(source, ctx, compiled, resolved))
+    return nestedLoop(source, ctx, compiled, filters, true);
+  const unit = Relation.unit();
+  const scanCompiled = compile(p, unit, resolved, source.isHistory);
+  if (!filters.every((f) => isTotal(f) && f.vars.every((v) => scanCompiled.vars.includes(v))))
+    return undefined;
+  return antiJoin(ctx, nestedLoop(source, unit, scanCompiled, filters));
+}
+
 /** The rows of `rel` that pass every predicate. */
 export function filterRelation(
   source: QuerySource,
@@ -215,40 +238,53 @@ function nestedLoop(
   ctx: Relation,
   c: Compiled,
   filters: readonly PredicateClause[],
+  anti = false,
 ): Relation {
-  const out = new Relation(c.vars);
+  const out = new Relation(anti ? ctx.vars : c.vars);
   const test = allOf(filters.map((f) => compilePredicate(source, f, (name) => c.vars.indexOf(name))));
-  const sink = new Sink(out, ctx, c, test);
+  const sink = new Sink(out, ctx, c, test, anti);
   const visit = sink.visit;
   const args = new Pushed();
   // The lean match skips the tx lookup when the pattern does not read it.
   const lean = source.matchLean !== undefined;
   const needTx = c.kinds[3] !== Slot.Blank;
   for (let r = 0, offset = 0; r < ctx.size; r++, offset += ctx.width) {
-    if (!args.read(source, ctx.data, offset, c)) continue;
+    if (!args.read(source, ctx.data, offset, c)) {
+      if (anti) out.pushFrom(ctx.data, offset);
+      continue;
+    }
     sink.start(offset);
     if (lean && args.a !== undefined) source.matchLean!(args.e, args.a, args.v, needTx, visit);
     else source.match(args.e, args.a, args.v, visit);
+    // Anti mode keeps the rows of the context nothing matched.
+    if (anti && !sink.emitted) out.pushFrom(ctx.data, offset);
   }
+  if (anti) return out;
   return c.needsDistinct ? distinct(out) : out;
 }
 
 /** Receives the datoms matched for one row of the context and appends the rows they make. */
 class Sink {
   private offset = 0;
-  private emitted = false;
+  /** Whether a datom passed for the current row of the context. */
+  emitted = false;
   private readonly existsOnly: boolean;
   /** The candidate row, when predicates must see it before it is appended. */
   private readonly candidate: unknown[];
+  /** The visitor passed to source.match (assigned in the constructor: one closure per sink). */
+  readonly visit: (e: number, a: Attribute, v: Value, tx: number, added: boolean) => void;
 
   constructor(
     private readonly out: Relation,
     private readonly ctx: Relation,
     private readonly c: Compiled,
     private readonly test: RowTest | null,
+    /** Only record that a datom passed (for antiMatchPattern), appending nothing. */
+    private readonly anti: boolean,
   ) {
-    this.existsOnly = c.emits.length === 0;
-    this.candidate = new Array<unknown>(out.width);
+    this.existsOnly = anti || c.emits.length === 0;
+    this.candidate = new Array<unknown>(c.vars.length);
+    this.visit = (e, a, v, tx, added) => this.datom(e, a, v, tx, added);
   }
 
   start(offset: number): void {
@@ -256,7 +292,7 @@ class Sink {
     this.emitted = false;
   }
 
-  readonly visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean): void => {
+  private datom(e: number, a: Attribute, v: Value, tx: number, added: boolean): void {
     if (this.existsOnly && this.emitted) return;
     const { c, ctx, offset } = this;
     const checks = c.checks;
@@ -275,6 +311,10 @@ class Sink {
     const width = ctx.width;
     const emits = c.emits;
     if (this.test === null) {
+      if (this.anti) {
+        this.emitted = true;
+        return;
+      }
       const data = this.out.data;
       for (let i = 0; i < width; i++) data.push(ctx.data[offset + i]);
       for (let k = 0; k < emits.length; k++) data.push(positionValue(emits[k], e, a, v, tx, added));
@@ -283,12 +323,14 @@ class Sink {
       for (let i = 0; i < width; i++) row[i] = ctx.data[offset + i];
       for (let k = 0; k < emits.length; k++) row[width + k] = positionValue(emits[k], e, a, v, tx, added);
       if (!this.test(row, 0)) return;
+      this.emitted = true;
+      if (this.anti) return;
       const data = this.out.data;
       for (let i = 0; i < row.length; i++) data.push(row[i]);
     }
     this.out.endRow();
     this.emitted = true;
-  };
+  }
 }
 
 function positionValue(i: number, e: number, a: Attribute, v: Value, tx: number, added: boolean): unknown {

@@ -1,8 +1,11 @@
 /**
  * The planner: orders a list of clauses greedily. Filters (predicates, function bindings, not,
  * fully bound or/rule calls) run as soon as their variables are bound; otherwise the generator
- * connected to what is bound with the fewest estimated rows goes next. Estimates come from
- * `source.estimate` with the pattern's constants, scaled by a fan-out guess for bound variables.
+ * with the fewest estimated rows goes next (an unconnected one is a cross product, estimated as
+ * such). Estimates come from `source.estimate` with the pattern's constants, scaled by a fan-out
+ * guess for bound variables and by the share of rows the predicates it makes ready keep (sampled
+ * when the source can, see selectivity.ts). With predicates about, the few cheapest starts are
+ * each planned out and the plan with the fewest rows in total is kept.
  *
  * Consequence: `not`, `or` and predicates wait for every variable they share with other clauses,
  * whatever the written order (Datascript evaluates in written order).
@@ -47,12 +50,57 @@ export function planClauses(
   bound: ReadonlySet<string>,
   rows: number,
 ): PlanStep[] {
-  const steps: PlanStep[] = [];
+  const first = remainingAfter(ctx, [], clauses, bound, rows, null);
+  if (!clauses.some((c) => c.type === 'predicate')) return first;
+  // Greedy by rows can start from a small relation that meets a large one next, where a pattern
+  // whose pushed predicate keeps few rows was the better start: with predicates about, the few
+  // cheapest starts are each planned out, and the plan with the fewest rows overall wins.
+  let best = first;
+  let bestCost = totalRows(first);
+  const firstGenerator = first.find((s) => isGenerator(s.clause))?.clause;
+  for (const start of cheapestGenerators(ctx, clauses, new Set(bound), rows, alternativeStarts)) {
+    if (clauses[start] === firstGenerator) continue;
+    const steps = tryRemaining(ctx, clauses, bound, rows, clauses[start]);
+    if (steps !== null && totalRows(steps) < bestCost) [best, bestCost] = [steps, totalRows(steps)];
+  }
+  return best;
+}
+
+/** How many of the cheapest first generators are planned out when predicates could change the best start. */
+const alternativeStarts = 3;
+
+const totalRows = (steps: readonly PlanStep[]) => steps.reduce((sum, s) => sum + s.estimatedRows, 0);
+
+function tryRemaining(
+  ctx: PlanContext,
+  clauses: readonly Clause[],
+  bound: ReadonlySet<string>,
+  rows: number,
+  start: Clause,
+): PlanStep[] | null {
+  try {
+    return remainingAfter(ctx, [], clauses, bound, rows, start);
+  } catch (error) {
+    if (error instanceof GswarmError) return null;
+    throw error;
+  }
+}
+
+/** The greedy plan of `clauses`, whose first generator is `start` when given. */
+function remainingAfter(
+  ctx: PlanContext,
+  steps: PlanStep[],
+  clauses: readonly Clause[],
+  bound: ReadonlySet<string>,
+  rows: number,
+  start: Clause | null,
+): PlanStep[] {
   const remaining = [...clauses];
   const boundNow = new Set(bound);
   while (remaining.length > 0) {
     let pick = remaining.findIndex((c, i) => isReadyFilter(ctx, c, boundNow, otherBindable(remaining, i)));
-    if (pick < 0) pick = cheapestGenerator(ctx, remaining, boundNow, rows);
+    if (pick < 0 && start !== null) [pick, start] = [remaining.indexOf(start), null];
+    if (pick < 0) pick = cheapestGenerators(ctx, remaining, boundNow, rows, 1)[0] ?? -1;
     if (pick < 0) throw stuck(ctx, remaining, boundNow);
     const [clause] = remaining.splice(pick, 1);
     const step = estimateStep(ctx, clause, boundNow, rows);
@@ -107,26 +155,31 @@ function requiredVars(ctx: PlanContext, c: Clause): string[] {
   return c.args.slice(0, required).flatMap((t) => (t.kind === 'var' ? [t.name] : []));
 }
 
-function cheapestGenerator(
+const isGenerator = (c: Clause) => c.type === 'pattern' || c.type === 'or' || c.type === 'rule';
+
+/** The indices of the `count` generators with the fewest estimated rows, fewest first. */
+function cheapestGenerators(
   ctx: PlanContext,
   clauses: readonly Clause[],
   bound: Set<string>,
   rows: number,
-): number {
-  let best = -1;
-  let bestScore = Number.POSITIVE_INFINITY;
+  count: number,
+): number[] {
+  const scored: [index: number, score: number][] = [];
   clauses.forEach((c, i) => {
-    if (c.type !== 'pattern' && c.type !== 'or' && c.type !== 'rule') return;
-    if (!requiredBound(ctx, c, bound)) return;
+    if (!isGenerator(c) || !requiredBound(ctx, c, bound)) return;
     // An unconnected clause makes a cross product, whose estimate is already the product's
     // size: it goes first only when that is below the rows of every connected clause (as when
     // a predicate pushed into it keeps almost nothing).
     let score = estimateStep(ctx, c, bound, rows).estimatedRows;
     // The predicates this pattern makes ready run inside it: rank it by the rows they keep.
     if (c.type === 'pattern') score *= keptByFilters(ctx, clauses, c, bound);
-    if (score < bestScore) [best, bestScore] = [i, score];
+    scored.push([i, score]);
   });
-  return best;
+  return scored
+    .sort((x, y) => x[1] - y[1])
+    .slice(0, count)
+    .map(([i]) => i);
 }
 
 /** The share of a pattern's rows kept by the predicates that become ready when it binds its variables. */
@@ -211,8 +264,7 @@ function estimatePattern(
 ): PlanStep {
   const resolved = ctx.resolve(p);
   const [e, a, v] = p.terms;
-  const isBound = (t: (typeof p.terms)[number]) => t.kind === 'var' && bound.has(t.name);
-  const [eVar, aVar, vVar] = [isBound(e), isBound(a), isBound(v)];
+  const [eVar, aVar, vVar] = [isBoundVar(e, bound), isBoundVar(a, bound), isBoundVar(v, bound)];
   const eKnown = eVar || e.kind === 'const';
   const aKnown = aVar || a.kind === 'const';
   const vKnown = vVar || v.kind === 'const';
@@ -234,6 +286,10 @@ function estimatePattern(
     join,
     estimatedRows: rows * perRow,
   };
+}
+
+function isBoundVar(t: PatternClause['terms'][number], bound: ReadonlySet<string>): boolean {
+  return t.kind === 'var' && bound.has(t.name);
 }
 
 /** The index a pattern scans with only its constants (the hash-join side). */

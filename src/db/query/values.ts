@@ -47,28 +47,3 @@ export function valueEquals(a: unknown, b: unknown): boolean {
 export function valueKey(v: unknown): unknown {
   return typeof v === 'object' && v !== null ? `\u0000${JSON.stringify(v)}` : v;
 }
-
-/** A string key for several values; each part is typed and strings are length-prefixed. */
-function compositeKey(data: readonly unknown[], offset: number, columns: readonly number[]): string {
-  let key = '';
-  for (let i = 0; i < columns.length; i++) key += partKey(data[offset + columns[i]]);
-  return key;
-}
-
-function partKey(v: unknown): string {
-  switch (typeof v) {
-    case 'number':
-      return `n${v}\u0001`;
-    case 'string':
-      return `s${v.length}:${v}`;
-    case 'boolean':
-      return v ? 't' : 'f';
-    default:
-      return v === null || v === undefined ? 'z' : `j${JSON.stringify(v)}\u0001`;
-  }
-}
-
-/** Key of the given columns of one row: a value key for one column, a composite key for more. */
-export function rowKey(data: readonly unknown[], offset: number, columns: readonly number[]): unknown {
-  return columns.length === 1 ? valueKey(data[offset + columns[0]]) : compositeKey(data, offset, columns);
-}
