@@ -7,6 +7,8 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { count } from './count.js';
+import { foundingHttp } from './founding-http.js';
+import { httpIngest } from './http-ingest.js';
 import { ingest } from './ingest.js';
 import { latest } from './latest.js';
 import { closeStores } from './lib/fixture.js';
@@ -17,7 +19,18 @@ import { reflex } from './reflex.js';
 import { reopen } from './reopen.js';
 import { subscriptions } from './subscriptions.js';
 
-const suites: Suite[] = [ingest, latest, count, reopen, memory, query, reflex, subscriptions];
+const suites: Suite[] = [
+  ingest,
+  latest,
+  count,
+  reopen,
+  memory,
+  query,
+  reflex,
+  subscriptions,
+  foundingHttp,
+  httpIngest,
+];
 
 function parseArgs(argv: readonly string[]): { scale: number; names: string[] } {
   let scale = 1;

@@ -1,0 +1,35 @@
+/**
+ * Alert-stream consumer for the founding-http suite, run in its own process so that the bench
+ * client's ingest work (encoding, sending) does not delay the reading of events:
+ *   alerts.ts <server url>
+ * Follows GET /v2/alerts/stream with the client SDK and prints one JSON line per line of news:
+ * `{"open":true}` when the stream is connected, then per alert `{ reflex, tick, latencyMs }` with
+ * latencyMs = Date.now() when the client yields the event − the alert's durable_at_ms (both whole
+ * epoch ms). Exits when stdin closes.
+ */
+import { GswarmClient } from '../../src/client/index.js';
+
+const url = process.argv[2];
+if (url === undefined) throw new Error('usage: alerts.ts <server url>');
+const stop = new AbortController();
+process.stdin.on('end', () => stop.abort());
+process.stdin.resume();
+
+const client = new GswarmClient({ url });
+// Lines are written once the burst of events at hand is read: a write per event (a synchronous
+// pipe write) would delay the reading, and so the timing, of the events behind it.
+let lines: string[] = [];
+const out = (value: unknown) => {
+  if (lines.length === 0) setImmediate(flush);
+  lines.push(JSON.stringify(value));
+};
+const flush = () => {
+  process.stdout.write(`${lines.join('\n')}\n`);
+  lines = [];
+};
+for await (const alert of client.alertStream({ signal: stop.signal, onOpen: () => out({ open: true }) })) {
+  const latencyMs = Date.now() - alert.durable_at_ms;
+  out({ reflex: alert.reflex, tick: alert.tick, latencyMs });
+}
+if (lines.length > 0) flush();
+process.exit(0);
