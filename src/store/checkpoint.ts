@@ -76,8 +76,8 @@ export function writeCheckpoint(path: string, image: StoreImage, logPosition: nu
   const padding = Buffer.alloc(8);
   let bodyCrc = 0;
   for (const array of arrays.values()) {
-    bodyCrc = crc32(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), bodyCrc);
-    bodyCrc = crc32(padding.subarray(0, align8(array.byteLength) - array.byteLength), bodyCrc);
+    bodyCrc = crcOn(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), bodyCrc);
+    bodyCrc = crcOn(padding.subarray(0, align8(array.byteLength) - array.byteLength), bodyCrc);
   }
   const header: Header = {
     logPosition,
@@ -212,6 +212,11 @@ function kindOf(array: Typed): Kind {
   if (array instanceof Uint16Array) return 'u16';
   if (array instanceof Uint32Array) return 'u32';
   return 'f64';
+}
+
+/** CRC-32 of `bytes` continuing `crc`. Node 20's crc32 returns 0 for a view of an empty buffer. */
+function crcOn(bytes: Uint8Array, crc: number): number {
+  return bytes.length === 0 ? crc : crc32(bytes, crc);
 }
 
 function align8(n: number): number {
