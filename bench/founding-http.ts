@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Market, Reflex, Tick } from '../src/api/wire.js';
 import { type BodyEncoding, GswarmClient } from '../src/client/index.js';
 import { inFlight } from './lib/pool.js';
-import { metricSamples, overloadRefusals, startServer } from './lib/server.js';
+import { eachStdoutLine, metricSamples, overloadRefusals, startServer } from './lib/server.js';
 import type { Context, Row, Suite } from './lib/suite.js';
 import { tsBase } from './lib/ticks.js';
 import { fmt, median, now, percentile } from './lib/timing.js';
@@ -90,19 +90,12 @@ async function alertConsumer(url: string, onAlert: (alert: Received) => void): P
   const child = spawn(process.execPath, ['--import', 'tsx', script, url], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  let pending = '';
   let opened: () => void = () => undefined;
   const open = new Promise<void>((resolve) => (opened = resolve));
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) {
-      const message = JSON.parse(line) as Received | { open: true };
-      if ('open' in message) opened();
-      else onAlert(message);
-    }
+  eachStdoutLine(child, (line) => {
+    const message = JSON.parse(line) as Received | { open: true };
+    if ('open' in message) opened();
+    else onAlert(message);
   });
   const failed = new Promise<never>((_, reject) =>
     child.once('exit', (code) => reject(new Error(`alert consumer exited with ${code}`))),

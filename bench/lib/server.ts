@@ -87,23 +87,28 @@ export async function startServer(
   };
 }
 
+/** Calls `onLine` with each complete line a child writes to stdout. */
+export function eachStdoutLine(child: ChildProcess, onLine: (line: string) => void): void {
+  let pending = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+}
+
 /** The URL of the server's pino `listening` line on stdout. */
 function listeningUrl(child: ChildProcess, exited: Promise<number | null>): Promise<string> {
   return new Promise((resolve, reject) => {
-    let pending = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) {
-        try {
-          const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
-          if (entry.msg === 'listening' && entry.url) resolve(entry.url);
-          else if ((entry.level ?? 0) >= 40) process.stderr.write(`  server: ${line}\n`);
-        } catch {
-          process.stderr.write(`  server: ${line}\n`);
-        }
+    eachStdoutLine(child, (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; url?: string; level?: number };
+        if (entry.msg === 'listening' && entry.url) resolve(entry.url);
+        else if ((entry.level ?? 0) >= 40) process.stderr.write(`  server: ${line}\n`);
+      } catch {
+        process.stderr.write(`  server: ${line}\n`);
       }
     });
     void exited.then((code) => reject(new Error(`gswarm serve exited with ${code} before listening`)));

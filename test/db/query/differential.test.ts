@@ -7,9 +7,9 @@ import { test } from 'node:test';
 // @ts-expect-error datascript ships no type declarations
 import ds from 'datascript';
 import fc from 'fast-check';
+import { printQuery, printRules } from '../../../src/db/query/edn-print.js';
 import { type Query, q } from '../../../src/db/query/index.js';
 import type { Datom, SchemaSpec } from '../../../src/db/types.js';
-import { printQuery, printRules } from './edn-print.js';
 import { sorted } from './fixtures.js';
 import { naiveSource } from './naive-source.js';
 

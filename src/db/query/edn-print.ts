@@ -1,5 +1,5 @@
-/** Prints the JSON query form as Datascript's EDN, for comparing with Datascript itself. */
-import { isVar } from '../../../src/db/query/ast.js';
+/** Prints the JSON query form as Datascript's EDN: the inverse of edn.ts's reading, for tools and peers. */
+import { isVar } from './ast.js';
 
 const symbols = new Set(['_', '$', '%', '...', '.']);
 
@@ -59,7 +59,7 @@ export function printQuery(query: {
   return `[${parts.join(' ')}]`;
 }
 
-export function printRules(rules: unknown[][]): string {
+export function printRules(rules: readonly unknown[][]): string {
   const rule = ([head, ...body]: unknown[]) => {
     const [name, ...params] = head as unknown[];
     return `[(${name} ${params.map(term).join(' ')}) ${body.map(printClause).join(' ')}]`;
