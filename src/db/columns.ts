@@ -59,7 +59,8 @@ export class Column<T extends TypedArray> {
 
   private grow(needed: number): void {
     // 1.5x: a little more copying than doubling, a third less idle capacity on average.
-    let capacity = Math.ceil(this.data.length * 1.5);
+    // At least 16: an adopted column (from a checkpoint) may have no capacity at all.
+    let capacity = Math.max(16, Math.ceil(this.data.length * 1.5));
     while (capacity < needed) capacity = Math.ceil(capacity * 1.5);
     const next = new this.ctor(capacity);
     next.set(this.data.subarray(0, this.length));

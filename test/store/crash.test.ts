@@ -18,6 +18,8 @@ import { assertSameImage, type LogTx, rebuildFromLog, seeded } from './support.j
 const root = join(import.meta.dirname, '..', '..');
 const child = join(import.meta.dirname, 'crash-child.ts');
 const kills = 25;
+/** A child acknowledging nothing for this long is stuck, however loaded the machine. */
+const stallMsMax = 20_000;
 const seed = Number(process.env.GSWARM_CRASH_SEED ?? Date.now() % 1_000_000);
 
 interface Run {
@@ -92,8 +94,14 @@ describe('crash recovery (kill -9 at random moments)', () => {
       } else {
         // Otherwise while it transacts: after a random number of acknowledged txs (so every run
         // does some work however loaded the machine is), plus a random delay.
-        // (A child that stops making progress is killed anyway after a while, and found out below.)
-        await Promise.race([run.acknowledged(1 + Math.floor(random() * 150)), run.exit, sleep(30_000)]);
+        // A child that stops making progress fails the test at once rather than after every round.
+        const stalled = await Promise.race([
+          run.acknowledged(1 + Math.floor(random() * 150)).then(() => false),
+          run.exit.then(() => false),
+          sleep(stallMsMax).then(() => true),
+        ]);
+        if (stalled) run.process.kill('SIGKILL');
+        assert.ok(!stalled, `round ${round}: the child acknowledged nothing for ${stallMsMax} ms`);
         await Promise.race([sleep(Math.floor(random() * 40)), run.exit]);
       }
       run.process.kill('SIGKILL');
