@@ -121,6 +121,7 @@ export class DatomStore {
   }
 
   allocateEntity(): number {
+    assert(this.lastOfEntity.length < NONE, 'entity locals fit the 32-bit entity column');
     return this.lastOfEntity.push(NONE);
   }
 

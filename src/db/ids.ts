@@ -12,7 +12,6 @@
 import { assert } from './assert.js';
 
 export const ENTITY_LOCAL_BITS = 32;
-export const ENTITY_LOCAL_MAX = 2 ** ENTITY_LOCAL_BITS - 1;
 export const SHARD_MAX = 2 ** (53 - ENTITY_LOCAL_BITS) - 1;
 export const TX_COUNTER_BITS = 10;
 const TX_COUNTER_SPAN = 2 ** TX_COUNTER_BITS;
@@ -20,11 +19,6 @@ const TX_COUNTER_SPAN = 2 ** TX_COUNTER_BITS;
 export function entityBase(shard: number): number {
   assert(Number.isInteger(shard) && shard >= 0 && shard <= SHARD_MAX, 'shard within the id space');
   return shard * 2 ** ENTITY_LOCAL_BITS;
-}
-
-/** The wall-clock milliseconds a tx id was stamped at. */
-export function txWallMs(tx: number): number {
-  return Math.floor(tx / TX_COUNTER_SPAN);
 }
 
 /**

@@ -1,15 +1,6 @@
 /** The information model's shapes, shared by every part of src/db. */
 
 export type ValueType = 'string' | 'number' | 'integer' | 'boolean' | 'instant' | 'ref' | 'vector';
-export const valueTypes: readonly ValueType[] = [
-  'string',
-  'number',
-  'integer',
-  'boolean',
-  'instant',
-  'ref',
-  'vector',
-];
 
 /** A value as users see it: instants are epoch milliseconds, refs are entity ids. */
 export type Value = string | number | boolean | readonly number[];
