@@ -15,16 +15,34 @@ import { assert } from '../db/assert.js';
 
 export type NodeId = string;
 
-const utf8 = new TextEncoder();
-
-/** FNV-1a 32-bit over the UTF-8 bytes of `s`, as an unsigned integer. */
+/** FNV-1a 32-bit over the UTF-8 bytes of `s`, as an unsigned integer (encoded inline: no copy). */
 export function fnv1a32(s: string): number {
   let h = 0x811c9dc5;
-  for (const byte of utf8.encode(s)) h = Math.imul(h ^ byte, 0x01000193);
+  for (const char of s) {
+    const c = char.codePointAt(0)!;
+    if (c < 0x80) h = fnvByte(h, c);
+    else if (c < 0x800) h = fnvByte(fnvByte(h, 0xc0 | (c >> 6)), 0x80 | (c & 0x3f));
+    else if (c < 0x10000) {
+      // A lone surrogate encodes as U+FFFD, as TextEncoder does.
+      const d = c >= 0xd800 && c <= 0xdfff ? 0xfffd : c;
+      h = fnvByte(fnvByte(fnvByte(h, 0xe0 | (d >> 12)), 0x80 | ((d >> 6) & 0x3f)), 0x80 | (d & 0x3f));
+    } else {
+      h = fnvByte(fnvByte(h, 0xf0 | (c >> 18)), 0x80 | ((c >> 12) & 0x3f));
+      h = fnvByte(fnvByte(h, 0x80 | ((c >> 6) & 0x3f)), 0x80 | (c & 0x3f));
+    }
+  }
   return h >>> 0;
 }
 
-/** MurmurHash3's 32-bit finaliser: spreads every input bit over every output bit. */
+function fnvByte(h: number, byte: number): number {
+  return Math.imul(h ^ byte, 0x01000193);
+}
+
+/**
+ * MurmurHash3's 32-bit finaliser: spreads every input bit over every output bit. The same mix as
+ * src/db/hash.ts, kept apart on purpose: this one is part of the cluster's documented placement
+ * and must never change, while the db's table hash is free to.
+ */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);

@@ -96,3 +96,15 @@ test('a node leaving moves only its own shards; a node joining takes shards and 
     }),
   );
 });
+
+test('the inline UTF-8 encoding hashes the bytes TextEncoder gives', () => {
+  const utf8 = new TextEncoder();
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), (s) => {
+      let h = 0x811c9dc5;
+      for (const byte of utf8.encode(s)) h = Math.imul(h ^ byte, 0x01000193);
+      assert.equal(fnv1a32(s), h >>> 0);
+    }),
+  );
+  assert.equal(fnv1a32('\ud800'), fnv1a32('\ufffd'));
+});
