@@ -290,7 +290,7 @@ export class Leadership {
       this.raiseKnownLast(s, b.applied);
       if (!b.leading || b.leader !== beat.node || b.epoch < s.epoch) continue;
       s.leaderHeardMs = this.listenMs;
-      if (b.epoch > s.epoch && s.role !== 'follower') this.stepDown(b.shard, s, 'superseded');
+      if (b.epoch > s.epoch && s.role !== 'follower') this.stepDown(b.shard, s, deposedBy(s, b.epoch));
     }
   }
 
@@ -305,8 +305,7 @@ export class Leadership {
     if (record === undefined) return;
     assert(record.epoch > s.epoch, `epochs increase (${record.epoch} after ${s.epoch})`);
     if (s.role !== 'follower' && record.leader !== this.node) {
-      const handedOff = s.role === 'handingOff' && s.pending!.record.epoch === record.epoch;
-      this.stepDown(this.shards.indexOf(s), s, handedOff ? 'handoff' : 'superseded');
+      this.stepDown(this.shards.indexOf(s), s, deposedBy(s, record.epoch));
     }
     s.epoch = record.epoch;
     s.leader = record.leader;
@@ -392,6 +391,11 @@ export class Leadership {
     s.leaderHeardMs = this.listenMs;
     this.actions.push({ type: 'stepDown', shard, epoch: s.epoch, reason });
   }
+}
+
+/** Why a leader learning of a later `epoch` stops: its own handoff, or someone's claim. */
+function deposedBy(s: ShardState, epoch: number): StepDownReason {
+  return s.role === 'handingOff' && s.pending?.record.epoch === epoch ? 'handoff' : 'superseded';
 }
 
 function caughtUp(s: ShardState): boolean {
