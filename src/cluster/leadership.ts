@@ -69,6 +69,11 @@ export type LeadershipEvent =
   | { type: 'epochAppended'; shard: number; epoch: number; position: number }
   /** An `appendEpoch` action was refused by the fence (the stream had moved). */
   | { type: 'epochFenced'; shard: number; epoch: number }
+  /**
+   * An `appendEpoch` action's outcome is unknown (timeout, lost connection): the record may or
+   * may not be in the stream. If it is, the replica will apply it like any other.
+   */
+  | { type: 'epochFailed'; shard: number; epoch: number }
   /** A tx append made as leader was refused by the fence. */
   | { type: 'writeFenced'; shard: number; expectedLast: number }
   /** After `stopWrites`: no append is in flight; `last` is the last position this leader wrote. */
@@ -79,7 +84,7 @@ export type StepDownReason = 'fenced' | 'handoff' | 'superseded';
 export type LeadershipAction =
   /** Publish on the heartbeat subject (best effort: a lost heartbeat is harmless). */
   | { type: 'publishHeartbeat'; beat: Heartbeat }
-  /** Append `record` with expected-last-sequence = `expectedLast`; report epochAppended/epochFenced. */
+  /** Append `record` with expected-last-sequence `expectedLast`; report epochAppended/Fenced/Failed. */
   | { type: 'appendEpoch'; shard: number; record: EpochRecord; expectedLast: number }
   /** Start writing the shard: append tx records with expected-last-sequence from `position` on. */
   | { type: 'becomeLeader'; shard: number; epoch: number; position: number }
@@ -205,6 +210,9 @@ export class Leadership {
         break;
       case 'epochFenced':
         this.onEpochFenced(event.shard, event.epoch);
+        break;
+      case 'epochFailed':
+        this.onEpochFailed(event.shard, event.epoch);
         break;
       case 'writeFenced':
         this.onWriteFenced(event.shard, event.expectedLast);
@@ -348,9 +356,7 @@ export class Leadership {
     if (s.role !== 'stopping') return;
     const peer = this.peers.get(s.taker!)!;
     if (!this.alive(peer)) {
-      s.role = 'leader';
-      s.taker = null;
-      this.actions.push({ type: 'resumeWrites', shard, epoch: s.epoch });
+      this.resume(shard, s);
       return;
     }
     s.role = 'handingOff';
@@ -376,6 +382,24 @@ export class Leadership {
     this.raiseKnownLast(s, s.pending.expectedLast + 1);
     s.pending = null;
     if (s.role === 'handingOff') this.stepDown(shard, s, 'fenced');
+  }
+
+  /**
+   * A claim is forgotten (the next tick may claim again, and is fenced if the first landed). A
+   * handoff is called off: if its record did land, the leader's next write is fenced.
+   */
+  private onEpochFailed(shard: number, epoch: number): void {
+    const s = this.shard(shard);
+    if (s.pending?.record.epoch !== epoch) return;
+    s.pending = null;
+    if (s.role === 'handingOff') this.resume(shard, s);
+  }
+
+  /** Calls a handoff off. */
+  private resume(shard: number, s: ShardState): void {
+    s.role = 'leader';
+    s.taker = null;
+    this.actions.push({ type: 'resumeWrites', shard, epoch: s.epoch });
   }
 
   private onWriteFenced(shard: number, expectedLast: number): void {

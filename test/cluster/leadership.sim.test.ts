@@ -66,7 +66,7 @@ class Auditor implements Observer {
     assert.ok(!this.acks.has(batch), `batch ${batch} acknowledged twice`);
     const record = this.world.streams[shard]![position - 1]?.record;
     assert.ok(
-      record?.kind === 'tx' && record.batch === batch,
+      record?.kind === 'tx' && record.batches.includes(batch),
       `batch ${batch} is not where it was acknowledged`,
     );
     this.acks.set(batch, { shard, position });
@@ -104,7 +104,7 @@ class Auditor implements Observer {
   checkAcks(): void {
     for (const [batch, { shard, position }] of this.acks) {
       const record = this.world.streams[shard]![position - 1]?.record;
-      assert.ok(record?.kind === 'tx' && record.batch === batch, `acknowledged batch ${batch} lost`);
+      assert.ok(record?.kind === 'tx' && record.batches.includes(batch), `acknowledged batch ${batch} lost`);
     }
   }
 
@@ -137,6 +137,7 @@ function scheduleChaos(world: World, untilMs: number): void {
         }
         default:
           world.network.dropRate = random() * 0.3;
+          world.network.lossRate = random() * 0.05;
           world.network.delayMsMax = 5 + below(random, 40);
       }
     });
@@ -176,7 +177,7 @@ function simulate(seed: number, onWorld: (world: World) => void): Totals {
   const chaosEndMs = 2000 + below(world.random, 3000);
   scheduleChaos(world, chaosEndMs);
   world.runUntil(chaosEndMs);
-  Object.assign(world.network, { dropRate: 0, delayMsMax: 5 });
+  Object.assign(world.network, { dropRate: 0, delayMsMax: 5, lossRate: 0 });
   world.network.cut.clear();
   for (const node of world.nodes) if (!node.up) node.restart();
   world.runUntil(chaosEndMs + 2500);
