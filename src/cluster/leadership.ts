@@ -21,7 +21,23 @@
  *
  * Silence is measured on a listening clock that advances by at most `tickGapMsMax` per tick, so
  * a node that was stalled (SIGSTOP, a long GC) does not take its own deafness for the leader's
- * silence when it wakes.
+ * silence when it wakes. *
+ * Driving it (one machine per node process; perform each step's actions in order):
+ * - At start, per shard: after loading a checkpoint feed `applied` (its position and the latest
+ *   epoch record at or before it); read the stream's last sequence and feed `streamLast`. Until
+ *   then the node neither claims nor leads.
+ * - Feed `tick` every ~10 ms from a monotonic clock, every other node's `heartbeat`, and
+ *   `applied` for every record the replica applies, in order (the leader's own records too).
+ * - publishHeartbeat: publish on the heartbeat subject, fire and forget.
+ * - appendEpoch: append the epoch record with expected-last-sequence; feed epochAppended, or
+ *   epochFenced on "wrong last sequence", or epochFailed when the outcome is unknown.
+ * - becomeLeader: take writes, appending tx records fenced on `position` and then on each
+ *   acknowledged position. A fenced tx append: feed writeFenced. One of unknown outcome: resolve
+ *   it, or feed writeFenced (safe; it costs a failover if the record had not landed).
+ * - stopWrites: hold new batches, let in-flight appends finish, feed writesStopped with the last
+ *   position written. resumeWrites: take writes again.
+ * - stepDown: fail in-flight and held batches with a retryable error, drop what was planned but
+ *   is not durable, and follow. Route the shard's writes to `status()`'s leader.
  */
 import { assert } from '../db/assert.js';
 import { leaderPreference, type NodeId } from './shard-map.js';
