@@ -44,7 +44,7 @@ const DistinctQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const DistinctResponse = Type.Object({
+export const DistinctResponse = Type.Object({
   attr: Type.String(),
   estimate: Type.Integer(),
   relative_standard_error: Type.Number({ description: '1.04 / sqrt(2^precision)' }),
@@ -52,7 +52,7 @@ const DistinctResponse = Type.Object({
   ...WindowFields,
 });
 
-const HotResponse = Type.Object({
+export const HotResponse = Type.Object({
   by: Type.String(),
   markets: Type.Array(Type.Object({ market: Type.String(), estimate: Type.Number() }), {
     description: 'estimates descending; each is at least the truth',
@@ -65,6 +65,9 @@ const HotResponse = Type.Object({
   }),
   ...WindowFields,
 });
+
+export type DistinctResponse = Static<typeof DistinctResponse>;
+export type HotResponse = Static<typeof HotResponse>;
 
 export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, { store }) => {
   const HotQuery = Type.Object(
