@@ -15,6 +15,8 @@ export const precisionMax = 18;
 export const precisionDefault = 14;
 const formatVersion = 1;
 const headerBytes = 2;
+/** 2^-r for every rank a register can hold: the estimate's sum without a pow per register. */
+const inversePowers = Float64Array.from({ length: 66 }, (_, r) => 2 ** -r);
 
 export class HyperLogLog {
   readonly precision: number;
@@ -62,7 +64,7 @@ export class HyperLogLog {
     let zeros = 0;
     for (let j = 0; j < m; j++) {
       const r = this.registers[j]!;
-      sum += 2 ** -r;
+      sum += inversePowers[r]!;
       if (r === 0) zeros++;
     }
     const raw = (alpha(m) * m * m) / sum;
