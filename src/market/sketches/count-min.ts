@@ -76,12 +76,13 @@ export class CountMin {
     return this.epsilon * this.total;
   }
 
-  add(key: string, weight = 1): void {
+  add(key: string, weight = 1): number {
     const h = hash64(key, this.scratch);
-    this.addHash(h.hi, h.lo, weight);
+    return this.addHash(h.hi, h.lo, weight);
   }
 
-  addHash(hi: number, lo: number, weight = 1): void {
+  /** Adds `weight` to the key with this hash; returns the key's estimate after the add. */
+  addHash(hi: number, lo: number, weight = 1): number {
     assert(weight >= 0, 'Count-Min weights are not negative');
     const { counters, rows, width, depth } = this;
     this.total += weight;
@@ -91,12 +92,11 @@ export class CountMin {
       rows[i] = cell;
       if (counters[cell]! < min) min = counters[cell]!;
     }
-    if (!this.conservative) {
-      for (let i = 0; i < depth; i++) counters[rows[i]!]! += weight;
-      return;
-    }
     const raised = min + weight;
-    for (let i = 0; i < depth; i++) if (counters[rows[i]!]! < raised) counters[rows[i]!] = raised;
+    if (!this.conservative) for (let i = 0; i < depth; i++) counters[rows[i]!]! += weight;
+    else for (let i = 0; i < depth; i++) if (counters[rows[i]!]! < raised) counters[rows[i]!] = raised;
+    // Either way the smallest of the key's counters is now exactly min + weight.
+    return raised;
   }
 
   estimate(key: string): number {

@@ -71,7 +71,6 @@ export class Sketches {
     volume: SchemaAttribute;
     id: SchemaAttribute;
   };
-  private readonly stop: () => void;
 
   constructor(
     private readonly source: SketchSource,
@@ -86,12 +85,7 @@ export class Sketches {
       id: view.attributeNamed('market/id'),
     };
     this.rebuild(view);
-    this.stop = source.listen((report) => this.onDurable(report));
-  }
-
-  /** Stops following the store. */
-  close(): void {
-    this.stop();
+    source.listen((report) => this.onDurable(report));
   }
 
   distinct(attr: DistinctAttr, query: WindowQuery = {}): DistinctAnswer {

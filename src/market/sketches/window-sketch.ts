@@ -42,10 +42,8 @@ export class WindowSketch {
     const hi = keys.hi.data[key]!;
     const lo = keys.lo.data[key]!;
     this.distinct.addHash(hi, lo);
-    this.ticks.addHash(hi, lo, 1);
-    this.hotByTicks.offer(key, this.ticks.estimateHash(hi, lo));
-    this.volume.addHash(hi, lo, volume);
-    this.hotByVolume.offer(key, this.volume.estimateHash(hi, lo));
+    this.hotByTicks.offer(key, this.ticks.addHash(hi, lo, 1));
+    this.hotByVolume.offer(key, this.volume.addHash(hi, lo, volume));
   }
 
   clone(): WindowSketch {

@@ -66,6 +66,20 @@ describe('Count-Min', () => {
     assert.ok(beyond / checked <= CountMin.forError(options).delta, `${beyond} of ${checked} beyond ε·N`);
   });
 
+  it('returns from each add the estimate the key then has', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.string({ maxLength: 3 }), fc.nat(9))),
+        fc.boolean(),
+        (rows, conservative) => {
+          const sketch = CountMin.forError({ epsilon: 0.2, delta: 0.2, conservative });
+          for (const [key, weight] of rows) assert.equal(sketch.add(key, weight), sketch.estimate(key));
+        },
+      ),
+      { seed, numRuns: 100 },
+    );
+  });
+
   it('merges shards into exactly the sketch of the union (counters add)', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.string({ maxLength: 6 }), fc.nat(20), fc.nat(2))), (rows) => {
