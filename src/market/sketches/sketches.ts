@@ -145,28 +145,35 @@ export class Sketches {
     });
   }
 
+  /**
+   * Adds the tx's ticks. A tick's datoms sit together in a record (entity maps and bulk rows are
+   * planned entity by entity), so its time and volume are looked for in its run of datoms first,
+   * and read from the view only when absent there.
+   */
   private onDurable(report: TxReport): void {
     const record = report.record;
     if (record === undefined) return;
+    const { e, a, v, added } = record;
     const { market, ts, volume } = this.attrs;
-    const tsOf = new Map<number, number>();
-    const volumeOf = new Map<number, number>();
-    for (let i = 0; i < record.a.length; i++) {
-      if (!record.added[i]) continue;
-      if (record.a[i] === ts.id) tsOf.set(record.e[i]!, record.v[i] as number);
-      else if (record.a[i] === volume.id) volumeOf.set(record.e[i]!, record.v[i] as number);
-    }
-    if (tsOf.size === 0 && !record.a.includes(market.id)) return;
     const view = this.source.view;
-    for (let i = 0; i < record.a.length; i++) {
-      if (record.a[i] !== market.id || !record.added[i]) continue;
-      const tick = record.e[i]!;
+    let runStart = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (e[i] !== e[runStart]) runStart = i;
+      if (a[i] !== market.id || !added[i]) continue;
+      const tick = e[i]!;
+      let tickTs: number | undefined;
+      let tickVolume: number | undefined;
+      for (let j = runStart; j < a.length && e[j] === tick; j++) {
+        if (!added[j]) continue;
+        if (a[j] === ts.id) tickTs = v[j] as number;
+        else if (a[j] === volume.id) tickVolume = v[j] as number;
+      }
       this.addTick(
         view,
         record.tx,
-        record.v[i] as number,
-        tsOf.get(tick) ?? this.valueOf(view, tick, ts),
-        volumeOf.get(tick) ?? this.valueOf(view, tick, volume),
+        v[i] as number,
+        tickTs ?? this.valueOf(view, tick, ts),
+        tickVolume ?? this.valueOf(view, tick, volume),
       );
     }
   }

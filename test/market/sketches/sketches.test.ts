@@ -130,6 +130,24 @@ describe('market sketches', () => {
     await swarm.close();
   });
 
+  it("find a tick's time and volume wherever its datoms sit in the tx", async () => {
+    const swarm = await Swarm.open({ storage: storage.memory() });
+    await swarm.ingest({ markets: [{ id: 'A' }, { id: 'B' }] });
+    await swarm.conn.transact([
+      { 'db/id': 't', 'tick/id': 't', 'tick/market': ['market/id', 'A'], 'tick/price': 1 },
+      { 'db/id': 'u', 'tick/id': 'u', 'tick/market': ['market/id', 'B'], 'tick/price': 1 },
+      { 'db/id': 'u', 'tick/ts': 2 * minute, 'tick/volume': 7 },
+      { 'db/id': 't', 'tick/ts': minute, 'tick/volume': 3 },
+    ]);
+    const hot = swarm.sketches.hot('volume', 2, { from: minute, to: 2 * minute });
+    assert.deepEqual(hot.markets, [{ market: 'A', estimate: 3 }]);
+    assert.deepEqual(swarm.sketches.hot('volume', 2).markets, [
+      { market: 'B', estimate: 7 },
+      { market: 'A', estimate: 3 },
+    ]);
+    await swarm.close();
+  });
+
   it('are rebuilt on reopen as they were kept live', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gswarm-sketches-'));
     try {
