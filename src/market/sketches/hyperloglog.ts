@@ -5,6 +5,10 @@
  * empty registers, as the paper prescribes; with 64-bit hashes no large-range correction is
  * needed. Two sketches of one precision merge by register-wise max, exactly: the merge of the
  * shards' sketches equals the sketch of the union of their streams.
+ *
+ * While few registers are set (under 2^p / 8), the sketch also lists them, so merging it costs
+ * its size rather than 2^p: a window merges one sketch per minute, each with a few hundred
+ * markets.
  */
 import { assert } from '../../db/assert.js';
 import { fail } from '../../errors.js';
@@ -21,6 +25,8 @@ const inversePowers = Float64Array.from({ length: 66 }, (_, r) => 2 ** -r);
 export class HyperLogLog {
   readonly precision: number;
   readonly registers: Uint8Array;
+  /** The indices of the nonzero registers while there are few; undefined once there are many. */
+  private nonZero: number[] | undefined = [];
   private readonly scratch: Hash64 = { hi: 0, lo: 0 };
 
   constructor(precision = precisionDefault, registers?: Uint8Array) {
@@ -31,6 +37,7 @@ export class HyperLogLog {
     this.precision = precision;
     this.registers = registers ?? new Uint8Array(1 << precision);
     assert(this.registers.length === 1 << precision, 'one register per bucket');
+    if (registers !== undefined) registers.forEach((r, j) => r > 0 && this.noteNonZero(j));
   }
 
   /** The relative standard error of `estimate()`: 1.04 / sqrt(2^p). */
@@ -54,7 +61,7 @@ export class HyperLogLog {
     const rest = (hi << p) >>> 0;
     // rest's low p bits are zeros shifted in, so a set bit in rest is a real one.
     const rank = rest !== 0 ? Math.clz32(rest) + 1 : 32 - p + Math.clz32(lo) + 1;
-    if (rank > this.registers[index]!) this.registers[index] = rank;
+    this.raise(index, rank);
   }
 
   /** The estimated number of distinct values added. */
@@ -82,14 +89,30 @@ export class HyperLogLog {
         },
       );
     }
-    const mine = this.registers;
     const theirs = other.registers;
-    for (let j = 0; j < mine.length; j++) if (theirs[j]! > mine[j]!) mine[j] = theirs[j]!;
+    if (other.nonZero !== undefined) for (const j of other.nonZero) this.raise(j, theirs[j]!);
+    else for (let j = 0; j < theirs.length; j++) this.raise(j, theirs[j]!);
     return this;
   }
 
   clone(): HyperLogLog {
-    return new HyperLogLog(this.precision, this.registers.slice());
+    const copy = new HyperLogLog(this.precision);
+    copy.registers.set(this.registers);
+    copy.nonZero = this.nonZero?.slice();
+    return copy;
+  }
+
+  private raise(j: number, rank: number): void {
+    const registers = this.registers;
+    if (rank <= registers[j]!) return;
+    if (registers[j] === 0) this.noteNonZero(j);
+    registers[j] = rank;
+  }
+
+  private noteNonZero(j: number): void {
+    if (this.nonZero === undefined) return;
+    if (this.nonZero.length < this.registers.length >> 3) this.nonZero.push(j);
+    else this.nonZero = undefined;
   }
 
   /** Bytes: a format version, the precision, then the registers. */
