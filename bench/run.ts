@@ -17,6 +17,7 @@ import { memory } from './memory.js';
 import { query } from './query.js';
 import { reflex } from './reflex.js';
 import { reopen } from './reopen.js';
+import { sketches } from './sketches.js';
 import { subscriptions } from './subscriptions.js';
 
 const suites: Suite[] = [
@@ -28,6 +29,7 @@ const suites: Suite[] = [
   query,
   reflex,
   subscriptions,
+  sketches,
   foundingHttp,
   httpIngest,
 ];

@@ -28,6 +28,11 @@ export const errorCatalogue = {
     status: 500,
     meaning: 'a checkpoint is unreadable; it is ignored and the log replayed',
   },
+  // Sketches (src/market/sketches)
+  GSW_ERR_SKETCH: {
+    status: 400,
+    meaning: 'sketch bytes are malformed, or sketches of different parameters are merged',
+  },
   // HTTP (src/api)
   GSW_ERR_BAD_REQUEST: {
     status: 400,

@@ -19,6 +19,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
+import { sketchRoutes } from './routes/sketches.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store, token } = options;
@@ -68,6 +69,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
   await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax });
   await app.register(reflexRoutes, { store });
+  await app.register(sketchRoutes, { store });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
   await app.register(opsRoutes, {
     store,

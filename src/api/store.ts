@@ -16,6 +16,7 @@ export type Store = Pick<
   | 'conn'
   | 'query'
   | 'accepting'
+  | 'sketches'
 >;
 
 export type { Alert as StoreAlert, Reflex as StoreReflex } from '../market/swarm.js';

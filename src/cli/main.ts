@@ -109,8 +109,11 @@ clientOptions(program.command('query'))
   .option('--latest', 'the latest tick of each market')
   .option('--market <id>', 'with --latest: only this market (repeatable)', collect)
   .option('--ticks <market>', "a market's ticks in event-time order")
-  .option('--from <ms>', 'with --ticks: from this event time', integer)
-  .option('--to <ms>', 'with --ticks: up to this event time', integer)
+  .option('--distinct <attr>', 'estimated distinct values of a tick attribute (tick/market)')
+  .option('--hot <by>', 'estimated hottest markets by ticks or volume')
+  .option('--k <n>', 'with --hot: this many markets', integer)
+  .option('--from <ms>', 'with --ticks, --distinct, --hot: from this event time', integer)
+  .option('--to <ms>', 'with --ticks, --distinct, --hot: up to this event time', integer)
   .option('--limit <n>', 'with --ticks: at most this many', integer)
   .action(async (datalog: string | undefined, options) => {
     const result = await runQuery(client(options), datalog, options);

@@ -11,6 +11,9 @@ export interface QueryOptions {
   from?: number;
   to?: number;
   limit?: number;
+  distinct?: string;
+  hot?: 'ticks' | 'volume';
+  k?: number;
 }
 
 /** A Datalog query given as JSON is sent as JSON; anything else is sent as query text. */
@@ -25,6 +28,9 @@ function parseQuery(text: string): unknown {
 export async function runQuery(client: GswarmClient, datalog: string | undefined, options: QueryOptions) {
   const { asOf } = options;
   if (options.count !== undefined) return client.count(options.count, { asOf });
+  const window = { from: options.from, to: options.to, asOf };
+  if (options.distinct !== undefined) return client.distinct(options.distinct, window);
+  if (options.hot !== undefined) return client.hot(options.hot, { ...window, k: options.k });
   if (options.ticks !== undefined) {
     const { from, to, limit } = options;
     return client.ticks(options.ticks, { from, to, asOf, limit });

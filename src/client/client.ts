@@ -5,6 +5,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { compress } from 'zstd-napi';
+import type { DistinctResponse, HotResponse } from '../api/routes/sketches.js';
 import type {
   Alert,
   AsOfResponse,
@@ -16,6 +17,14 @@ import type {
   StatusResponse,
   Tick,
 } from '../api/wire.js';
+
+/** An event-time window [from, to) in epoch ms, read as of a tx. */
+export interface SketchWindow {
+  from?: number;
+  to?: number;
+  asOf?: number;
+}
+
 import { TickBatcher, type TickBatcherOptions } from './batcher.js';
 import { GswarmHttpError } from './errors.js';
 import { type BackoffPolicy, backoffMs, retryAfterMs, sleep } from './retry.js';
@@ -96,6 +105,18 @@ export class GswarmClient {
 
   count(attr: string, options: { asOf?: number } = {}): Promise<CountResponse> {
     return this.request('GET', `/v2/count/${encodeURIComponent(attr)}${search({ as_of: options.asOf })}`);
+  }
+
+  /** Distinct values of a tick attribute in an event-time window (HyperLogLog, with its error). */
+  distinct(attr: string, options: SketchWindow = {}): Promise<DistinctResponse> {
+    const { from, to, asOf } = options;
+    return this.request('GET', `/v2/sketches/distinct${search({ attr, from, to, as_of: asOf })}`);
+  }
+
+  /** The k hottest markets by ticks or volume in an event-time window (Count-Min, with its error bound). */
+  hot(by: 'ticks' | 'volume', options: SketchWindow & { k?: number } = {}): Promise<HotResponse> {
+    const { k, from, to, asOf } = options;
+    return this.request('GET', `/v2/sketches/hot${search({ by, k, from, to, as_of: asOf })}`);
   }
 
   async query(query: unknown, options: { args?: unknown[]; asOf?: number } = {}): Promise<unknown> {

@@ -1,5 +1,6 @@
 /** gswarm/client: the typed client of a Gswarm server. */
 
+export type { DistinctResponse, HotResponse } from '../api/routes/sketches.js';
 export type {
   Alert,
   AsOfResponse,
@@ -19,5 +20,6 @@ export {
   type ClientOptions,
   GswarmClient,
   type IngestBatch,
+  type SketchWindow,
 } from './client.js';
 export { GswarmHttpError } from './errors.js';

@@ -15,6 +15,8 @@ import { type Reflex, reflexErrors } from './reflex-rules.js';
 import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
 import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
+import type { BucketedOptions } from './sketches/bucketed.js';
+import { Sketches } from './sketches/sketches.js';
 import { planTickBatch } from './tick-batch.js';
 
 export type { Reflex } from './reflex-rules.js';
@@ -50,6 +52,8 @@ export interface SwarmOptions {
   storage: Storage;
   clock?: Clock;
   checkpointDatoms?: number;
+  /** Bucket width, precision, error and snapshot interval of the sketches (src/market/sketches). */
+  sketches?: Partial<BucketedOptions>;
 }
 
 export class Swarm {
@@ -58,8 +62,13 @@ export class Swarm {
   private readonly alertListeners = new Set<(alert: Alert) => void>();
   private readonly reflexAttrIds: Set<number>;
   private readonly alertTxAttrId: number;
+  /** Distinct and hot markets per event-time window, as of any tx. */
+  readonly sketches: Sketches;
 
-  private constructor(readonly conn: Connection) {
+  private constructor(
+    readonly conn: Connection,
+    sketchOptions?: Partial<BucketedOptions>,
+  ) {
     const view = conn.view;
     const attr = (ident: string) => view.attributeNamed(ident);
     this.reflexAttrIds = new Set(
@@ -77,10 +86,11 @@ export class Swarm {
       ts: attr('tick/ts'),
     });
     conn.listen((report) => this.onDurable(report));
+    this.sketches = new Sketches(conn, sketchOptions);
   }
 
   static async open(options: SwarmOptions): Promise<Swarm> {
-    return new Swarm(await open({ ...options, schema: marketSchema }));
+    return new Swarm(await open({ ...options, schema: marketSchema }), options.sketches);
   }
 
   /** Stores markets (created or renamed) and ticks atomically; resolves once durable. */

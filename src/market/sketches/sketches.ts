@@ -1,0 +1,206 @@
+/**
+ * The market's sketches, kept beside the store: distinct markets traded, and the hottest markets
+ * by tick count and by volume, per event-time bucket, answerable for any window as of any tx.
+ *
+ * Fed only by durable txs (the connection's listener), so a sketch never counts a tick that
+ * could still be lost; built on open from the ticks the store already holds (checkpoint plus
+ * log), so it needs no persistence of its own. Ticks are added in the order of their
+ * `tick/market` datoms, on open and live alike, so a rebuilt sketch is the very sketch that was
+ * kept live. Ticks are write-once, so a sketch only ever adds.
+ */
+import type { TxReport } from '../../db/db.js';
+import type { SchemaAttribute } from '../../db/schema.js';
+import type { View } from '../../db/view.js';
+import { type BucketedOptions, BucketedSketches, type WindowParts } from './bucketed.js';
+import { HyperLogLog } from './hyperloglog.js';
+import { type HotBy, mergeDistinct, mergeHot } from './window-sketch.js';
+
+/** The tick attributes whose distinct values are sketched (there is no tick source attribute). */
+export const distinctAttrs = ['tick/market'] as const;
+export type DistinctAttr = (typeof distinctAttrs)[number];
+
+/** What the sketches read and follow: a connection. */
+export interface SketchSource {
+  readonly view: View;
+  asOf(tx: number): View;
+  listen(listener: (report: TxReport) => void): () => void;
+}
+
+export interface WindowQuery {
+  /** Event time, epoch ms, inclusive (rounded down to a bucket); unbounded when absent. */
+  from?: number;
+  /** Event time, epoch ms, exclusive (rounded up to a bucket); unbounded when absent. */
+  to?: number;
+  /** Only ticks committed by this tx; every durable tick when absent. */
+  asOf?: number;
+}
+
+interface Window {
+  /** The window covered: whole buckets; null when unbounded. */
+  from: number | null;
+  to: number | null;
+  basisTx: number;
+}
+
+export interface DistinctAnswer extends Window {
+  attr: DistinctAttr;
+  estimate: number;
+  /** The estimate's standard error, relative (1.04 / sqrt(2^p)) and absolute. */
+  relativeStandardError: number;
+  standardError: number;
+}
+
+export interface HotAnswer extends Window {
+  by: HotBy;
+  /** The hottest markets, estimates descending: each ≥ the truth, and ≤ truth + errorBound w.p. 1 - delta. */
+  markets: { market: string; estimate: number }[];
+  /** N: the window's total ticks or volume. */
+  total: number;
+  epsilon: number;
+  delta: number;
+  /** ε·N. */
+  errorBound: number;
+}
+
+export class Sketches {
+  readonly buckets: BucketedSketches;
+  private readonly marketKeys = new Map<number, number>();
+  private readonly attrs: {
+    market: SchemaAttribute;
+    ts: SchemaAttribute;
+    volume: SchemaAttribute;
+    id: SchemaAttribute;
+  };
+
+  constructor(
+    private readonly source: SketchSource,
+    options: Partial<BucketedOptions> = {},
+  ) {
+    this.buckets = new BucketedSketches(options);
+    const view = source.view;
+    this.attrs = {
+      market: view.attributeNamed('tick/market'),
+      ts: view.attributeNamed('tick/ts'),
+      volume: view.attributeNamed('tick/volume'),
+      id: view.attributeNamed('market/id'),
+    };
+    this.rebuild(view);
+    source.listen((report) => this.onDurable(report));
+  }
+
+  distinct(attr: DistinctAttr, query: WindowQuery = {}): DistinctAnswer {
+    const { window, parts } = this.windowOf(query);
+    const sketch = mergeDistinct(this.buckets.options, parts.parts);
+    const estimate = Math.round(sketch.estimate());
+    const relativeStandardError = HyperLogLog.relativeStandardError(sketch.precision);
+    return {
+      attr,
+      estimate,
+      relativeStandardError,
+      standardError: relativeStandardError * estimate,
+      ...window,
+    };
+  }
+
+  hot(by: HotBy, k: number, query: WindowQuery = {}): HotAnswer {
+    const { window, parts } = this.windowOf(query);
+    const { counts, candidates } = mergeHot(this.buckets.options, parts.parts, by);
+    const keys = this.buckets.keys;
+    const markets = [...candidates]
+      .map((key) => ({ key, estimate: counts.estimateHash(keys.hi.data[key]!, keys.lo.data[key]!) }))
+      .sort((x, y) => y.estimate - x.estimate || x.key - y.key)
+      .slice(0, k)
+      .map(({ key, estimate }) => ({ market: keys.name(key), estimate }));
+    return {
+      by,
+      markets,
+      total: counts.total,
+      epsilon: counts.epsilon,
+      delta: counts.delta,
+      errorBound: counts.errorBound(),
+      ...window,
+    };
+  }
+
+  private windowOf(query: WindowQuery): { window: Window; parts: WindowParts } {
+    const view = query.asOf === undefined ? this.source.view : this.source.asOf(query.asOf);
+    const parts = this.buckets.window(
+      query.from ?? Number.NEGATIVE_INFINITY,
+      query.to ?? Number.POSITIVE_INFINITY,
+      query.asOf === undefined ? Number.POSITIVE_INFINITY : view.basisTx,
+    );
+    const finite = (x: number) => (Number.isFinite(x) ? x : null);
+    return { window: { from: finite(parts.from), to: finite(parts.to), basisTx: view.basisTx }, parts };
+  }
+
+  private rebuild(view: View): void {
+    view.match(undefined, this.attrs.market, undefined, (tick, _a, market, tx) => {
+      this.addTick(
+        view,
+        tx,
+        market as number,
+        this.valueOf(view, tick, this.attrs.ts),
+        this.valueOf(view, tick, this.attrs.volume),
+      );
+    });
+  }
+
+  /**
+   * Adds the tx's ticks. A tick's datoms sit together in a record (entity maps and bulk rows are
+   * planned entity by entity), so its time and volume are looked for in its run of datoms first,
+   * and read from the view only when absent there.
+   */
+  private onDurable(report: TxReport): void {
+    const record = report.record;
+    if (record === undefined) return;
+    const { e, a, v, added } = record;
+    const { market, ts, volume } = this.attrs;
+    const view = this.source.view;
+    let runStart = 0;
+    for (let i = 0; i < a.length; i++) {
+      if (e[i] !== e[runStart]) runStart = i;
+      if (a[i] !== market.id || !added[i]) continue;
+      const tick = e[i]!;
+      let tickTs: number | undefined;
+      let tickVolume: number | undefined;
+      for (let j = runStart; j < a.length && e[j] === tick; j++) {
+        if (!added[j]) continue;
+        if (a[j] === ts.id) tickTs = v[j] as number;
+        else if (a[j] === volume.id) tickVolume = v[j] as number;
+      }
+      this.addTick(
+        view,
+        record.tx,
+        v[i] as number,
+        tickTs ?? this.valueOf(view, tick, ts),
+        tickVolume ?? this.valueOf(view, tick, volume),
+      );
+    }
+  }
+
+  /** A tick without an event time has no bucket and is not sketched; a missing volume counts 0. */
+  private addTick(
+    view: View,
+    tx: number,
+    market: number,
+    ts: number | undefined,
+    volume: number | undefined,
+  ): void {
+    if (ts === undefined) return;
+    let key = this.marketKeys.get(market);
+    if (key === undefined) {
+      const id = this.valueOf(view, market, this.attrs.id);
+      key = this.buckets.keys.intern(id === undefined ? `#${market}` : String(id));
+      this.marketKeys.set(market, key);
+    }
+    this.buckets.add(tx, ts, key, volume ?? 0);
+  }
+
+  private valueOf<T = number>(view: View, e: number, attr: SchemaAttribute): T | undefined {
+    let value: T | undefined;
+    view.matchLean(e, attr, undefined, false, (_e, _a, v) => {
+      value = v as T;
+    });
+    return value;
+  }
+}
