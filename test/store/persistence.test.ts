@@ -174,12 +174,12 @@ describe('reopening', () => {
   describe('a corrupt checkpoint is ignored and the log replayed', () => {
     /** Byte offset and length of section `name` in a checkpoint file. */
     function section(file: Buffer, name: string): { offset: number; bytes: number } {
-      // Magic (8 bytes), header length, header CRC-32, then the header.
+      // Magic (8 bytes), header length, header CRC-32, body CRC-32, then the header.
       const headerLength = file.readUInt32LE(8);
-      const header = unpack(file.subarray(16, 16 + headerLength)) as {
+      const header = unpack(file.subarray(20, 20 + headerLength)) as {
         sections: { name: string; kind: string; offset: number; length: number }[];
       };
-      const start = Math.ceil((16 + headerLength) / 8) * 8;
+      const start = Math.ceil((20 + headerLength) / 8) * 8;
       const s = header.sections.find((x) => x.name === name)!;
       assert.ok(s, `checkpoint has section ${name}`);
       const size = { u8: 1, u16: 2, u32: 4, f64: 8 }[s.kind]!;

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { Db } from '../../src/db/db.js';
+import { decodeStringTable } from '../../src/db/string-table.js';
 import type { Datom } from '../../src/db/types.js';
 import { fromRaw } from '../../src/db/values.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -238,8 +239,12 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
     sameArray(actual.counts[slot]!.txIndex, t.txIndex, `count tx indices of slot ${slot}`);
     sameArray(actual.counts[slot]!.count, t.count, `counts of slot ${slot}`);
   });
-  assert.equal(actual.strings.joined, expected.strings.joined, 'interned strings');
-  sameArray(actual.strings.lengths, expected.strings.lengths, 'interned string lengths');
+  assert.deepEqual(stringsOf(actual), stringsOf(expected), 'interned strings');
   sameArray(actual.strings.table, expected.strings.table, 'interner hash table');
   assert.deepEqual(actual.schemas, expected.schemas, 'schema versions');
+}
+
+/** The interned strings of an image, decoded. */
+export function stringsOf(image: StoreImage): string[] {
+  return decodeStringTable(image.strings.chunks(), image.strings.count);
 }
