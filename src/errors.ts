@@ -24,6 +24,12 @@ export const errorCatalogue = {
   GSW_ERR_FENCED: { status: 409, meaning: 'the log moved under this writer; it may not append' },
   GSW_ERR_STORE_FAILED: { status: 503, meaning: 'a disk write failed; reopen to recover from the log' },
   GSW_ERR_CLOSED: { status: 503, meaning: 'the database is closed' },
+  GSW_ERR_LOCKED: { status: 409, meaning: 'the data directory is open in another process' },
+  GSW_ERR_LOG_CORRUPT: { status: 500, meaning: 'the log is damaged; gswarm verify says where' },
+  GSW_ERR_INVARIANT: {
+    status: 500,
+    meaning: 'an internal invariant broke while applying a tx; restart to recover from the log',
+  },
   GSW_ERR_CHECKPOINT: {
     status: 500,
     meaning: 'a checkpoint is unreadable; it is ignored and the log replayed',
