@@ -81,10 +81,11 @@ program
     const { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax } = options;
     // Loaded here so the client commands never load the store.
     const { serve } = await import('./serve.js');
-    await serve({
+    const { stopped } = await serve({
       ...options,
       limits: { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax },
     });
+    process.exit(await stopped);
   });
 
 batchOptions(clientOptions(program.command('ingest')))
