@@ -17,7 +17,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatomStore } from '../db/datoms.js';
-import { Db, type TxRecord, type TxReport } from '../db/db.js';
+import { Db, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
 import type { Query } from '../db/query/index.js';
 import { schemaTxData } from '../db/schema.js';
@@ -29,9 +29,10 @@ import { checkLmdbFile } from '../log/lmdb-check.js';
 import { LmdbLog } from '../log/lmdb-log.js';
 import type { TxLog } from '../log/log.js';
 import { MemoryLog } from '../log/memory-log.js';
-import { decodeRecord, encodeRecord } from '../log/record-codec.js';
+import { encodeRecord } from '../log/record-codec.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { lockDirectory } from './dir-lock.js';
+import { replayLog } from './replay.js';
 import type { Storage } from './storage.js';
 
 export interface OpenOptions {
@@ -123,24 +124,6 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
   } catch (error) {
     await log.close();
     throw error;
-  }
-}
-
-/** Applies the log's records after `from`; a record that cannot be read is named by position. */
-async function replayLog(db: Db, log: TxLog, from: number, file: string): Promise<void> {
-  for await (const { position, record } of log.read(from)) {
-    let decoded: TxRecord;
-    try {
-      decoded = decodeRecord(record, db.store.lastTxId);
-    } catch (error) {
-      throw new GswarmError(
-        'GSW_ERR_LOG_CORRUPT',
-        `log ${file} is damaged at record ${position}: ${(error as Error).message}; see docs/recovery.md`,
-        { file, position },
-        error,
-      );
-    }
-    db.replay(decoded);
   }
 }
 
