@@ -118,8 +118,9 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
     await replayLog(db, log, from, logPath);
     const connection = new Connection(db, log, options, { checkpointPath, checkpointedDatoms, unlock });
     const replayed = db.store.datomCount - checkpointedDatoms;
-    if (replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault))
+    if (replayed > 0 && replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault)) {
       connection.checkpoint();
+    }
     return connection;
   } catch (error) {
     await log.close();
