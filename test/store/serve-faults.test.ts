@@ -11,6 +11,7 @@ import { InvariantError } from '../../src/db/assert.js';
 import type { Db } from '../../src/db/db.js';
 import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
+import { ingest, startServer, tick } from '../api/harness.js';
 import { gswarm, startServe } from '../cli/gswarm-process.js';
 import { temporaryDirs } from './support.js';
 
@@ -47,6 +48,45 @@ describe('gswarm serve with a failed store', () => {
     assert.equal(reopened.count('market/id'), 1, 'the acknowledged batch is kept');
     assert.equal(reopened.count('tick/id'), 0, 'the failed batch is not');
     await reopened.close();
+  });
+});
+
+describe('the HTTP API over a failed store', () => {
+  it('answers /readyz 503 and refuses every later write with the coded error', async () => {
+    const server = await startServer();
+    try {
+      const { app, store } = server;
+      assert.equal((await ingest(app, { markets: [{ id: 'M' }] })).statusCode, 202);
+      const db = (store.conn as unknown as { db: Db }).db;
+      const append = db.store.append.bind(db.store);
+      db.store.append = () => {
+        throw new InvariantError('invariant broken: injected');
+      };
+      assert.equal((await ingest(app, { ticks: [tick('t1')] })).statusCode, 500);
+      db.store.append = append;
+      assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+      const later = await ingest(app, { ticks: [tick('t2')] });
+      assert.equal(later.statusCode, 500);
+      assert.equal(later.json().code, 'GSW_ERR_INVARIANT');
+      assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still alive');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('refuses a lone surrogate with 400 naming the attribute', async () => {
+    const server = await startServer();
+    try {
+      // JSON's escape makes a lone surrogate in the parsed string.
+      const body =
+        '{"markets":[{"id":"M"}],"ticks":[{"id":"\\ud800","market":"M","price":1,"volume":1,"ts":1}]}';
+      const answer = await ingest(server.app, body);
+      assert.equal(answer.statusCode, 400);
+      assert.equal(answer.json().code, 'GSW_ERR_VALUE_TYPE');
+      assert.match(answer.json().error, /tick\/id must be well-formed Unicode/);
+    } finally {
+      await server.close();
+    }
   });
 });
 
