@@ -53,14 +53,14 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
   });
   const url = await app.listen({ host: options.host, port: options.port });
   logger.info({ url, data: options.data, auth: options.token !== undefined }, 'listening');
-  if (store.conn.checkpointError) {
-    logger.warn(
-      { err: store.conn.checkpointError },
-      'checkpoint not written; the next start replays the log',
-    );
-  }
+  const checkpointFailed = (err: Error) =>
+    logger.warn({ err }, 'checkpoint not written; the log holds everything, the next start replays it');
+  // A checkpoint after a long replay is tried before anything could listen.
+  if (store.conn.checkpointError) checkpointFailed(store.conn.checkpointError);
 
   let stopping: Promise<number> | undefined;
+  /** The store failed: the exit code is 1 even if a signal started the drain. */
+  let failed = false;
   let exitCode!: (code: number) => void;
   const stopped = new Promise<number>((resolve) => (exitCode = resolve));
   const drain = async (code: number): Promise<number> => {
@@ -71,7 +71,7 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
       logger.error({ err: error }, 'closing the store failed');
       return 1;
     }
-    return code;
+    return failed ? 1 : code;
   };
   const stop = (reason: Record<string, unknown>, code: number) => {
     if (stopping) return;
@@ -92,13 +92,8 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     stop({ signal }, 0);
   };
   store.conn.onFault((fault) => {
-    if (fault.kind === 'checkpoint-failed') {
-      logger.warn(
-        { err: fault.error },
-        'checkpoint not written; the log holds everything, the next start replays it',
-      );
-      return;
-    }
+    if (fault.kind === 'checkpoint-failed') return checkpointFailed(fault.error);
+    failed = true;
     logger.error(
       { err: fault.error, code: fault.error.code },
       'the store failed and refuses writes; exiting so that a restart recovers from the log',
