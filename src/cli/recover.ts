@@ -1,12 +1,14 @@
 /**
- * `gswarm recover --truncate-after N`: keeps log records 1 to N and removes every later one (the
- * first damaged record and whatever follows it), and removes a checkpoint that covers removed
- * records or cannot be read, so the next open replays the log that remains. Takes the directory's
- * lock: never while a server has it open. Records after N are lost: their txs must be sent again
- * (ingest is idempotent). docs/recovery.md says when to use it.
+ * `gswarm recover --truncate-after N`: keeps log records 1 to N and drops every later one (the
+ * first damaged record and whatever follows it). The kept records are copied into a fresh log
+ * file which then replaces the old one, kept beside it as `log.mdb.damaged`: LMDB cannot safely
+ * change a file whose pages are damaged (deleting through a garbage page crashes), but it reads the
+ * pages before the damage. A checkpoint that covers dropped records, or cannot be read, is
+ * removed, so the next open replays the log that remains. Takes the directory's lock: never while
+ * a server has it open. The txs of dropped records are lost and must be sent again (ingest is
+ * idempotent). docs/recovery.md says when to use it.
  */
-
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { GswarmError } from '../errors.js';
 import { checkLmdbFile } from '../log/lmdb-check.js';
@@ -14,8 +16,11 @@ import { LmdbLog } from '../log/lmdb-log.js';
 import { readCheckpoint } from '../store/checkpoint.js';
 import { lockDirectory } from '../store/dir-lock.js';
 
+/** Records per append while copying. */
+const copyBatchRecords = 1000;
+
 export interface RecoverReport {
-  removedRecords: number;
+  droppedRecords: number;
   lastPosition: number;
   checkpointRemoved: boolean;
 }
@@ -24,24 +29,62 @@ export async function truncateLog(dir: string, keep: number): Promise<RecoverRep
   const unlock = lockDirectory(dir);
   try {
     const logPath = join(dir, 'log.mdb');
-    // A file shorter than its meta pages cannot be mapped at all, so not repaired in place.
+    // A file shorter than its meta pages cannot be mapped at all, so it is not read.
     checkLmdbFile(logPath);
-    const log = new LmdbLog(logPath);
-    let removedRecords: number;
-    let lastPosition: number;
-    try {
-      removedRecords = log.truncateAfter(keep);
-      lastPosition = log.last();
-    } finally {
-      await log.close();
+    const freshPath = join(dir, 'log.mdb.recovering');
+    removeLmdbFile(freshPath);
+    const { copied, last } = await copyRecords(logPath, freshPath, keep);
+    if (copied < Math.min(keep, last)) {
+      removeLmdbFile(freshPath);
+      throw new GswarmError(
+        'GSW_ERR_LOG_CORRUPT',
+        `only records 1 to ${copied} of ${logPath} can be read; run gswarm verify, then recover with --truncate-after ${copied}`,
+        { file: logPath, position: copied + 1 },
+      );
     }
+    renameSync(logPath, join(dir, 'log.mdb.damaged'));
+    rmSync(`${logPath}-lock`, { force: true });
+    renameSync(freshPath, logPath);
+    rmSync(`${freshPath}-lock`, { force: true });
     const checkpointPath = join(dir, 'checkpoint');
-    const checkpointRemoved = !checkpointFits(checkpointPath, keep);
+    const checkpointRemoved = !checkpointFits(checkpointPath, copied);
     if (checkpointRemoved) rmSync(checkpointPath, { force: true });
-    return { removedRecords, lastPosition, checkpointRemoved };
+    return { droppedRecords: last - copied, lastPosition: copied, checkpointRemoved };
   } finally {
     unlock();
   }
+}
+
+/** Copies records 1 to `keep` (as far as they read in order); returns how many, and the old end. */
+async function copyRecords(
+  from: string,
+  to: string,
+  keep: number,
+): Promise<{ copied: number; last: number }> {
+  const source = new LmdbLog(from);
+  const target = new LmdbLog(to);
+  try {
+    let batch: Uint8Array[] = [];
+    const flush = async () => {
+      await target.append(batch, { expectedLast: target.last() });
+      batch = [];
+    };
+    for (const { position, record } of source.read(0)) {
+      if (position > keep || position !== target.last() + batch.length + 1) break;
+      batch.push(record);
+      if (batch.length === copyBatchRecords) await flush();
+    }
+    if (batch.length > 0) await flush();
+    return { copied: target.last(), last: source.last() };
+  } finally {
+    await source.close();
+    await target.close();
+  }
+}
+
+function removeLmdbFile(path: string): void {
+  rmSync(path, { force: true });
+  rmSync(`${path}-lock`, { force: true });
 }
 
 /** Whether the checkpoint at `path` is absent, or readable and within the first `keep` records. */

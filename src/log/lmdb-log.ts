@@ -63,16 +63,6 @@ export class LmdbLog implements TxLog {
     await this.db.close();
   }
 
-  /** Removes every record after `position`, in one LMDB transaction (`gswarm recover`). */
-  truncateAfter(position: number): number {
-    const keys = [...this.db.getKeys({ start: position + 1 })];
-    this.db.transactionSync(() => {
-      for (const key of keys) this.db.removeSync(key);
-    });
-    this.lastPosition = this.lastKeyOnDisk();
-    return keys.length;
-  }
-
   private lastKeyOnDisk(): number {
     for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
