@@ -5,7 +5,7 @@ export type { Attribute, AttributeSpec, Datom, IndexName, SchemaSpec, Value, Val
 export type { View } from './db/view.js';
 export { type ErrorCode, errorCatalogue, GswarmError } from './errors.js';
 export { marketSchema } from './market/schema.js';
-export { type Connection, type OpenOptions, open } from './store/connection.js';
+export { type Connection, type Fault, type OpenOptions, open } from './store/connection.js';
 export { type Storage, storage } from './store/storage.js';
 
 import { marketSchema } from './market/schema.js';

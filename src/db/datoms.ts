@@ -14,7 +14,7 @@
  */
 import { assert } from './assert.js';
 import { type Column, f64, lastAtMost, u8, u16, u32 } from './columns.js';
-import { Interner } from './intern.js';
+import { Interner, type StringTableImage } from './intern.js';
 import { Postings } from './postings.js';
 import { defining, Schema, type SchemaAttribute, SYSTEM_LOCAL_MAX, toAttribute } from './schema.js';
 import type { AttributeSpec } from './types.js';
@@ -51,7 +51,7 @@ export interface StoreImage {
   byAttr: Uint32Array[];
   avet: ({ keys: Float64Array; entries: Uint32Array; lists: Uint32Array[] } | null)[];
   counts: { txIndex: Uint32Array; count: Float64Array }[];
-  strings: { joined: string; lengths: Uint32Array; table: Uint32Array };
+  strings: StringTableImage;
   schemas: { txIndex: number; attributes: SchemaAttribute[] }[];
 }
 
@@ -276,8 +276,7 @@ export class DatomStore {
 
   /** A store from an image (taking its arrays over without copying). */
   static fromImage(image: StoreImage): DatomStore {
-    const { joined, lengths, table } = image.strings;
-    const store = new DatomStore(image.entityBase, Interner.restore(joined, lengths, table));
+    const store = new DatomStore(image.entityBase, Interner.restore(image.strings));
     for (const name of columnNames) store[name].adopt(image.columns[name] as never);
     store.schemas.length = 0;
     for (const { txIndex, attributes } of image.schemas)

@@ -5,6 +5,17 @@
  */
 import { assert } from './assert.js';
 import { hashString, tableFull, tableSizeFor } from './hash.js';
+import { decodeStringTable, encodeStringTable, stringTableBytes } from './string-table.js';
+
+/** The interned strings as a checkpoint saves and loads them. */
+export interface StringTableImage {
+  count: number;
+  /** Bytes of the encoded strings, all chunks together. */
+  byteLength: number;
+  /** The encoded strings (see src/db/string-table.ts), in chunks of at most `chunkBytesMax`. */
+  chunks(chunkBytesMax?: number): Iterable<Uint8Array>;
+  table: Uint32Array;
+}
 
 export class Interner {
   private strings: string[] = [];
@@ -56,24 +67,26 @@ export class Interner {
     return slot;
   }
 
-  /** The state a checkpoint keeps: all strings joined, their lengths, and the hash table. */
-  snapshot(): { joined: string; lengths: Uint32Array; table: Uint32Array } {
-    const lengths = new Uint32Array(this.strings.length);
-    for (let i = 0; i < this.strings.length; i++) lengths[i] = this.strings[i]!.length;
-    return { joined: this.strings.join(''), lengths, table: this.table };
+  /**
+   * The state a checkpoint keeps: the strings (as length-prefixed UTF-8 made chunk by chunk when
+   * asked, never one giant string) and the hash table. Later interning does not change it.
+   */
+  snapshot(): StringTableImage {
+    const { strings, table } = this;
+    const count = strings.length;
+    return {
+      count,
+      byteLength: stringTableBytes(strings, count),
+      chunks: (chunkBytesMax) => encodeStringTable(strings, count, chunkBytesMax),
+      table,
+    };
   }
 
-  static restore(joined: string, lengths: Uint32Array, table: Uint32Array): Interner {
+  static restore(image: StringTableImage): Interner {
     const interner = new Interner();
-    const strings = new Array<string>(lengths.length);
-    let offset = 0;
-    for (let i = 0; i < lengths.length; i++) {
-      strings[i] = joined.slice(offset, offset + lengths[i]!);
-      offset += lengths[i]!;
-    }
-    assert(offset === joined.length, 'checkpoint string lengths cover the joined strings');
-    interner.strings = strings;
-    interner.table = table;
+    interner.strings = decodeStringTable(image.chunks(), image.count);
+    interner.table = image.table;
+    assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
     return interner;
   }
 

@@ -26,7 +26,7 @@ import {
   parseTxData,
   toEntityRef,
 } from './tx-data.js';
-import { type Normal, normalize, toRaw, typeRule, usesStrings } from './values.js';
+import { brokenRule, type Normal, normalize, toRaw, typeRule, usesStrings } from './values.js';
 
 /** The datoms a plan appends, in columns (a batch of ticks is thousands of them). */
 export class PlannedDatoms {
@@ -329,15 +329,12 @@ class Planner {
     if (attr.valueType === 'ref') return this.entity(refOf(value, this.schema, item, attr), item, attr);
     const normal = normalize(attr.valueType, value);
     if (normal === undefined) {
-      fail(
-        'GSW_ERR_VALUE_TYPE',
-        `item ${item}: ${attr.ident} ${typeRule(attr.valueType)}, got ${describe(value)}`,
-        {
-          item,
-          attribute: attr.ident,
-          rule: typeRule(attr.valueType),
-        },
-      );
+      const rule = brokenRule(attr.valueType, value);
+      fail('GSW_ERR_VALUE_TYPE', `item ${item}: ${attr.ident} ${rule}, got ${describe(value)}`, {
+        item,
+        attribute: attr.ident,
+        rule,
+      });
     }
     return normal;
   }

@@ -25,11 +25,20 @@ export function typeRule(valueType: ValueType): string {
   return rules[valueType];
 }
 
+/** The rule `value` breaks, once normalize has refused it for `valueType`. */
+export function brokenRule(valueType: ValueType, value: unknown): string {
+  return typeof value === 'string' && valueType === 'string'
+    ? 'must be well-formed Unicode (a lone surrogate has no UTF-8 form)'
+    : rules[valueType];
+}
+
 /** The normal form of `value` for a non-ref attribute, or undefined if it does not fit the type. */
 export function normalize(valueType: ValueType, value: unknown): Normal | undefined {
   switch (valueType) {
     case 'string':
-      return typeof value === 'string' ? value : undefined;
+      // A lone surrogate has no UTF-8 form: the log would store U+FFFD instead, so the value
+      // would change after a restart (and a unique one could then collide).
+      return typeof value === 'string' && value.isWellFormed() ? value : undefined;
     case 'number':
       return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
     case 'integer':

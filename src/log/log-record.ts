@@ -18,11 +18,12 @@ export function encodeLogRecord(record: LogRecord): Uint8Array {
     : tagged(EPOCH, encodeEpochRecord(record.epoch));
 }
 
-export function decodeLogRecord(bytes: Uint8Array): LogRecord {
+/** `afterTx`: the tx id a tx record must exceed (the previous one read), 0 for none. */
+export function decodeLogRecord(bytes: Uint8Array, afterTx = 0): LogRecord {
   const body = bytes.subarray(1);
   switch (bytes[0]) {
     case TX:
-      return { kind: 'tx', tx: decodeRecord(body) };
+      return { kind: 'tx', tx: decodeRecord(body, afterTx) };
     case EPOCH:
       return { kind: 'epoch', epoch: decodeEpochRecord(body) };
     default:

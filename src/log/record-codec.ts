@@ -2,8 +2,13 @@
  * The bytes of a tx record in the log: a msgpack map whose columns are raw little-endian typed
  * arrays (packing thousands of numbers one by one costs more than the rest of a commit), and the
  * string values in order.
+ *
+ * Both directions assert the record's shape: equal column lengths, one string per string value,
+ * and strings that survive UTF-8 (msgpack would turn a lone surrogate into U+FFFD, so the value
+ * read back would differ from the one acknowledged). Reading also checks that tx ids increase.
  */
 import { Packr } from 'msgpackr';
+import { assert } from '../db/assert.js';
 import type { TxRecord } from '../db/db.js';
 import type { Normal } from '../db/values.js';
 
@@ -25,6 +30,11 @@ interface Wire {
 
 export function encodeRecord(record: TxRecord): Uint8Array {
   const n = record.e.length;
+  assert(
+    record.a.length === n && record.v.length === n && record.added.length === n,
+    'a tx record written has equal column lengths',
+  );
+  assert(Number.isSafeInteger(record.tx) && record.tx > 0, 'a tx record written has a positive tx id');
   const kinds = new Uint8Array(n);
   const num = new Float64Array(n);
   const str: string[] = [];
@@ -35,6 +45,7 @@ export function encodeRecord(record: TxRecord): Uint8Array {
       kinds[i] = BOOLEAN;
       num[i] = v ? 1 : 0;
     } else {
+      assert(v.isWellFormed(), 'a string written to the log round-trips through UTF-8');
       kinds[i] = STRING;
       str.push(v);
     }
@@ -52,12 +63,27 @@ export function encodeRecord(record: TxRecord): Uint8Array {
   return packr.pack(wire);
 }
 
-export function decodeRecord(bytes: Uint8Array): TxRecord {
+/** The record in `bytes`; its tx id must be above `afterTx` (the previous record's). */
+export function decodeRecord(bytes: Uint8Array, afterTx = 0): TxRecord {
   const wire = packr.unpack(bytes) as Wire;
+  assert(typeof wire === 'object' && wire !== null, 'a tx record read is a map');
+  assert(Number.isSafeInteger(wire.tx) && wire.tx > afterTx, 'tx ids read from the log increase');
+  const n = wire.kinds?.length;
+  assert(
+    wire.e?.byteLength === n * 8 &&
+      wire.a?.byteLength === n * 8 &&
+      wire.num?.byteLength === n * 8 &&
+      wire.added?.length === n,
+    'a tx record read has equal column lengths',
+  );
   const num = float64s(wire.num);
   let s = 0;
   const v: Normal[] = Array.from(wire.kinds, (kind, i) =>
     kind === STRING ? wire.str[s++]! : kind === BOOLEAN ? num[i] === 1 : num[i]!,
+  );
+  assert(
+    Array.isArray(wire.str) && s === wire.str.length,
+    'a tx record read has one string per string value',
   );
   return {
     tx: wire.tx,

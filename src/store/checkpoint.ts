@@ -2,15 +2,18 @@
  * Checkpoint files: a store image plus the log position it covers, so a restart loads the image
  * and replays only the log after that position.
  *
- * Layout: "GSWCKPT2", a uint32 header length, the header's CRC-32, the msgpack header (position,
- * schema, a table of sections: name, element type, byte offset, element count, and the CRC-32 of
- * the body), then each section's raw bytes, aligned to 8 so that loading makes typed-array views
- * over the file buffer without copying. Both checksums are verified on load: a damaged checkpoint
- * is refused (and the log replayed instead), never half-believed.
- * Written to a temporary file, synced, then renamed over the old one: a crash leaves either the
- * old checkpoint or the new, never a torn one.
+ * Layout: "GSWCKPT3", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
+ * header (position, schema, string count, a table of sections: name, element type, byte offset,
+ * element count), then each section's raw bytes, aligned to 8 so that loading makes typed-array
+ * views over the file buffer without copying. The strings are one byte section of length-prefixed
+ * UTF-8 (src/db/string-table.ts), written chunk by chunk: no step builds one string or one buffer
+ * of the whole table. Both checksums are verified on load: a damaged checkpoint is refused (and
+ * the log replayed instead), never half-believed.
+ * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
+ * then renamed over the old one: a crash leaves either the old checkpoint or the new, never a
+ * torn one, and a failed write (a full disk) removes the temporary file.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
@@ -18,9 +21,14 @@ import { assert } from '../db/assert.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
 import { GswarmError } from '../errors.js';
 
-const MAGIC = 'GSWCKPT2';
-/** Magic, header length, header CRC. */
-const PREFIX_BYTES = MAGIC.length + 8;
+const MAGIC = 'GSWCKPT3';
+const HEADER_LENGTH_AT = MAGIC.length;
+const HEADER_CRC_AT = MAGIC.length + 4;
+const BODY_CRC_AT = MAGIC.length + 8;
+/** Magic, header length, header CRC, body CRC. */
+const PREFIX_BYTES = MAGIC.length + 12;
+/** Bytes per write call: one call takes at most 2 GiB. */
+const writeBytesMax = 1 << 30;
 type Kind = 'u8' | 'u16' | 'u32' | 'f64';
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 const ctors = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, f64: Float64Array } as const;
@@ -38,46 +46,69 @@ interface Header {
   schemas: StoreImage['schemas'];
   avetSlots: number[];
   slots: number;
+  stringCount: number;
   sections: Section[];
-  bodyCrc: number;
 }
 
-export function writeCheckpoint(path: string, image: StoreImage, logPosition: number): void {
-  const arrays = new Map<string, Typed>();
-  for (const [name, column] of Object.entries(image.columns)) arrays.set(`col.${name}`, column);
-  image.byAttr.forEach((list, slot) => arrays.set(`aevt.${slot}`, list));
+/** A section to write: its bytes come as chunks, their total known before the first. */
+interface Outgoing {
+  name: string;
+  kind: Kind;
+  byteLength: number;
+  chunks: () => Iterable<Uint8Array>;
+}
+
+export interface CheckpointWriteOptions {
+  /** Bytes per chunk of the encoded string table. */
+  stringChunkBytesMax?: number;
+}
+
+export function writeCheckpoint(
+  path: string,
+  image: StoreImage,
+  logPosition: number,
+  options: CheckpointWriteOptions = {},
+): void {
+  const outgoing: Outgoing[] = [];
+  const add = (name: string, array: Typed) =>
+    outgoing.push({
+      name,
+      kind: kindOf(array),
+      byteLength: array.byteLength,
+      chunks: () => [bytesOf(array)],
+    });
+  for (const [name, column] of Object.entries(image.columns)) add(`col.${name}`, column);
+  image.byAttr.forEach((list, slot) => add(`aevt.${slot}`, list));
   image.counts.forEach((t, slot) => {
-    arrays.set(`count.tx.${slot}`, t.txIndex);
-    arrays.set(`count.n.${slot}`, t.count);
+    add(`count.tx.${slot}`, t.txIndex);
+    add(`count.n.${slot}`, t.count);
   });
   const avetSlots: number[] = [];
   image.avet.forEach((postings, slot) => {
     if (postings === null) return;
     avetSlots.push(slot);
-    arrays.set(`avet.keys.${slot}`, postings.keys);
-    arrays.set(`avet.entries.${slot}`, postings.entries);
-    arrays.set(
+    add(`avet.keys.${slot}`, postings.keys);
+    add(`avet.entries.${slot}`, postings.entries);
+    add(
       `avet.lengths.${slot}`,
       Uint32Array.from(postings.lists, (l) => l.length),
     );
-    arrays.set(`avet.lists.${slot}`, concat(postings.lists));
+    add(`avet.lists.${slot}`, concat(postings.lists));
   });
-  const joined = Buffer.from(image.strings.joined, 'utf16le');
-  arrays.set('str.joined', new Uint8Array(joined.buffer, joined.byteOffset, joined.byteLength));
-  arrays.set('str.lengths', image.strings.lengths);
-  arrays.set('str.table', image.strings.table);
+  const { strings } = image;
+  outgoing.push({
+    name: 'str.utf8',
+    kind: 'u8',
+    byteLength: strings.byteLength,
+    chunks: () => strings.chunks(options.stringChunkBytesMax),
+  });
+  add('str.table', strings.table);
 
   const sections: Section[] = [];
   let offset = 0;
-  for (const [name, array] of arrays) {
-    sections.push({ name, kind: kindOf(array), offset, length: array.length });
-    offset = align8(offset + array.byteLength);
-  }
-  const padding = Buffer.alloc(8);
-  let bodyCrc = 0;
-  for (const array of arrays.values()) {
-    bodyCrc = crcOn(new Uint8Array(array.buffer, array.byteOffset, array.byteLength), bodyCrc);
-    bodyCrc = crcOn(padding.subarray(0, align8(array.byteLength) - array.byteLength), bodyCrc);
+  for (const { name, kind, byteLength } of outgoing) {
+    sections.push({ name, kind, offset, length: byteLength / ctors[kind].BYTES_PER_ELEMENT });
+    offset = align8(offset + byteLength);
   }
   const header: Header = {
     logPosition,
@@ -85,32 +116,75 @@ export function writeCheckpoint(path: string, image: StoreImage, logPosition: nu
     schemas: image.schemas,
     avetSlots,
     slots: image.byAttr.length,
+    stringCount: strings.count,
     sections,
-    bodyCrc,
   };
   const headerBytes = pack(header);
   const prefix = Buffer.alloc(align8(PREFIX_BYTES + headerBytes.length));
   prefix.write(MAGIC, 0, 'latin1');
-  prefix.writeUInt32LE(headerBytes.length, MAGIC.length);
-  prefix.writeUInt32LE(crc32(headerBytes), MAGIC.length + 4);
+  prefix.writeUInt32LE(headerBytes.length, HEADER_LENGTH_AT);
+  prefix.writeUInt32LE(crc32(headerBytes), HEADER_CRC_AT);
   headerBytes.copy(prefix, PREFIX_BYTES);
 
   const temporary = `${path}.tmp`;
-  const fd = openSync(temporary, 'w');
   try {
-    writeSync(fd, prefix);
-    for (const array of arrays.values()) {
-      const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
-      for (let at = 0; at < bytes.length; at += 1 << 30) writeSync(fd, bytes.subarray(at, at + (1 << 30)));
-      const pad = align8(array.byteLength) - array.byteLength;
-      if (pad > 0) writeSync(fd, padding.subarray(0, pad));
+    writeFileSynced(temporary, (write) => {
+      write(prefix);
+      let bodyCrc = 0;
+      const padding = Buffer.alloc(8);
+      for (const section of outgoing) {
+        let written = 0;
+        for (const chunk of section.chunks()) {
+          bodyCrc = crcOn(chunk, bodyCrc);
+          write(chunk);
+          written += chunk.byteLength;
+        }
+        assert(written === section.byteLength, `checkpoint section ${section.name} has its declared size`);
+        const pad = padding.subarray(0, align8(written) - written);
+        bodyCrc = crcOn(pad, bodyCrc);
+        write(pad);
+      }
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32LE(bodyCrc);
+      return { at: BODY_CRC_AT, bytes: crc };
+    });
+    renameSync(temporary, path);
+    syncDirectory(dirname(path));
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    if ((error as NodeJS.ErrnoException).syscall !== undefined) {
+      throw new GswarmError(
+        'GSW_ERR_STORE_FAILED',
+        `checkpoint ${path} was not written: ${(error as Error).message}`,
+        { path },
+        error,
+      );
     }
+    throw error;
+  }
+}
+
+/**
+ * Writes a file through `body` (which returns bytes to patch in at an offset once the rest is
+ * written), then syncs it.
+ */
+function writeFileSynced(
+  path: string,
+  body: (write: (bytes: Uint8Array) => void) => { at: number; bytes: Uint8Array },
+): void {
+  const fd = openSync(path, 'w');
+  try {
+    const write = (bytes: Uint8Array) => {
+      for (let at = 0; at < bytes.length; at += writeBytesMax) {
+        writeSync(fd, bytes.subarray(at, at + writeBytesMax));
+      }
+    };
+    const patch = body(write);
+    writeSync(fd, patch.bytes, 0, patch.bytes.length, patch.at);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-  renameSync(temporary, path);
-  syncDirectory(dirname(path));
 }
 
 /** The image and log position in the checkpoint at `path`, or undefined if there is none. */
@@ -136,12 +210,12 @@ export function readCheckpoint(path: string): { image: StoreImage; logPosition: 
 
 function decode(file: Buffer): { image: StoreImage; logPosition: number } {
   assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
-  const headerLength = file.readUInt32LE(MAGIC.length);
+  const headerLength = file.readUInt32LE(HEADER_LENGTH_AT);
   const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
-  assert(crc32(headerBytes) === file.readUInt32LE(MAGIC.length + 4), 'checkpoint header checksum');
+  assert(crc32(headerBytes) === file.readUInt32LE(HEADER_CRC_AT), 'checkpoint header checksum');
   const header = unpack(headerBytes) as Header;
   const bodyStart = align8(PREFIX_BYTES + headerLength);
-  assert(crc32(file.subarray(bodyStart)) === header.bodyCrc, 'checkpoint body checksum');
+  assert(crc32(file.subarray(bodyStart)) === file.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
   const buffer = file.buffer as ArrayBuffer;
   const start = file.byteOffset + bodyStart;
   assert(start % 8 === 0, 'checkpoint sections are 8-aligned in memory');
@@ -164,7 +238,7 @@ function decode(file: Buffer): { image: StoreImage; logPosition: number } {
     if (s.name.startsWith('col.')) columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
   }
   const slots = Array.from({ length: header.slots }, (_, slot) => slot);
-  const joined = get<Uint8Array>('str.joined');
+  const utf8 = get<Uint8Array>('str.utf8');
   return {
     logPosition: header.logPosition,
     image: {
@@ -185,8 +259,9 @@ function decode(file: Buffer): { image: StoreImage; logPosition: number } {
           : null,
       ),
       strings: {
-        joined: Buffer.from(joined.buffer, joined.byteOffset, joined.byteLength).toString('utf16le'),
-        lengths: get<Uint32Array>('str.lengths'),
+        count: header.stringCount,
+        byteLength: utf8.byteLength,
+        chunks: () => [utf8],
         table: get<Uint32Array>('str.table'),
       },
       schemas: header.schemas,
@@ -205,6 +280,10 @@ function readWhole(path: string): Buffer {
   } finally {
     closeSync(fd);
   }
+}
+
+function bytesOf(array: Typed): Uint8Array {
+  return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
 function kindOf(array: Typed): Kind {

@@ -5,8 +5,14 @@
  * queues its record. One flush at a time appends every queued record in a single log write
  * (group commit); only when that write is durable do the txs' promises resolve, does the current
  * view move forward, and are listeners told. Readers therefore never see a tx that could still
- * be lost. If a log write fails the connection fails: in-memory state may be ahead of the log,
- * so every later call is refused and a reopen recovers from the log, which is the truth.
+ * be lost. If a log write fails, or applying a tx breaks an invariant, the connection fails:
+ * in-memory state may be ahead of the log (or half-written), so every later write is refused,
+ * fault listeners hear of it, and a reopen recovers from the log, which is the truth.
+ *
+ * A persistent store takes an exclusive lock on its directory (src/store/dir-lock.ts) and checks
+ * its LMDB file before mapping it (src/log/lmdb-check.ts). A checkpoint is written after a long
+ * replay at open, every `checkpointDatoms` datoms, and on close; a checkpoint that cannot be
+ * written (a full disk) loses only a shortcut: it is reported to fault listeners, never thrown.
  */
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -20,11 +26,14 @@ import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import { entryBytes, recordsFitting } from '../log/entry-codec.js';
+import { checkLmdbFile } from '../log/lmdb-check.js';
 import { LmdbLog } from '../log/lmdb-log.js';
 import type { TxLog } from '../log/log.js';
-import { decodeLogRecord, encodeLogRecord } from '../log/log-record.js';
+import { encodeLogRecord } from '../log/log-record.js';
 import { MemoryLog } from '../log/memory-log.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { lockDirectory } from './dir-lock.js';
+import { replayLog } from './replay.js';
 import type { Storage } from './storage.js';
 
 export interface OpenOptions {
@@ -39,9 +48,24 @@ export interface OpenOptions {
   txDatomsMax?: number;
   /** Datoms appended between automatic checkpoints. */
   checkpointDatoms?: number;
+  /** Datoms replayed from the log at open from which a checkpoint is written at once. */
+  replayCheckpointDatoms?: number;
 }
 
 export type TxListener = (report: TxReport) => void;
+
+/** Something an operator must hear of: the connection failed, or a checkpoint was not written. */
+export type Fault =
+  | { kind: 'failed'; error: GswarmError }
+  | { kind: 'checkpoint-failed'; error: GswarmError };
+
+/** What a persistent connection keeps on disk besides its log. */
+interface Disk {
+  checkpointPath: string;
+  /** Datoms the checkpoint loaded at open covers (0 without one). */
+  checkpointedDatoms: number;
+  unlock: () => void;
+}
 
 interface Queued {
   record: Uint8Array | undefined;
@@ -51,35 +75,65 @@ interface Queued {
 }
 
 const checkpointDatomsDefault = 20_000_000;
+const replayCheckpointDatomsDefault = 1_000_000;
 const commitWindow = 64;
 
 export async function open(options: OpenOptions): Promise<Connection> {
   const { storage } = options;
-  let db = new Db(options);
-  let logPosition = 0;
-  let checkpointPath: string | undefined;
-  if (storage.kind === 'persistent') {
+  let connection: Connection;
+  if (storage.kind === 'memory') {
+    const log = options.log ?? new MemoryLog();
+    const db = new Db(options);
+    const position = await replayLog(db, log, 0, 'the log');
+    connection = new Connection(db, log, position, options, undefined);
+  } else {
     mkdirSync(storage.path, { recursive: true });
-    checkpointPath = join(storage.path, 'checkpoint');
-    const checkpoint = readCheckpointOrNone(checkpointPath);
-    if (checkpoint) {
-      db = new Db(options, checkpoint.store);
-      logPosition = checkpoint.logPosition;
+    const unlock = lockDirectory(storage.path);
+    try {
+      connection = await openDirectory(storage.path, options, unlock);
+    } catch (error) {
+      unlock();
+      throw error;
     }
   }
-  const log =
-    options.log ?? (storage.kind === 'memory' ? new MemoryLog() : new LmdbLog(join(storage.path, 'log.mdb')));
-  for await (const entry of log.read(logPosition)) {
-    logPosition = entry.position;
-    for (const bytes of entry.records) {
-      // Epoch records say who leads; they carry no datoms.
-      const record = decodeLogRecord(bytes);
-      if (record.kind === 'tx') db.replay(record.tx);
-    }
+  try {
+    if (options.schema) await connection.transact(schemaTxData(options.schema));
+  } catch (error) {
+    await connection.close();
+    throw error;
   }
-  const connection = new Connection(db, log, logPosition, options, checkpointPath);
-  if (options.schema) await connection.transact(schemaTxData(options.schema));
   return connection;
+}
+
+async function openDirectory(dir: string, options: OpenOptions, unlock: () => void): Promise<Connection> {
+  const checkpointPath = join(dir, 'checkpoint');
+  const logPath = options.log === undefined ? join(dir, 'log.mdb') : 'the log';
+  if (options.log === undefined) checkLmdbFile(logPath);
+  const log = options.log ?? new LmdbLog(logPath);
+  try {
+    const checkpoint = readCheckpointOrNone(checkpointPath);
+    const db = checkpoint ? new Db(options, checkpoint.store) : new Db(options);
+    const checkpointedDatoms = db.store.datomCount;
+    const from = checkpoint?.logPosition ?? 0;
+    const last = await log.last();
+    if (from > last) {
+      fail(
+        'GSW_ERR_LOG_CORRUPT',
+        `log ${logPath} ends at entry ${last}, before the checkpoint's position ${from}: entries were lost`,
+        { file: logPath, position: last + 1 },
+      );
+    }
+    const position = await replayLog(db, log, from, logPath);
+    const connection = new Connection(db, log, position, options, { checkpointPath, checkpointedDatoms, unlock });
+    const replayed = db.store.datomCount - checkpointedDatoms;
+    if (replayed > 0 && replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault)) {
+      connection.checkpoint();
+    }
+    return connection;
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
 }
 
 function readCheckpointOrNone(path: string) {
@@ -112,19 +166,24 @@ export class Connection {
     onChange: (change: Change) => void;
   }>();
   private readonly commitLatenciesMs: number[] = [];
+  private readonly faultListeners = new Set<(fault: Fault) => void>();
+  private readonly checkpointPath: string | undefined;
+  /** The last checkpoint failure, until a checkpoint succeeds. */
+  checkpointError: GswarmError | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly log: TxLog,
     logPosition: number,
     options: OpenOptions,
-    private readonly checkpointPath: string | undefined,
+    private readonly disk: Disk | undefined,
   ) {
     this.clock = options.clock ?? systemClock;
     this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
     this.durableTxIndex = db.store.txCount - 1;
     this.logPosition = logPosition;
-    this.checkpointedDatoms = db.store.datomCount;
+    this.checkpointPath = disk?.checkpointPath;
+    this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
     this.current = db.view(this.durableTxIndex);
   }
 
@@ -185,8 +244,13 @@ export class Connection {
     const instantMs = this.clock.nowMs();
     const txId = nextTxId(store.lastTxId, instantMs);
     const plan = this.db.plan(build(this.db.view(), txId));
-    const planned = planRecord(plan, txId, instantMs);
-    const record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
+    let record: Uint8Array | undefined;
+    try {
+      const planned = planRecord(plan, txId, instantMs);
+      record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
+    } catch (error) {
+      throw this.fail(invariantBroken(txId, error));
+    }
     if (record && entryBytes([record]) > this.log.entryBytesMax) {
       fail(
         'GSW_ERR_TX_TOO_LARGE',
@@ -194,7 +258,13 @@ export class Connection {
         { bytes: record.byteLength, entryBytesMax: this.log.entryBytesMax },
       );
     }
-    const committed = this.db.commit(plan, txId, instantMs);
+    let committed: TxReport | undefined;
+    try {
+      committed = this.db.commit(plan, txId, instantMs);
+    } catch (error) {
+      // The store may hold part of the tx: nothing after it can be trusted until a reopen.
+      throw this.fail(invariantBroken(txId, error));
+    }
     const report: TxReport = committed ?? {
       tx: store.lastTxId,
       txIndex: store.txCount - 1,
@@ -228,6 +298,12 @@ export class Connection {
     return () => this.listeners.delete(listener);
   }
 
+  /** Calls `listener` when the connection fails or a checkpoint cannot be written. */
+  onFault(listener: (fault: Fault) => void): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
   /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
   commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number } {
     return { commitLatencyMs: this.commitLatenciesMs, pendingTxs: this.queue.length };
@@ -240,23 +316,41 @@ export class Connection {
     return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
   }
 
-  /** Finishes queued commits, writes a checkpoint and closes the log. */
+  /**
+   * Finishes queued commits, writes a checkpoint if the log holds datoms the last one does not
+   * (replayed at open or written since), closes the log and releases the directory.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.flushing;
-    if (this.failure === undefined && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
-    await this.log.close();
+    try {
+      if (this.failure === undefined && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
+      await this.log.close();
+    } finally {
+      this.disk?.unlock();
+    }
   }
 
-  /** Writes a checkpoint now (persistent storage only). Only call with nothing queued. */
+  /**
+   * Writes a checkpoint now (persistent storage only). Only call with nothing queued. A failure
+   * is kept in `checkpointError` and told to fault listeners; the log still holds everything.
+   */
   checkpoint(): void {
     if (this.checkpointPath === undefined) return;
-    writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
+    // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
     this.checkpointedDatoms = this.db.store.datomCount;
+    try {
+      writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
+      this.checkpointError = undefined;
+    } catch (error) {
+      if (!(error instanceof GswarmError)) throw error;
+      this.checkpointError = error;
+      this.tell({ kind: 'checkpoint-failed', error });
+    }
   }
 
-  /** Whether transacts are taken: not closed, and no log write has failed. */
+  /** Whether transacts are taken: not closed, and not failed (by a log write or an invariant). */
   get accepting(): boolean {
     return !this.closed && this.failure === undefined;
   }
@@ -264,6 +358,20 @@ export class Connection {
   private checkOpen(): void {
     if (this.failure) throw this.failure;
     if (this.closed) fail('GSW_ERR_CLOSED', 'the database is closed');
+  }
+
+  /** Fails the connection: refuses every queued and later write. Returns the failure. */
+  private fail(error: GswarmError): GswarmError {
+    if (this.failure !== undefined) return this.failure;
+    this.failure = error;
+    for (const q of this.queue) q.reject(error);
+    this.queue = [];
+    this.tell({ kind: 'failed', error });
+    return error;
+  }
+
+  private tell(fault: Fault): void {
+    for (const listener of this.faultListeners) notify(listener, fault);
   }
 
   private enqueue(record: Uint8Array | undefined, report: TxReport): Promise<TxReport> {
@@ -301,7 +409,7 @@ export class Connection {
         this.logPosition = await this.log.append(records, { expectedLast: this.logPosition });
       }
     } catch (error) {
-      this.failure =
+      const failure =
         error instanceof GswarmError
           ? error
           : new GswarmError(
@@ -310,8 +418,8 @@ export class Connection {
               {},
               error,
             );
-      for (const q of [...group, ...this.queue]) q.reject(this.failure);
-      this.queue = [];
+      for (const q of group) q.reject(failure);
+      this.fail(failure);
       return;
     }
     this.recordLatency(performance.now() - started);
@@ -343,6 +451,15 @@ export class Connection {
     this.commitLatenciesMs.push(ms);
     if (this.commitLatenciesMs.length > commitWindow) this.commitLatenciesMs.shift();
   }
+}
+
+function invariantBroken(txId: number, error: unknown): GswarmError {
+  return new GswarmError(
+    'GSW_ERR_INVARIANT',
+    `applying tx ${txId} failed, the database refuses all writes until it is reopened: ${(error as Error).message}`,
+    { tx: txId },
+    error,
+  );
 }
 
 /** A throwing listener must not break the commit pipeline; its error surfaces on its own. */

@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { unpack } from 'msgpackr';
 import { GswarmError } from '../../src/errors.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -17,19 +16,11 @@ import { marketSchema } from '../../src/market/schema.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { type Connection, open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
-import { assertSameImage, entriesOf, rebuildFromLog, seeded, Workload } from './support.js';
+import { assertSameImage, entriesOf, rebuildFromLog, seeded, temporaryDirs, Workload } from './support.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const child = join(import.meta.dirname, 'crash-child.ts');
-const temporary: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gswarm-persist-'));
-  temporary.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirs('persist');
 
 const noCheckpoint = 1e12;
 const steps = 240;
@@ -174,12 +165,12 @@ describe('reopening', () => {
   describe('a corrupt checkpoint is ignored and the log replayed', () => {
     /** Byte offset and length of section `name` in a checkpoint file. */
     function section(file: Buffer, name: string): { offset: number; bytes: number } {
-      // Magic (8 bytes), header length, header CRC-32, then the header.
+      // Magic (8 bytes), header length, header CRC-32, body CRC-32, then the header.
       const headerLength = file.readUInt32LE(8);
-      const header = unpack(file.subarray(16, 16 + headerLength)) as {
+      const header = unpack(file.subarray(20, 20 + headerLength)) as {
         sections: { name: string; kind: string; offset: number; length: number }[];
       };
-      const start = Math.ceil((16 + headerLength) / 8) * 8;
+      const start = Math.ceil((20 + headerLength) / 8) * 8;
       const s = header.sections.find((x) => x.name === name)!;
       assert.ok(s, `checkpoint has section ${name}`);
       const size = { u8: 1, u16: 2, u32: 4, f64: 8 }[s.kind]!;

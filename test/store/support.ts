@@ -6,9 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { Db } from '../../src/db/db.js';
+import { decodeStringTable } from '../../src/db/string-table.js';
 import type { Datom } from '../../src/db/types.js';
 import { fromRaw } from '../../src/db/values.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -16,6 +20,19 @@ import type { TxLog } from '../../src/log/log.js';
 import { decodeLogRecord } from '../../src/log/log-record.js';
 import type { Swarm } from '../../src/market/swarm.js';
 import type { Connection } from '../../src/store/connection.js';
+
+/** A maker of temporary directories, all removed after the test file's tests. */
+export function temporaryDirs(prefix: string): () => string {
+  const made: string[] = [];
+  after(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), `gswarm-${prefix}-`));
+    made.push(dir);
+    return dir;
+  };
+}
 
 /** mulberry32: a small seeded generator, so failures can be replayed from the seed. */
 export function seeded(seed: number): () => number {
@@ -251,8 +268,12 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
     sameArray(actual.counts[slot]!.txIndex, t.txIndex, `count tx indices of slot ${slot}`);
     sameArray(actual.counts[slot]!.count, t.count, `counts of slot ${slot}`);
   });
-  assert.equal(actual.strings.joined, expected.strings.joined, 'interned strings');
-  sameArray(actual.strings.lengths, expected.strings.lengths, 'interned string lengths');
+  assert.deepEqual(stringsOf(actual), stringsOf(expected), 'interned strings');
   sameArray(actual.strings.table, expected.strings.table, 'interner hash table');
   assert.deepEqual(actual.schemas, expected.schemas, 'schema versions');
+}
+
+/** The interned strings of an image, decoded. */
+export function stringsOf(image: StoreImage): string[] {
+  return decodeStringTable(image.strings.chunks(), image.strings.count);
 }

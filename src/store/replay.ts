@@ -1,0 +1,39 @@
+/**
+ * Replaying the log into a database: at open (after the checkpoint's position) and by
+ * `gswarm verify` (from the start). A record that is missing, cannot be decoded, or cannot be
+ * applied is damage, reported by file and position (GSW_ERR_LOG_CORRUPT), never half-believed.
+ */
+import type { Db } from '../db/db.js';
+import { GswarmError } from '../errors.js';
+import type { TxLog } from '../log/log.js';
+import { decodeLogRecord } from '../log/log-record.js';
+
+/**
+ * Applies the tx records of the log's entries after position `from` to `db` (epoch records say
+ * who leads and carry no datoms); returns the last position applied.
+ */
+export async function replayLog(db: Db, log: TxLog, from: number, file: string): Promise<number> {
+  let last = from;
+  try {
+    for await (const { position, records } of log.read(from)) {
+      if (position !== last + 1) throw new Error(`entries ${last + 1} to ${position - 1} are missing`);
+      for (const bytes of records) {
+        const record = decodeLogRecord(bytes, db.store.lastTxId);
+        if (record.kind === 'tx') db.replay(record.tx);
+      }
+      last = position;
+    }
+    // LMDB may end an iteration early at a damaged page instead of failing.
+    const end = await log.last();
+    if (last < end) throw new Error(`it cannot be read, though the log ends at entry ${end}`);
+  } catch (error) {
+    // Reading the file itself may fail too (LMDB finding a damaged page): the same damage.
+    throw new GswarmError(
+      'GSW_ERR_LOG_CORRUPT',
+      `log ${file} is damaged at entry ${last + 1}: ${(error as Error).message}; see docs/recovery.md`,
+      { file, position: last + 1, lastGood: last },
+      error,
+    );
+  }
+  return last;
+}
