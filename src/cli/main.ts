@@ -107,7 +107,7 @@ dataOption(program.command('recover'))
     const { truncateLog } = await import('./recover.js');
     const report = await truncateLog(options.data, options.truncateAfter);
     process.stdout.write(
-      `dropped ${report.droppedRecords} record(s); the log ends at record ${report.lastPosition}` +
+      `dropped ${report.droppedRecords} ${report.droppedRecords === 1 ? 'entry' : 'entries'}; the log ends at entry ${report.lastPosition}` +
         `${report.checkpointRemoved ? '; checkpoint removed (the next start replays the log)' : ''}\n`,
     );
   });

@@ -124,7 +124,11 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
       );
     }
     const position = await replayLog(db, log, from, logPath);
-    const connection = new Connection(db, log, position, options, { checkpointPath, checkpointedDatoms, unlock });
+    const connection = new Connection(db, log, position, options, {
+      checkpointPath,
+      checkpointedDatoms,
+      unlock,
+    });
     const replayed = db.store.datomCount - checkpointedDatoms;
     if (replayed > 0 && replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault)) {
       connection.checkpoint();

@@ -179,9 +179,9 @@ describe('a log write that fails (a full disk)', () => {
 
   it("on LMDB, reports the commit's cause and leaves no unhandled rejection", async () => {
     const log = new LmdbLog(join(tempDir(), 'log.mdb'));
-    const db = (log as unknown as { db: { ifNoExists: (...args: unknown[]) => Promise<boolean> } }).db;
+    const db = (log as unknown as { db: { transaction: (...args: unknown[]) => Promise<boolean> } }).db;
     // What lmdb-js does when a commit fails: the write rejects, and `commitError` rejects too.
-    db.ifNoExists = () => {
+    db.transaction = () => {
       const commitError = Promise.reject(
         Object.assign(new Error('ENOSPC: No space left on device'), { code: 'ENOSPC' }),
       );
@@ -271,7 +271,7 @@ describe('a damaged log', () => {
     );
   });
 
-  it('with a record that cannot be decoded, is refused naming the file and the record', async () => {
+  it('with a record that cannot be decoded, is refused naming the file and the entry', async () => {
     const dir = tempDir();
     await withMarkets(dir, 3);
     const path = join(dir, 'log.mdb');
@@ -284,7 +284,7 @@ describe('a damaged log', () => {
       open({ storage: storage.persistent(dir) }),
       coded(
         'GSW_ERR_LOG_CORRUPT',
-        (e) => e.data.position === bad && e.message.includes(path) && e.message.includes(`record ${bad}`),
+        (e) => e.data.position === bad && e.message.includes(path) && e.message.includes(`entry ${bad}`),
       ),
     );
   });

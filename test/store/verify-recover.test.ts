@@ -51,7 +51,7 @@ describe('verify and recover', () => {
     assert.equal(report.ok, false);
     assert.equal(report.records, bad - 1);
     assert.equal(report.damage?.position, bad);
-    assert.match(report.damage!.message, new RegExp(`log .*log\\.mdb is damaged at record ${bad}`));
+    assert.match(report.damage!.message, new RegExp(`log .*log\\.mdb is damaged at entry ${bad}`));
     assert.equal(report.damage?.recover, `gswarm recover --data ${dir} --truncate-after ${bad - 1}`);
 
     assert.deepEqual(await truncateLog(dir, bad - 1), {
@@ -78,7 +78,7 @@ describe('verify and recover', () => {
     closeSync(fd);
     const report = await verifyStore(dir);
     assert.equal(report.ok, false);
-    assert.match(report.damage!.message, /cannot be read, though the log ends at record 301/);
+    assert.match(report.damage!.message, /cannot be read, though the log ends at entry 301/);
     const kept = report.records;
     assert.ok(kept > 1 && kept < 301);
     const recovered = await truncateLog(dir, kept);
@@ -104,7 +104,7 @@ describe('verify and recover', () => {
       (error: unknown) =>
         error instanceof GswarmError &&
         error.code === 'GSW_ERR_LOG_CORRUPT' &&
-        /records were lost/.test(error.message),
+        /entries were lost/.test(error.message),
     );
     await truncateLog(dir, 2);
     const conn = await open({ storage: storage.persistent(dir) });
@@ -134,12 +134,12 @@ describe('verify and recover', () => {
     await assert.rejects(gswarm(['verify', '--data', dir]), (error: unknown) => {
       const { code, stdout } = error as { code: number; stdout: string };
       assert.equal(code, 1);
-      assert.match(stdout, new RegExp(`damaged at record ${bad}`));
+      assert.match(stdout, new RegExp(`damaged at entry ${bad}`));
       assert.match(stdout, new RegExp(`--truncate-after ${bad - 1}`));
       return true;
     });
     const recovered = await gswarm(['recover', '--data', dir, '--truncate-after', String(bad - 1)]);
-    assert.match(recovered.stdout, new RegExp(`dropped 1 record\\(s\\); the log ends at record ${bad - 1}`));
+    assert.match(recovered.stdout, new RegExp(`dropped 1 entry; the log ends at entry ${bad - 1}`));
     const verified = await gswarm(['verify', '--data', dir]);
     assert.match(verified.stdout, /\nok\n$/);
   });
