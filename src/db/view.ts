@@ -7,7 +7,7 @@ import { fail } from '../errors.js';
 import { countBelow } from './columns.js';
 import { type DatomStore, NONE } from './datoms.js';
 import { pull } from './pull.js';
-import { explain, type Plan, type Query, q } from './query/index.js';
+import { explain, type Plan, type Query, type QueryOptions, q, queryWith } from './query/index.js';
 import type { QuerySource } from './query/source.js';
 import type { Schema, SchemaAttribute } from './schema.js';
 import type { Attribute, Datom, IndexName, Value } from './types.js';
@@ -140,6 +140,11 @@ export class View implements QuerySource {
   /** Runs a Datalog query (src/db/query) with this view as `$`. */
   q(query: Query | string, ...inputs: unknown[]): unknown {
     return q(this, query, ...inputs);
+  }
+
+  /** Runs a Datalog query with this view as `$`, with inputs and budgets given as options. */
+  query(query: Query | string, options: QueryOptions = {}): unknown {
+    return queryWith(this, query, options);
   }
 
   /** The plan `q` would follow: clause order, index per clause, estimated rows. */

@@ -5,7 +5,7 @@
  */
 import type { TxReport } from '../db/db.js';
 import type { Clock } from '../db/ids.js';
-import type { Query } from '../db/query/index.js';
+import type { Query, QueryOptions } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
@@ -145,9 +145,17 @@ export class Swarm {
     return facts.map((t: TickFacts) => ({ id: t.id, market, price: t.price, volume: t.volume, ts: t.ts }));
   }
 
-  /** Runs a Datalog query (JSON form or EDN string) as of `asOf` (default: now). */
-  query(query: Query | string, args: readonly unknown[] = [], asOf?: number): unknown {
-    return this.viewAt(asOf).q(query, ...args);
+  /**
+   * Runs a Datalog query (JSON form or EDN string) as of `asOf` (default: now), within the
+   * budgets of `options` (default: defaultQueryLimits).
+   */
+  query(
+    query: Query | string,
+    args: readonly unknown[] = [],
+    asOf?: number,
+    options: Omit<QueryOptions, 'inputs'> = {},
+  ): unknown {
+    return this.viewAt(asOf).query(query, { ...options, inputs: args });
   }
 
   /** Creates or replaces the reflex with `reflex.id`; `created` tells which. */

@@ -1,7 +1,7 @@
 /** Reads: the latest tick per market as of a tx, counts, Datalog queries and a market's ticks. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Query } from '../../db/query/index.js';
+import type { Query, QueryLimits } from '../../db/query/index.js';
 import type { Store } from '../store.js';
 import {
   AsOfResponse,
@@ -17,12 +17,16 @@ import {
 export interface QueryRouteOptions {
   store: Store;
   ticksLimitMax: number;
+  queryLimits: QueryLimits;
 }
 
-const errors = { '4xx': ErrorBody };
+const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const AsOf = Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false });
 
-export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { store, ticksLimitMax }) => {
+export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
+  app,
+  { store, ticksLimitMax, queryLimits },
+) => {
   app.get<{ Params: { tx: number }; Querystring: { market?: string[] } }>(
     '/v2/query/as_of/:tx',
     {
@@ -72,7 +76,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
     },
     async (request) => {
       const { query, args, as_of } = request.body;
-      return { result: store.query(query as Query | string, args ?? [], as_of) };
+      return { result: store.query(query as Query | string, args ?? [], as_of, queryLimits) };
     },
   );
 

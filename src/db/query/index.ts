@@ -3,6 +3,7 @@
  * The grammar is in parse.ts; evaluation in evaluate.ts, with its differences from Datascript.
  */
 import type { ParsedQuery } from './ast.js';
+import { defaultQueryLimits, type QueryLimits, withinBudget } from './budget.js';
 import { type Env, evaluateClauses } from './evaluate.js';
 import { explainQuery, type Plan } from './explain.js';
 import { findResult } from './find.js';
@@ -12,6 +13,7 @@ import { RuleBook } from './rules.js';
 import type { QuerySource } from './source.js';
 
 export type { ParsedQuery } from './ast.js';
+export { defaultQueryLimits, type QueryLimits } from './budget.js';
 export type { Plan, PlanStepJson } from './explain.js';
 export type { Query } from './parse.js';
 
@@ -38,12 +40,37 @@ export function parseQuery(query: Query | string | ParsedQuery): ParsedQuery {
   return parsed;
 }
 
+/** How one query runs: its inputs and its budgets (defaults: defaultQueryLimits). */
+export interface QueryOptions extends Partial<QueryLimits> {
+  /** Values of the entries of `in` other than `$`, in order. */
+  readonly inputs?: readonly unknown[];
+  /** The clock the time budget reads, in ms (default: performance.now). */
+  readonly now?: () => number;
+}
+
 /** Runs a query; `source` is `$`, and `inputs` follow the other entries of `in`, in order. */
 export function q(source: QuerySource, query: Query | string | ParsedQuery, ...inputs: unknown[]): unknown {
-  const parsed = parseQuery(query);
-  const { env, context } = prepare(source, parsed, inputs);
-  return findResult(source, parsed, evaluateClauses(env, parsed.where, context));
+  return queryWith(source, query, { inputs });
 }
+
+/** Runs a query with options: `source` is `$`; see QueryOptions. */
+export function queryWith(
+  source: QuerySource,
+  query: Query | string | ParsedQuery,
+  options: QueryOptions = {},
+): unknown {
+  const parsed = parseQuery(query);
+  const limits: QueryLimits = {
+    queryMsMax: options.queryMsMax ?? defaultQueryLimits.queryMsMax,
+    queryRowsMax: options.queryRowsMax ?? defaultQueryLimits.queryRowsMax,
+  };
+  return withinBudget(limits, options.now ?? performanceNow, () => {
+    const { env, context } = prepare(source, parsed, options.inputs ?? []);
+    return findResult(source, parsed, evaluateClauses(env, parsed.where, context));
+  });
+}
+
+const performanceNow = () => performance.now();
 
 /** The plan q would follow, without evaluating: clause order, indexes, joins, estimated rows. */
 export function explain(

@@ -6,6 +6,7 @@
  */
 import type { Attribute, Value } from '../types.js';
 import type { PatternClause, PredicateClause, Term } from './ast.js';
+import { spend } from './budget.js';
 import { allOf, compilePredicate, isTotal, type RowTest } from './filters.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, Relation } from './relation.js';
@@ -256,6 +257,7 @@ function nestedLoop(
     sink.start(offset);
     if (lean && args.a !== undefined) source.matchLean!(args.e, args.a, args.v, needTx, visit);
     else source.match(args.e, args.a, args.v, visit);
+    spend(1 + sink.visited);
     // Anti mode keeps the rows of the context nothing matched.
     if (anti && !sink.emitted) out.pushFrom(ctx.data, offset);
   }
@@ -268,6 +270,8 @@ class Sink {
   private offset = 0;
   /** Whether a datom passed for the current row of the context. */
   emitted = false;
+  /** Datoms visited for the current row of the context, for the query's time budget. */
+  visited = 0;
   private readonly existsOnly: boolean;
   /** The candidate row, when predicates must see it before it is appended. */
   private readonly candidate: unknown[];
@@ -290,9 +294,11 @@ class Sink {
   start(offset: number): void {
     this.offset = offset;
     this.emitted = false;
+    this.visited = 0;
   }
 
   private datom(e: number, a: Attribute, v: Value, tx: number, added: boolean): void {
+    this.visited++;
     if (this.existsOnly && this.emitted) return;
     const { c, ctx, offset } = this;
     const checks = c.checks;
