@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Query, QueryLimits } from '../../db/query/index.js';
+import { fail } from '../../errors.js';
 import type { Store } from '../store.js';
 import {
   AsOfResponse,
@@ -21,6 +22,7 @@ export interface QueryRouteOptions {
 }
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+const sourceName = /^\$[A-Za-z0-9_-]{0,63}$/;
 const AsOf = Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false });
 
 export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
@@ -69,14 +71,23 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
     '/v2/query',
     {
       schema: {
-        summary: 'Run a Datalog query, optionally as of a tx',
+        summary: 'Run a Datalog query, optionally as of a tx, over named sources as of their own txs',
         body: QueryRequest,
         response: { 200: QueryResponse, ...errors },
       },
     },
     async (request) => {
-      const { query, args, as_of } = request.body;
-      return { result: store.query(query as Query | string, args ?? [], as_of, queryLimits) };
+      const { query, args, as_of, sources = {} } = request.body;
+      const bad = Object.keys(sources).find((name) => !sourceName.test(name));
+      if (bad !== undefined)
+        fail(
+          'GSW_ERR_BAD_REQUEST',
+          `body/sources: ${JSON.stringify(bad)} is not a source name ($ then letters, digits, _ or -)`,
+        );
+      const named = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, { asOf: s.as_of }]));
+      return {
+        result: store.query(query as Query | string, args ?? [], as_of, { ...queryLimits, sources: named }),
+      };
     },
   );
 

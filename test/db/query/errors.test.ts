@@ -107,15 +107,21 @@ test('not and or-join need their variables bound; or branches must agree', () =>
   refuses(() => q(marketDb, { find: ['?t'], where: [or] }), /same variables/, or);
 });
 
-test('inputs: count mismatch and unsupported sources', () => {
+test('inputs: count mismatch, a source that is not one, an undeclared source', () => {
   refuses(() => q(marketDb, { find: ['?x'], in: ['$', '?x'] }), /takes 1 inputs besides \$, got 0/, [
     '$',
     '?x',
   ]);
   refuses(
     () => q(marketDb, { find: ['?x'], in: ['$', '$other', '?x'] }, 1, 2),
-    /only the \$ database input/,
+    /source \$other must be a database \(a view\) or a collection of tuples, got 1/,
     '$other',
+  );
+  const clause = ['$2', '?e', 'tick/price', '?x'];
+  refuses(
+    () => q(marketDb, { find: ['?x'], where: [clause] }),
+    /unknown source \$2: declare it in in/,
+    clause,
   );
 });
 
