@@ -22,6 +22,9 @@
  * - In JSON a clause cannot tell a list from a vector: `[[f, x], ?y]` is a pattern on the lookup
  *   ref `[f, x]` unless `f` names a built-in or a variable appears in it (EDN text is read the
  *   same way).
+ * - A lookup ref (bound by an input) that names nothing is an error wherever a pattern matches
+ *   it; Datascript throws for a scalar input but may return no rows for a collection or relation
+ *   of them, by its join strategy. get-else, missing? and pull treat it as no entity.
  * - Every query runs under time and row budgets (budget.ts); Datascript has none.
  * - rand and sample use Math.random: unseeded, as in Datascript.
  */

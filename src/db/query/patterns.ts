@@ -8,7 +8,8 @@ import type { Attribute, Value } from '../types.js';
 import type { PatternClause, PredicateClause, Term } from './ast.js';
 import { spend } from './budget.js';
 import { allOf, clauseError, compilePredicate, isTotal, type RowTest, type Scope } from './filters.js';
-import { entityOf, isLookupRef, lookupEntity } from './lookup.js';
+import { FunctionError } from './builtins.js';
+import { isLookupRef, lookupEntity } from './lookup.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, Relation } from './relation.js';
 import type { QuerySource } from './source.js';
@@ -223,6 +224,14 @@ function preferLookups(source: QuerySource, ctx: Relation, c: Compiled, resolved
   return ctx.size * (fanout / samples + 1) <= resolved.rows + ctx.size;
 }
 
+/** A bound entity: an id, or a lookup ref that must name an entity (as in Datascript). */
+function strictEntity(source: QuerySource, x: unknown): unknown {
+  if (!isLookupRef(x)) return x;
+  const e = lookupEntity(source, x);
+  if (e === undefined) throw new FunctionError(`nothing found for lookup ref ${JSON.stringify(x)}`);
+  return e;
+}
+
 /** The e, a, v pushed into source.match for one row (reused across rows). */
 class Pushed {
   e: number | undefined = undefined;
@@ -234,7 +243,7 @@ class Pushed {
   read(source: QuerySource, data: readonly unknown[], offset: number, c: Compiled): boolean {
     let e = valueAt(c, data, offset, 0);
     let v = valueAt(c, data, offset, 2);
-    if (typeof e === 'object' && e !== null) e = entityOf(source, e) ?? null;
+    if (typeof e === 'object' && e !== null) e = strictEntity(source, e);
     if ((e !== undefined && typeof e !== 'number') || v === null) return false;
     let a = valueAt(c, data, offset, 1) as Attribute | string | undefined;
     if (typeof a === 'string') {
@@ -243,10 +252,7 @@ class Pushed {
       if (a === undefined) return false;
     } else if (c.kinds[1] === Slot.Bound) return false;
     // A lookup ref bound as the value of a ref attribute names its entity.
-    if (typeof v === 'object' && a?.valueType === 'ref') {
-      v = entityOf(source, v);
-      if (v === undefined) return false;
-    }
+    if (typeof v === 'object' && v !== null && a?.valueType === 'ref') v = strictEntity(source, v);
     this.e = e as number | undefined;
     this.a = a;
     this.v = v as Value | undefined;
