@@ -7,8 +7,8 @@
 import type { Attribute, Value } from '../types.js';
 import type { PatternClause, PredicateClause, Term } from './ast.js';
 import { spend } from './budget.js';
-import { allOf, clauseError, compilePredicate, isTotal, type RowTest, type Scope } from './filters.js';
 import { FunctionError } from './builtins.js';
+import { allOf, clauseError, compilePredicate, isTotal, type RowTest, type Scope } from './filters.js';
 import { isLookupRef, lookupEntity } from './lookup.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, Relation } from './relation.js';
