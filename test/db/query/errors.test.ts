@@ -129,3 +129,22 @@ test('a lookup ref that names nothing', () => {
   const clause = [['market/id', 'm_none'], 'market/name', '?n'];
   refuses(() => q(marketDb, { find: ['?n'], where: [clause] }), /nothing found for lookup ref/, clause);
 });
+
+test('clear errors: an unknown function with constants, a malformed pull, a function input missing', () => {
+  const call = [['foo', 1, 2], '?x'];
+  refuses(() => q(marketDb, { find: ['?x'], where: [call] }), /unknown function foo: call a built-in/, call);
+  const find = [['pull', '?t']];
+  refuses(
+    () => q(marketDb, { find, where: [['?t', 'tick/price']] }),
+    /malformed pull .*pull takes an optional source, a variable and a pattern/,
+    find,
+  );
+  const pred = [['?f', '?p']];
+  refuses(
+    () => q(marketDb, { find: ['?t'], in: ['$', '?f'], where: [['?t', 'tick/price', '?p'], pred] }, 5),
+    /\?f is not bound to a function/,
+    pred,
+  );
+  const keys = { find: ['?t'], keys: ['a', 'b'], where: [['?t', 'tick/price']] };
+  assert.throws(() => q(marketDb, keys), /2 return map keys for 1 find elements/);
+});
