@@ -39,6 +39,7 @@ import type {
   Term,
 } from './ast.js';
 import { bindingJson, bindingVars } from './ast.js';
+import { spend } from './budget.js';
 import { clauseError, type Scope } from './filters.js';
 import {
   antiMatchPattern,
@@ -147,6 +148,8 @@ export function evaluateClauses(env: Env, clauses: readonly Clause[], seed: Rela
 }
 
 const noFilters: readonly PredicateClause[] = [];
+/** The fixed cost of evaluating a clause (planning, allocation) in budget units, about as many rows. */
+const clauseStepUnits = 16;
 
 function evaluateClause(
   env: Env,
@@ -155,6 +158,8 @@ function evaluateClause(
   filters: readonly PredicateClause[],
 ): Relation {
   if (rel.size === 0) return new Relation(varsAfter(rel, clause));
+  // Many small steps (fixpoint rounds, rule expansions) count against the time budget too.
+  spend(rel.size + clauseStepUnits);
   try {
     switch (clause.type) {
       case 'pattern': {

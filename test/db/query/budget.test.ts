@@ -59,3 +59,30 @@ test('the budget ends with the query: the next query has a fresh one', () => {
   assert.throws(() => queryWith(db, crossProduct, { queryRowsMax: 10_000 }));
   assert.deepEqual(queryWith(db, { find: [['count', '?a']], where: [['?a', 'tick/price']] }), [[ticks]]);
 });
+
+test('a recursive rule of many small rounds meets the time budget', () => {
+  const chain = naiveSource(
+    { 'node/next': { valueType: 'ref' } },
+    facts(Array.from({ length: 60 }, (_, i): [number, string, number] => [i + 1, 'node/next', i + 2])),
+  );
+  const rules = [
+    [
+      ['reach', '?a', '?b'],
+      ['?a', 'node/next', '?b'],
+    ],
+    [
+      ['reach', '?a', '?b'],
+      ['?a', 'node/next', '?c'],
+      ['reach', '?c', '?b'],
+    ],
+  ];
+  const query = { find: [['count', '?b']], in: ['$', '%'], where: [['reach', 1, '?b']] };
+  assert.deepEqual(queryWith(chain, query, { inputs: [rules], queryMsMax: 600_000 }), [[60]]);
+  let clock = 0;
+  const now = () => (clock += 10_000);
+  endsWith(
+    () => queryWith(chain, query, { inputs: [rules], queryMsMax: 5000, now }),
+    'GSW_ERR_QUERY_TIMEOUT',
+    'queryMsMax',
+  );
+});
