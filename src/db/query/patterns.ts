@@ -146,7 +146,7 @@ export function matchPattern(
   if (ctx.size === 0) return new Relation(compiled.vars);
   if (ctx.width === 0 && ctx.size === 1) return nestedLoop(source, scope, ctx, compiled, filters);
   const shared = compiled.kinds.some((k) => k === Slot.Bound);
-  if (shared && (preferLookups(source, ctx, compiled, resolved) || boundLookupRefs(ctx, compiled)))
+  if (shared && (preferLookups(source, ctx, compiled, resolved) || boundLookupRefs(ctx, compiled, resolved)))
     return nestedLoop(source, scope, ctx, compiled, filters);
   // One scan hash-joined: only predicates that cannot throw run inside the scan, since it also
   // meets datoms the join drops; the others run on the joined rows.
@@ -179,7 +179,7 @@ export function antiMatchPattern(
 ): Relation | undefined {
   const compiled = compile(p, ctx, resolved, source.isHistory);
   const shared = compiled.kinds.some((k) => k === Slot.Bound);
-  if (shared && (preferLookups(source, ctx, compiled, resolved) || boundLookupRefs(ctx, compiled)))
+  if (shared && (preferLookups(source, ctx, compiled, resolved) || boundLookupRefs(ctx, compiled, resolved)))
     return nestedLoop(source, scope, ctx, compiled, filters, true);
   const unit = Relation.unit();
   const scanCompiled = compile(p, unit, resolved, source.isHistory);
@@ -203,9 +203,11 @@ export function filterRelation(scope: Scope, rel: Relation, filters: readonly Pr
  * Whether a bound entity (or value) position holds lookup refs: they match by the entity they
  * name, which only per-row lookups resolve (a hash join would compare the refs themselves).
  */
-function boundLookupRefs(ctx: Relation, c: Compiled): boolean {
+function boundLookupRefs(ctx: Relation, c: Compiled, resolved: ResolvedPattern): boolean {
   for (const i of [0, 2]) {
     if (c.kinds[i] !== Slot.Bound) continue;
+    // Vectors bound to the value of a known attribute that is not a ref are plain values.
+    if (i === 2 && resolved.attribute !== undefined && resolved.attribute.valueType !== 'ref') continue;
     const column = c.args[i] as number;
     for (let offset = column; offset < ctx.data.length; offset += ctx.width)
       if (typeof ctx.data[offset] === 'object' && ctx.data[offset] !== null) return true;
