@@ -20,6 +20,8 @@ export const errorCatalogue = {
   GSW_ERR_BAD_INDEX: { status: 400, meaning: 'an index name or its components are invalid' },
   GSW_ERR_BAD_PULL: { status: 400, meaning: 'a pull pattern is malformed' },
   GSW_ERR_QUERY: { status: 400, meaning: 'a Datalog query is malformed or cannot be evaluated' },
+  GSW_ERR_QUERY_ROWS: { status: 422, meaning: 'a query built a relation larger than queryRowsMax rows' },
+  GSW_ERR_QUERY_TIMEOUT: { status: 503, meaning: 'a query ran longer than queryMsMax and was ended' },
   // Storage (src/log, src/store)
   GSW_ERR_FENCED: { status: 409, meaning: 'the log moved under this writer; it may not append' },
   GSW_ERR_STORE_FAILED: { status: 503, meaning: 'a disk write failed; reopen to recover from the log' },

@@ -1,5 +1,6 @@
 /** The server's options and its limits, each with its unit last. */
 import type { FastifyBaseLogger } from 'fastify';
+import { defaultQueryLimits } from '../db/query/index.js';
 import type { Store } from './store.js';
 
 export interface ServerLimits {
@@ -23,6 +24,10 @@ export interface ServerLimits {
   sseQueuedAlertsMax: number;
   /** Interval of SSE comment lines that keep idle streams and proxies alive. */
   sseHeartbeatMs: number;
+  /** Wall time one `POST /v2/query` may hold the event loop before it is ended (503). */
+  queryMsMax: number;
+  /** Rows any relation of one `POST /v2/query` may hold before it is ended (422). */
+  queryRowsMax: number;
 }
 
 export const defaultLimits: ServerLimits = {
@@ -36,6 +41,8 @@ export const defaultLimits: ServerLimits = {
   ticksLimitMax: 100_000,
   sseQueuedAlertsMax: 10_000,
   sseHeartbeatMs: 15_000,
+  queryMsMax: defaultQueryLimits.queryMsMax,
+  queryRowsMax: defaultQueryLimits.queryRowsMax,
 };
 
 export interface ServerOptions {

@@ -67,7 +67,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
   await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
-  await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax });
+  await app.register(queryRoutes, {
+    store,
+    ticksLimitMax: limits.ticksLimitMax,
+    queryLimits: { queryMsMax: limits.queryMsMax, queryRowsMax: limits.queryRowsMax },
+  });
   await app.register(reflexRoutes, { store });
   await app.register(sketchRoutes, { store });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });

@@ -106,6 +106,13 @@ export const QueryRequest = Type.Object(
     query: Type.Unknown({ description: 'a Datalog query' }),
     args: Type.Optional(Type.Array(Type.Unknown())),
     as_of: Type.Optional(Tx),
+    sources: Type.Optional(
+      Type.Record(Type.String(), Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false }), {
+        maxProperties: 16,
+        description:
+          'named sources of the query (declared in its in), each the database as of its own tx (default: now): {"$then": {"as_of": 5}, "$now": {}}',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

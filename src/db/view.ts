@@ -7,11 +7,14 @@ import { fail } from '../errors.js';
 import { countBelow } from './columns.js';
 import { type DatomStore, NONE } from './datoms.js';
 import { pull } from './pull.js';
-import { explain, type Plan, type Query, q } from './query/index.js';
+import { explain, type Plan, type Query, type QueryOptions, q, queryWith } from './query/index.js';
 import type { QuerySource } from './query/source.js';
 import type { Schema, SchemaAttribute } from './schema.js';
 import type { Attribute, Datom, IndexName, Value } from './types.js';
 import { fromRaw, isStoredRaw, normalize, normalOf, toRaw } from './values.js';
+
+/** An entity id, or a lookup ref `[unique attribute, value]`. */
+export type EntityRef = number | readonly [string, unknown];
 
 type Visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean) => void;
 
@@ -133,13 +136,20 @@ export class View implements QuerySource {
     return countBelow(list.data, list.length, this.bound) - countBelow(list.data, list.length, this.lo);
   }
 
-  pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
-    return pull(this, e, pattern);
+  /** Datascript's pull: `e` is an entity id or a lookup ref; null when it names nothing visible. */
+  pull(e: EntityRef, pattern: readonly unknown[]): Record<string, unknown> | null {
+    const entity = this.entityOf(e);
+    return entity === undefined ? null : pull(this, entity, pattern);
   }
 
   /** Runs a Datalog query (src/db/query) with this view as `$`. */
   q(query: Query | string, ...inputs: unknown[]): unknown {
     return q(this, query, ...inputs);
+  }
+
+  /** Runs a Datalog query with this view as `$`, with inputs and budgets given as options. */
+  query(query: Query | string, options: QueryOptions = {}): unknown {
+    return queryWith(this, query, options);
   }
 
   /** The plan `q` would follow: clause order, index per clause, estimated rows. */
@@ -149,9 +159,34 @@ export class View implements QuerySource {
 
   // --- reads ---
 
-  /** Datascript's `entity`, as a plain object: every visible attribute of `e`; null if none. */
-  entity(e: number): Record<string, unknown> | null {
-    return pull(this, e, ['*']);
+  /**
+   * Datascript's `entity`, as a plain object: every visible attribute of `e` (an entity id or a
+   * lookup ref); null if none.
+   */
+  entity(e: EntityRef): Record<string, unknown> | null {
+    return this.pull(e, ['*']);
+  }
+
+  /**
+   * The entity id `e` names: itself, or the entity holding a lookup ref's unique value (undefined
+   * if none does). A lookup ref on an attribute that is not unique is refused, as in Datascript.
+   */
+  entityOf(e: EntityRef): number | undefined {
+    if (typeof e === 'number') return e;
+    if (!Array.isArray(e) || e.length !== 2)
+      fail(
+        'GSW_ERR_UNKNOWN_ENTITY',
+        `an entity is an id or a lookup ref [attribute, value], not ${JSON.stringify(e)}`,
+        { entity: e },
+      );
+    const attr = this.attributeNamed(e[0]);
+    if (attr.unique === undefined)
+      fail(
+        'GSW_ERR_UNKNOWN_ENTITY',
+        `lookup ref ${JSON.stringify(e)}: attribute ${attr.ident} is not unique`,
+        { entity: e },
+      );
+    return this.entityWith(attr, e[1] as Value);
   }
 
   /**

@@ -5,7 +5,7 @@
  */
 import type { TxReport } from '../db/db.js';
 import type { Clock } from '../db/ids.js';
-import type { Query } from '../db/query/index.js';
+import type { Query, QueryLimits } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
@@ -19,6 +19,10 @@ import type { BucketedOptions } from './sketches/bucketed.js';
 import { Sketches } from './sketches/sketches.js';
 import { planTickBatch } from './tick-batch.js';
 
+/** Budgets and named sources of one query (see Swarm.query). */
+export interface SwarmQueryOptions extends Partial<QueryLimits> {
+  readonly sources?: Readonly<Record<string, { readonly asOf?: number }>>;
+}
 export type { Reflex } from './reflex-rules.js';
 export type { MarketRow, TickRow } from './rows.js';
 
@@ -155,9 +159,23 @@ export class Swarm {
     return facts.map((t: TickFacts) => ({ id: t.id, market, price: t.price, volume: t.volume, ts: t.ts }));
   }
 
-  /** Runs a Datalog query (JSON form or EDN string) as of `asOf` (default: now). */
-  query(query: Query | string, args: readonly unknown[] = [], asOf?: number): unknown {
-    return this.viewAt(asOf).q(query, ...args);
+  /**
+   * Runs a Datalog query (JSON form or EDN string) as of `asOf` (default: now), within the
+   * budgets of `options` (default: defaultQueryLimits). `options.sources` names further sources,
+   * each the database as of its own tx (default: now): `{ $then: { asOf: t1 }, $now: {} }` joins
+   * two points in time in one query (`$` among them sets `$` itself).
+   */
+  query(
+    query: Query | string,
+    args: readonly unknown[] = [],
+    asOf?: number,
+    options: SwarmQueryOptions = {},
+  ): unknown {
+    const { sources = {}, ...limits } = options;
+    const views: Record<string, View> = {};
+    for (const [name, source] of Object.entries(sources)) views[name] = this.viewAt(source.asOf);
+    const { $ = this.viewAt(asOf), ...named } = views;
+    return $.query(query, { ...limits, inputs: args, sources: named });
   }
 
   /** Creates or replaces the reflex with `reflex.id`; `created` tells which. */

@@ -1,7 +1,8 @@
 /** Reads: the latest tick per market as of a tx, counts, Datalog queries and a market's ticks. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import type { Query } from '../../db/query/index.js';
+import type { Query, QueryLimits } from '../../db/query/index.js';
+import { fail } from '../../errors.js';
 import type { Store } from '../store.js';
 import {
   AsOfResponse,
@@ -17,12 +18,17 @@ import {
 export interface QueryRouteOptions {
   store: Store;
   ticksLimitMax: number;
+  queryLimits: QueryLimits;
 }
 
-const errors = { '4xx': ErrorBody };
+const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
+const sourceName = /^\$[A-Za-z0-9_-]{0,63}$/;
 const AsOf = Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false });
 
-export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { store, ticksLimitMax }) => {
+export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
+  app,
+  { store, ticksLimitMax, queryLimits },
+) => {
   app.get<{ Params: { tx: number }; Querystring: { market?: string[] } }>(
     '/v2/query/as_of/:tx',
     {
@@ -65,14 +71,23 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
     '/v2/query',
     {
       schema: {
-        summary: 'Run a Datalog query, optionally as of a tx',
+        summary: 'Run a Datalog query, optionally as of a tx, over named sources as of their own txs',
         body: QueryRequest,
         response: { 200: QueryResponse, ...errors },
       },
     },
     async (request) => {
-      const { query, args, as_of } = request.body;
-      return { result: store.query(query as Query | string, args ?? [], as_of) };
+      const { query, args, as_of, sources = {} } = request.body;
+      const bad = Object.keys(sources).find((name) => !sourceName.test(name));
+      if (bad !== undefined)
+        fail(
+          'GSW_ERR_BAD_REQUEST',
+          `body/sources: ${JSON.stringify(bad)} is not a source name ($ then letters, digits, _ or -)`,
+        );
+      const named = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, { asOf: s.as_of }]));
+      return {
+        result: store.query(query as Query | string, args ?? [], as_of, { ...queryLimits, sources: named }),
+      };
     },
   );
 

@@ -6,13 +6,14 @@
  * (Datascript returns an arbitrary one of the values).
  */
 import type { Attribute, Value } from '../types.js';
+import { entityOf } from './lookup.js';
 import type { QuerySource } from './source.js';
 import { compareValues, valueEquals } from './values.js';
 
 /** A function refused its arguments; the evaluator reports it with the clause. */
 export class FunctionError extends Error {}
 
-type Builtin = (args: readonly unknown[]) => unknown;
+export type Builtin = (args: readonly unknown[]) => unknown;
 
 function num(x: unknown, fn: string): number {
   if (typeof x !== 'number') throw new FunctionError(`${fn} expects numbers, got ${JSON.stringify(x)}`);
@@ -47,20 +48,41 @@ function toStr(x: unknown): string {
   return String(x);
 }
 
-function sourceAttribute(args: readonly unknown[], fn: string): [QuerySource, number, Attribute] | null {
+/**
+ * The source, entity (an id or a lookup ref) and attribute of get-else and missing?; null when
+ * the entity is neither or names nothing. `reverse` tells a reverse attribute (`ns/_name`).
+ */
+function sourceAttribute(
+  args: readonly unknown[],
+  fn: string,
+): { source: QuerySource; e: number; attribute: Attribute; reverse: boolean } | null {
   const [source, e, ident] = args as [QuerySource, unknown, unknown];
-  if (typeof source?.match !== 'function') throw new FunctionError(`${fn} takes $ as its first argument`);
-  const attribute = typeof ident === 'string' ? source.attribute(ident) : undefined;
-  if (attribute === undefined) throw new FunctionError(`${fn}: unknown attribute ${JSON.stringify(ident)}`);
-  return typeof e === 'number' ? [source, e, attribute] : null;
+  if (typeof source?.match !== 'function')
+    throw new FunctionError(`${fn} takes a database ($ or a named source) as its first argument`);
+  let attribute = typeof ident === 'string' ? source.attribute(ident) : undefined;
+  const forward = typeof ident === 'string' ? reverseOf(ident) : undefined;
+  const reverse = attribute === undefined && forward !== undefined;
+  if (reverse) attribute = source.attribute(forward!);
+  if (attribute === undefined || (reverse && attribute.valueType !== 'ref'))
+    throw new FunctionError(`${fn}: unknown attribute ${JSON.stringify(ident)}`);
+  const entity = entityOf(source, e);
+  return entity === undefined ? null : { source, e: entity, attribute, reverse };
+}
+
+/** "ns/name" for a reverse attribute "ns/_name" (or "_name"), else undefined. */
+function reverseOf(ident: string): string | undefined {
+  const slash = ident.indexOf('/');
+  if (ident[slash + 1] !== '_') return undefined;
+  return `${ident.slice(0, slash + 1)}${ident.slice(slash + 2)}`;
 }
 
 function getElse(args: readonly unknown[]): unknown {
   if (args[3] === null || args[3] === undefined) throw new FunctionError('get-else needs a non-nil default');
   const found = sourceAttribute(args, 'get-else');
   if (found === null) return args[3];
-  const [source, e, attribute] = found;
-  if (attribute.many) throw new FunctionError(`get-else: ${attribute.ident} is cardinality many`);
+  const { source, e, attribute, reverse } = found;
+  if (attribute.many || reverse)
+    throw new FunctionError(`get-else: ${JSON.stringify(args[2])} is cardinality many`);
   let value: Value | undefined;
   source.match(e, attribute, undefined, (_e, _a, v) => {
     value = v;
@@ -68,17 +90,33 @@ function getElse(args: readonly unknown[]): unknown {
   return value ?? args[3];
 }
 
-function missing(args: readonly unknown[]): boolean {
-  const found = sourceAttribute(args, 'missing?');
-  return found === null || !hasDatom(...found);
+/** `(get-some $ e attr+)`: [attr, value] of the first attribute the entity has, else nil. */
+function getSome(args: readonly unknown[]): unknown {
+  for (const ident of args.slice(2)) {
+    const found = sourceAttribute([args[0], args[1], ident], 'get-some');
+    if (found === null) return null;
+    const { source, e, attribute, reverse } = found;
+    if (reverse) throw new FunctionError(`get-some: ${JSON.stringify(ident)} is a reverse attribute`);
+    let value: Value | undefined;
+    source.match(e, attribute, undefined, (_e, _a, v) => {
+      value ??= v;
+    });
+    if (value !== undefined) return [attribute.ident, value];
+  }
+  return null;
 }
 
-function hasDatom(source: QuerySource, e: number, attribute: Attribute): boolean {
+function missing(args: readonly unknown[]): boolean {
+  const found = sourceAttribute(args, 'missing?');
+  if (found === null) return true;
+  const { source, e, attribute, reverse } = found;
   let seen = false;
-  source.match(e, attribute, undefined, () => {
+  const see = () => {
     seen = true;
-  });
-  return seen;
+  };
+  if (reverse) source.match(undefined, attribute, e, see);
+  else source.match(e, attribute, undefined, see);
+  return !seen;
 }
 
 const any = Number.POSITIVE_INFINITY;
@@ -144,6 +182,7 @@ const table: Record<string, [min: number, max: number, fn: Builtin]> = {
   untuple: [1, 1, (args) => args[0]],
   vector: [0, any, (args) => [...args]],
   'get-else': [4, 4, getElse],
+  'get-some': [3, any, getSome],
   'missing?': [3, 3, missing],
 };
 

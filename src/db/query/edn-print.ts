@@ -1,6 +1,8 @@
 /** Prints the JSON query form as Datascript's EDN: the inverse of edn.ts's reading, for tools and peers. */
 import { isVar } from './ast.js';
 
+const isSourceVar = (x: string) => /^\$[A-Za-z0-9_-]*$/.test(x);
+
 const symbols = new Set(['_', '$', '%', '...', '.']);
 
 function value(x: unknown): string {
@@ -9,9 +11,9 @@ function value(x: unknown): string {
   return typeof x === 'string' ? JSON.stringify(x) : String(x);
 }
 
-/** A term: variables and the special symbols as symbols, anything else as an EDN value. */
+/** A term: variables, sources and the special symbols as symbols, anything else as an EDN value. */
 function term(x: unknown): string {
-  if (typeof x === 'string' && (isVar(x) || symbols.has(x))) return x;
+  if (typeof x === 'string' && (isVar(x) || symbols.has(x) || isSourceVar(x))) return x;
   if (Array.isArray(x)) return `[${x.map(term).join(' ')}]`;
   return value(x);
 }
@@ -42,6 +44,9 @@ function findElement(e: unknown): string {
 
 export function printQuery(query: {
   find: unknown[];
+  keys?: unknown[];
+  syms?: unknown[];
+  strs?: unknown[];
   in?: unknown[];
   with?: unknown[];
   where?: unknown[];
@@ -53,6 +58,10 @@ export function printQuery(query: {
     findText = `[${(find[0] as unknown[]).map((e) => (e === '...' ? '...' : findElement(e))).join(' ')}]`;
   } else findText = find.map(findElement).join(' ');
   const parts = [`:find ${findText}`];
+  for (const section of ['keys', 'syms', 'strs'] as const) {
+    const names = query[section];
+    if (names) parts.push(`:${section} ${names.join(' ')}`);
+  }
   if (query.with) parts.push(`:with ${query.with.join(' ')}`);
   if (query.in) parts.push(`:in ${query.in.map(term).join(' ')}`);
   if (query.where) parts.push(`:where ${query.where.map(printClause).join(' ')}`);

@@ -25,13 +25,15 @@ export function readEdn(text: string): unknown {
   return form;
 }
 
+const ednSections = new Set(['find', 'keys', 'syms', 'strs', 'in', 'with', 'where']);
+
 /** A Datascript query vector `[:find … :in … :where …]` becomes the JSON query object. */
 export function ednQueryToJson(form: unknown): unknown {
   if (!Array.isArray(form)) return form;
   const query: Record<string, unknown[]> = {};
   let section: unknown[] | undefined;
   for (const item of form) {
-    if (item === 'find' || item === 'in' || item === 'with' || item === 'where') {
+    if (typeof item === 'string' && ednSections.has(item)) {
       section = query[item] = [];
     } else if (section === undefined) {
       throw queryError('an EDN query vector must start with :find', form);

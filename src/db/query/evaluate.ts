@@ -16,7 +16,17 @@
  *   sampled values); Datascript's by the written order.
  * - Mixed-type comparisons follow Datascript's value-compare (null < boolean < number < string
  *   < vector) in predicates and in min/max aggregates alike; Datascript's aggregates throw.
- * - Arithmetic takes numbers only; sum, avg and median aggregate numbers only.
+ * - Arithmetic takes numbers only; sum, avg, median, variance and stddev aggregate numbers only.
+ * - `$` is always the database the query runs on, declared in `in` or not; other sources
+ *   (`$2`, `$then`) must be declared. An undeclared source is refused when the query is parsed.
+ * - In JSON a clause cannot tell a list from a vector: `[[f, x], ?y]` is a pattern on the lookup
+ *   ref `[f, x]` unless `f` names a built-in or a variable appears in it (EDN text is read the
+ *   same way).
+ * - A lookup ref (bound by an input) that names nothing is an error wherever a pattern matches
+ *   it; Datascript throws for a scalar input but may return no rows for a collection or relation
+ *   of them, by its join strategy. get-else, missing? and pull treat it as no entity.
+ * - Every query runs under time and row budgets (budget.ts); Datascript has none.
+ * - rand and sample use Math.random: unseeded, as in Datascript.
  */
 import type {
   Binding,
@@ -28,9 +38,9 @@ import type {
   PredicateClause,
   Term,
 } from './ast.js';
-import { bindingVars } from './ast.js';
-import { builtins } from './builtins.js';
-import { clauseError } from './filters.js';
+import { bindingJson, bindingVars } from './ast.js';
+import { spend } from './budget.js';
+import { clauseError, type Scope } from './filters.js';
 import {
   antiMatchPattern,
   filterRelation,
@@ -43,11 +53,16 @@ import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, project, Relation, RowSet } from './relation.js';
 import { evaluateRuleCall, knownRuleRows, type RuleEnv } from './rules.js';
 import { sampledSelectivity } from './selectivity.js';
-import type { QuerySource } from './source.js';
+import { isDatabase, type QuerySource, type Source } from './source.js';
+import { matchTuples, tuplesResolved } from './tuples.js';
 import { valueEquals } from './values.js';
 
 export interface Env extends RuleEnv {
+  /** The implicit source: `$`, or the one a rule call, not or or names for its body. */
   readonly source: QuerySource;
+  /** What source and function-input names refer to. */
+  readonly scope: Scope;
+  /** Pattern constants resolved against the implicit source (or the pattern's own). */
   readonly resolved: Map<PatternClause, ResolvedPattern>;
   /** Sampled shares of rows predicates keep (see selectivity.ts). */
   readonly selectivities: Map<PredicateClause, number>;
@@ -55,7 +70,6 @@ export interface Env extends RuleEnv {
 
 export function planContext(env: Env): PlanContext {
   return {
-    source: env.source,
     // Methods, not arrow properties: no function naming at run time per evaluation.
     resolve(p) {
       return resolved(env, p);
@@ -75,15 +89,43 @@ export function planContext(env: Env): PlanContext {
 function selectivity(env: Env, pred: PredicateClause, pattern: PatternClause | null): number | undefined {
   const known = env.selectivities.get(pred);
   if (known !== undefined || pattern === null) return known;
-  const sampled = sampledSelectivity(env.source, pred, pattern, resolved(env, pattern));
+  const source = patternSource(env, pattern);
+  if (!isDatabase(source)) return undefined;
+  const sampled = sampledSelectivity(source, env.scope, pred, pattern, resolved(env, pattern));
   if (sampled !== undefined) env.selectivities.set(pred, sampled);
   return sampled;
 }
 
 function resolved(env: Env, p: PatternClause): ResolvedPattern {
   let r = env.resolved.get(p);
-  if (r === undefined) env.resolved.set(p, (r = resolvePattern(env.source, p)));
+  if (r === undefined) {
+    const source = patternSource(env, p);
+    r = isDatabase(source) ? resolvePattern(source, p) : tuplesResolved(source);
+    env.resolved.set(p, r);
+  }
   return r;
+}
+
+/** The source a pattern reads: the one written before it, or the implicit one. */
+function patternSource(env: Env, p: PatternClause): Source {
+  return p.src === null ? env.source : env.scope.source(p.src);
+}
+
+/**
+ * The environment a rule call, not or or written with a source evaluates its body in: that
+ * source is the implicit one there (with caches of its own, since they hold resolved patterns).
+ */
+function scoped(env: Env, clause: { readonly src: string | null; readonly json: unknown }): Env {
+  if (clause.src === null) return env;
+  const source = env.scope.source(clause.src);
+  if (source === env.source) return env;
+  if (!isDatabase(source)) {
+    throw queryError(
+      `${clause.src} is a collection of tuples: only a database can be the source of a rule call, not or or`,
+      clause.json,
+    );
+  }
+  return { ...env, source, resolved: new Map(), selectivities: new Map(), fixpoints: new Map() };
 }
 
 export function evaluateClauses(env: Env, clauses: readonly Clause[], seed: Relation): Relation {
@@ -106,6 +148,8 @@ export function evaluateClauses(env: Env, clauses: readonly Clause[], seed: Rela
 }
 
 const noFilters: readonly PredicateClause[] = [];
+/** The fixed cost of evaluating a clause (planning, allocation) in budget units, about as many rows. */
+const clauseStepUnits = 16;
 
 function evaluateClause(
   env: Env,
@@ -114,20 +158,25 @@ function evaluateClause(
   filters: readonly PredicateClause[],
 ): Relation {
   if (rel.size === 0) return new Relation(varsAfter(rel, clause));
+  // Many small steps (fixpoint rounds, rule expansions) count against the time budget too.
+  spend(rel.size + clauseStepUnits);
   try {
     switch (clause.type) {
-      case 'pattern':
-        return matchPattern(env.source, rel, clause, resolved(env, clause), filters);
+      case 'pattern': {
+        const source = patternSource(env, clause);
+        if (!isDatabase(source)) return filterRelation(env.scope, matchTuples(source, rel, clause), filters);
+        return matchPattern(source, env.scope, rel, clause, resolved(env, clause), filters);
+      }
       case 'predicate':
-        return filterRelation(env.source, rel, [clause]);
+        return filterRelation(env.scope, rel, [clause]);
       case 'function':
         return bindFunction(env, rel, clause);
       case 'not':
-        return evaluateNot(env, rel, clause);
+        return evaluateNot(scoped(env, clause), rel, clause);
       case 'or':
-        return evaluateOr(env, rel, clause);
+        return evaluateOr(scoped(env, clause), rel, clause);
       case 'rule':
-        return evaluateRuleCall(env, rel, clause);
+        return evaluateRuleCall(scoped(env, clause), rel, clause);
     }
   } catch (error) {
     throw clauseError(error, clause.json);
@@ -149,7 +198,7 @@ function argumentReader(env: Env, rel: Relation, args: readonly Term[], json: un
     return c;
   });
   args.forEach((t, i) => {
-    values[i] = t.kind === 'const' ? t.value : t.kind === 'src' ? env.source : undefined;
+    values[i] = t.kind === 'const' ? t.value : t.kind === 'src' ? env.scope.source(t.name) : undefined;
   });
   return (offset: number): unknown[] => {
     for (let i = 0; i < columns.length; i++) if (columns[i] >= 0) values[i] = rel.data[offset + columns[i]];
@@ -158,57 +207,77 @@ function argumentReader(env: Env, rel: Relation, args: readonly Term[], json: un
 }
 
 function bindFunction(env: Env, rel: Relation, c: FunctionClause): Relation {
-  const fn = builtins.get(c.fn)!;
+  const fn = env.scope.fn(c.fn, c.json);
   const read = argumentReader(env, rel, c.args, c.json);
   const bind = binder(rel, c.binding, c.json);
   for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
     const result = fn(read(offset));
     if (result !== null && result !== undefined) bind.add(offset, result);
   }
-  return c.binding.kind === 'collection' || c.binding.kind === 'relation' ? distinct(bind.out) : bind.out;
+  return c.binding.kind === 'scalar' ? bind.out : distinct(bind.out);
 }
 
 /**
  * Binds values to a binding form for one row at a time: new variables extend the row, already
- * bound ones must be equal. Also binds query inputs (on the unit relation).
+ * bound ones (and a variable repeated in the form) must be equal. Also binds query inputs (on
+ * the unit relation).
  */
 export function binder(rel: Relation, binding: Binding, json: unknown) {
-  const names = binding.kind === 'scalar' || binding.kind === 'collection' ? [binding.name] : binding.names;
-  const boundColumn = names.map((n) => (n === null ? -1 : rel.column(n)));
-  const fresh = names.map((n, i) => n !== null && boundColumn[i] < 0 && names.indexOf(n) === i);
-  const out = new Relation([...rel.vars, ...bindingVars(binding).filter((v) => !rel.has(v))]);
-  const single = [undefined as unknown];
-  const emit = (offset: number, tuple: readonly unknown[]) => {
-    if (!Array.isArray(tuple) || tuple.length < names.length) {
-      throw queryError(`cannot bind ${JSON.stringify(tuple)} to ${JSON.stringify(names)}`, json);
-    }
-    for (let i = 0; i < names.length; i++) {
-      if (names[i] === null || fresh[i]) continue;
-      const want = boundColumn[i] >= 0 ? rel.data[offset + boundColumn[i]] : tuple[names.indexOf(names[i])];
-      if (!valueEquals(tuple[i], want)) return;
-    }
+  const fresh = bindingVars(binding).filter((v) => !rel.has(v));
+  const out = new Relation([...rel.vars, ...fresh]);
+  const values = new Array<unknown>(fresh.length);
+  const assigned = new Array<boolean>(fresh.length).fill(false);
+  let offset = 0;
+  const emit = () => {
     for (let i = 0; i < rel.width; i++) out.data.push(rel.data[offset + i]);
-    for (let i = 0; i < names.length; i++) if (fresh[i]) out.data.push(tuple[i]);
+    for (let i = 0; i < values.length; i++) out.data.push(values[i]);
     out.endRow();
   };
-  const items = (value: unknown): readonly unknown[] => {
-    if (Array.isArray(value)) return value;
+  const items = (value: unknown, form: Binding, length: number): readonly unknown[] => {
+    if (Array.isArray(value) && value.length >= length) return value;
     throw queryError(
-      `cannot bind ${JSON.stringify(value)}: ${binding.kind} binding expects a collection`,
+      `cannot bind ${JSON.stringify(value)} to ${JSON.stringify(bindingJson(form))}: expected ${form.kind === 'tuple' ? `a tuple of at least ${length} values` : 'a collection'}`,
       json,
     );
   };
-  const add = (offset: number, value: unknown): void => {
-    if (binding.kind === 'scalar') {
-      single[0] = value;
-      emit(offset, single);
-    } else if (binding.kind === 'tuple') emit(offset, items(value));
-    else if (binding.kind === 'collection') {
-      for (const item of items(value)) {
-        single[0] = item;
-        emit(offset, single);
+  const walk = (form: Binding, value: unknown, next: () => void): void => {
+    switch (form.kind) {
+      case 'blank':
+        next();
+        return;
+      case 'scalar': {
+        const column = rel.column(form.name);
+        if (column >= 0) {
+          if (valueEquals(rel.data[offset + column], value)) next();
+          return;
+        }
+        const i = fresh.indexOf(form.name);
+        if (assigned[i]) {
+          if (valueEquals(values[i], value)) next();
+          return;
+        }
+        values[i] = value;
+        assigned[i] = true;
+        next();
+        assigned[i] = false;
+        return;
       }
-    } else for (const tuple of items(value)) emit(offset, items(tuple));
+      case 'tuple': {
+        const tuple = items(value, form, form.items.length);
+        const step = (k: number): void => {
+          if (k === form.items.length) next();
+          else walk(form.items[k], tuple[k], () => step(k + 1));
+        };
+        step(0);
+        return;
+      }
+      case 'collection':
+        for (const item of items(value, form, 0)) walk(form.item, item, next);
+    }
+  };
+  const add = (rowOffset: number, value: unknown): void => {
+    offset = rowOffset;
+    walk(binding, value, emit);
   };
   return { out, add };
 }
@@ -234,7 +303,9 @@ function notOfOnePattern(env: Env, rel: Relation, c: NotClause, joinVars: readon
   if (outer.length !== joinVars.length || !joinVars.every((v) => outer.includes(v))) return;
   const filters = c.clauses.filter((x) => x.type === 'predicate') as PredicateClause[];
   if (!filters.every((f) => f.vars.every((v) => p.vars.includes(v)))) return;
-  return antiMatchPattern(env.source, rel, p, resolved(env, p), filters);
+  const source = patternSource(env, p);
+  if (!isDatabase(source)) return;
+  return antiMatchPattern(source, env.scope, rel, p, resolved(env, p), filters);
 }
 
 function evaluateOr(env: Env, rel: Relation, c: OrClause): Relation {

@@ -5,13 +5,21 @@
  */
 import { GswarmError } from '../../errors.js';
 import type { PredicateClause } from './ast.js';
-import { builtins, FunctionError } from './builtins.js';
+import { type Builtin, FunctionError } from './builtins.js';
 import { queryError } from './query-error.js';
-import type { QuerySource } from './source.js';
+import type { Source } from './source.js';
 import { compareValues } from './values.js';
 
 /** True when the row at `offset` of `data` passes. */
 export type RowTest = (data: readonly unknown[], offset: number) => boolean;
+
+/** What the names in a clause refer to besides its variables: sources and functions. */
+export interface Scope {
+  /** The source `$name` (declared, so known). */
+  source(name: string): Source;
+  /** A built-in by name, or the function input a variable holds. */
+  fn(name: string, json: unknown): Builtin;
+}
 
 /**
  * Predicates that never throw, whatever their arguments: they may run on rows a later join
@@ -38,7 +46,7 @@ const comparisons: Record<string, Compare> = {
  * function are reported with the predicate clause, as when it runs as a step of its own.
  */
 export function compilePredicate(
-  source: QuerySource,
+  scope: Scope,
   p: PredicateClause,
   columnOf: (name: string) => number,
 ): RowTest {
@@ -48,10 +56,12 @@ export function compilePredicate(
     if (c < 0) throw queryError(`unbound variable ${t.name}`, p.json);
     return c;
   });
-  const consts = p.args.map((t) => (t.kind === 'const' ? t.value : t.kind === 'src' ? source : undefined));
+  const consts = p.args.map((t) =>
+    t.kind === 'const' ? t.value : t.kind === 'src' ? scope.source(t.name) : undefined,
+  );
   const compare = comparisons[p.fn];
   if (compare !== undefined && p.args.length === 2) return binaryComparison(p.fn, compare, columns, consts);
-  return generic(p, columns, consts);
+  return generic(scope.fn(p.fn, p.json), p, columns, consts);
 }
 
 /** `(op x y)`: numbers compare directly; other values by value-compare, as the builtin does. */
@@ -79,8 +89,12 @@ function binaryComparison(
   };
 }
 
-function generic(p: PredicateClause, columns: readonly number[], consts: readonly unknown[]): RowTest {
-  const fn = builtins.get(p.fn)!;
+function generic(
+  fn: Builtin,
+  p: PredicateClause,
+  columns: readonly number[],
+  consts: readonly unknown[],
+): RowTest {
   const values = [...consts];
   return (data, offset) => {
     for (let i = 0; i < columns.length; i++) if (columns[i] >= 0) values[i] = data[offset + columns[i]];

@@ -3,32 +3,46 @@
  * groups by the non-aggregate elements, aggregates, pulls, and shapes the result.
  */
 import type { FindElement, ParsedQuery } from './ast.js';
+import { isVar } from './ast.js';
+import { clauseError, type Scope } from './filters.js';
 import { KeyTable } from './key-table.js';
+import { entityOf } from './lookup.js';
 import { queryError } from './query-error.js';
 import { project, type Relation } from './relation.js';
-import type { QuerySource } from './source.js';
+import { isDatabase } from './source.js';
 import { compareValues, valueKey } from './values.js';
 
-export function findResult(source: QuerySource, query: ParsedQuery, rel: Relation): unknown {
-  const { elements, shape } = query.find;
+/** What the find stage reads besides the where relation: sources, and scalar and function inputs. */
+export interface FindInputs {
+  readonly scope: Scope;
+  readonly scalars: ReadonlyMap<string, unknown>;
+}
+
+export function findResult(inputs: FindInputs, query: ParsedQuery, rel: Relation): unknown {
+  const { elements, shape, keys } = query.find;
   const vars = [...new Set([...elements.map((e) => e.name), ...query.with])];
   const missing = vars.filter((v) => !rel.has(v));
   if (missing.length > 0) throw queryError(`find variables not bound: ${missing.join(', ')}`, query.find);
   const tuples = project(rel, vars);
   const columns = elements.map((e) => vars.indexOf(e.name));
   const rows = elements.some((e) => e.kind === 'aggregate')
-    ? aggregateRows(tuples, elements, columns)
+    ? aggregateRows(inputs, tuples, elements, columns)
     : plainRows(tuples, columns);
-  pullInto(source, rows, elements);
+  try {
+    pullInto(inputs, rows, elements);
+  } catch (error) {
+    throw clauseError(error, query.find.elements);
+  }
+  const asMap = (row: unknown[]) => Object.fromEntries(keys!.map((k, i) => [k, row[i]]));
   switch (shape) {
     case 'relation':
-      return rows;
+      return keys === null ? rows : rows.map(asMap);
     case 'collection':
       return rows.map((r) => r[0]);
     case 'scalar':
       return rows.length === 0 ? null : rows[0][0];
     case 'tuple':
-      return rows[0] ?? null;
+      return rows.length === 0 ? null : keys === null ? rows[0] : asMap(rows[0]);
   }
 }
 
@@ -45,6 +59,7 @@ function plainRows(tuples: Relation, columns: readonly number[]): unknown[][] {
  * key built per row), then gathers each aggregate's column per group; a count needs only sizes.
  */
 function aggregateRows(
+  inputs: FindInputs,
   tuples: Relation,
   elements: readonly FindElement[],
   columns: readonly number[],
@@ -67,7 +82,11 @@ function aggregateRows(
     const values = sizes.map(() => [] as unknown[]);
     for (let r = 0, offset = columns[i]; r < tuples.size; r++, offset += tuples.width)
       values[groupOf[r]].push(tuples.data[offset]);
-    return values.map((v) => aggregate(e, v));
+    const custom = e.fn === 'aggregate' ? inputs.scope.fn(e.params[0] as string, e) : undefined;
+    const params = e.params
+      .slice(custom === undefined ? 0 : 1)
+      .map((p) => (isVar(p) ? inputs.scalars.get(p) : p));
+    return values.map((v) => (custom === undefined ? aggregate(e, params, v) : custom([...params, v])));
   });
   return firsts.map((first, g) =>
     elements.map((_, i) => {
@@ -77,8 +96,14 @@ function aggregateRows(
   );
 }
 
-function aggregate(e: FindElement & { kind: 'aggregate' }, values: unknown[]): unknown {
+function aggregate(e: FindElement & { kind: 'aggregate' }, params: unknown[], values: unknown[]): unknown {
   const json = [e.fn, ...e.params, e.name];
+  const count = () => {
+    const n = params[0];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw queryError(`${e.fn} takes a count (a non-negative integer), got ${JSON.stringify(n)}`, json);
+    return n;
+  };
   const numbers = () => {
     if (!values.every((v) => typeof v === 'number'))
       throw queryError(`${e.fn} aggregates numbers only`, json);
@@ -90,19 +115,44 @@ function aggregate(e: FindElement & { kind: 'aggregate' }, values: unknown[]): u
     case 'count-distinct':
       return new Set(values.map(valueKey)).size;
     case 'distinct':
-      return [...new Map(values.map((v) => [valueKey(v), v])).values()];
+      return distinctValues(values);
     case 'sum':
       return numbers().reduce((a, b) => a + b, 0);
     case 'avg':
       return numbers().reduce((a, b) => a + b, 0) / values.length;
     case 'median':
       return median(numbers());
+    case 'variance':
+      return variance(numbers());
+    case 'stddev':
+      return Math.sqrt(variance(numbers()));
     case 'min':
     case 'max':
-      return extreme(e.fn, e.params[0] as number | undefined, values);
+      return extreme(e.fn, params.length === 0 ? undefined : count(), values);
+    case 'rand':
+      return params.length === 0 ? pick(values) : Array.from({ length: count() }, () => pick(values));
+    case 'sample':
+      return shuffled(distinctValues(values)).slice(0, count());
     default:
       throw queryError(`unknown aggregate ${e.fn}`, json);
   }
+}
+
+const distinctValues = (values: unknown[]) => [...new Map(values.map((v) => [valueKey(v), v])).values()];
+const pick = (values: unknown[]) => values[Math.floor(Math.random() * values.length)];
+
+function shuffled(values: unknown[]): unknown[] {
+  for (let i = values.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [values[i], values[j]] = [values[j], values[i]];
+  }
+  return values;
+}
+
+/** The population variance, as Datascript's. */
+function variance(values: number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return values.reduce((sum, v) => sum + (v - mean) ** 2, 0) / values.length;
 }
 
 function median(values: number[]): number {
@@ -119,10 +169,17 @@ function extreme(fn: 'min' | 'max', n: number | undefined, values: unknown[]): u
   return fn === 'min' ? sorted.slice(0, n) : sorted.slice(Math.max(0, sorted.length - n));
 }
 
-function pullInto(source: QuerySource, rows: unknown[][], elements: readonly FindElement[]): void {
+function pullInto(inputs: FindInputs, rows: unknown[][], elements: readonly FindElement[]): void {
   elements.forEach((e, i) => {
     if (e.kind !== 'pull') return;
-    for (const row of rows)
-      row[i] = typeof row[i] === 'number' ? source.pull(row[i] as number, e.pattern) : null;
+    const source = inputs.scope.source(e.src);
+    if (!isDatabase(source)) throw queryError(`pull reads a database; ${e.src} is a collection`, e);
+    const pattern = typeof e.pattern === 'string' ? inputs.scalars.get(e.pattern) : e.pattern;
+    if (!Array.isArray(pattern))
+      throw queryError(`the pull pattern ${e.pattern} must be an input holding an array`, e);
+    for (const row of rows) {
+      const entity = entityOf(source, row[i]);
+      row[i] = entity === undefined ? null : source.pull(entity, pattern);
+    }
   });
 }

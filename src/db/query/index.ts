@@ -3,17 +3,23 @@
  * The grammar is in parse.ts; evaluation in evaluate.ts, with its differences from Datascript.
  */
 import type { ParsedQuery } from './ast.js';
+import { defaultQueryLimits, type QueryLimits, withinBudget } from './budget.js';
+import { type Builtin, builtins } from './builtins.js';
 import { type Env, evaluateClauses } from './evaluate.js';
 import { explainQuery, type Plan } from './explain.js';
+import type { Scope } from './filters.js';
 import { findResult } from './find.js';
-import { bindInputs } from './inputs.js';
+import { type BoundInputs, bindInputs } from './inputs.js';
 import { parse, parseRules, type Query } from './parse.js';
+import { queryError } from './query-error.js';
 import { RuleBook } from './rules.js';
-import type { QuerySource } from './source.js';
+import type { QuerySource, Source } from './source.js';
 
 export type { ParsedQuery } from './ast.js';
+export { defaultQueryLimits, type QueryLimits } from './budget.js';
 export type { Plan, PlanStepJson } from './explain.js';
 export type { Query } from './parse.js';
+export type { Source, TupleCollection } from './source.js';
 
 /** Parsed queries kept by their text; the oldest is dropped beyond the limit. */
 const parseCacheEntriesMax = 512;
@@ -38,12 +44,42 @@ export function parseQuery(query: Query | string | ParsedQuery): ParsedQuery {
   return parsed;
 }
 
-/** Runs a query; `source` is `$`, and `inputs` follow the other entries of `in`, in order. */
-export function q(source: QuerySource, query: Query | string | ParsedQuery, ...inputs: unknown[]): unknown {
-  const parsed = parseQuery(query);
-  const { env, context } = prepare(source, parsed, inputs);
-  return findResult(source, parsed, evaluateClauses(env, parsed.where, context));
+/** How one query runs: its inputs, named sources and budgets (defaults: defaultQueryLimits). */
+export interface QueryOptions extends Partial<QueryLimits> {
+  /** Values of the entries of `in` other than `$` and the named sources, in order. */
+  readonly inputs?: readonly unknown[];
+  /** Sources by name (`$then`, `$2`): database views or collections of tuples. */
+  readonly sources?: Readonly<Record<string, Source>>;
+  /** The clock the time budget reads, in ms (default: performance.now). */
+  readonly now?: () => number;
 }
+
+/**
+ * Runs a query; `source` is `$`, and `inputs` follow the other entries of `in`, in order
+ * (further sources, such as `$2` or `$then`, included: `q(db, query, db.asOf(t1))`).
+ */
+export function q(source: QuerySource, query: Query | string | ParsedQuery, ...inputs: unknown[]): unknown {
+  return queryWith(source, query, { inputs });
+}
+
+/** Runs a query with options: `source` is `$`; see QueryOptions. */
+export function queryWith(
+  source: QuerySource,
+  query: Query | string | ParsedQuery,
+  options: QueryOptions = {},
+): unknown {
+  const parsed = parseQuery(query);
+  const limits: QueryLimits = {
+    queryMsMax: options.queryMsMax ?? defaultQueryLimits.queryMsMax,
+    queryRowsMax: options.queryRowsMax ?? defaultQueryLimits.queryRowsMax,
+  };
+  return withinBudget(limits, options.now ?? performanceNow, () => {
+    const { env, context, scalars } = prepare(source, parsed, options);
+    return findResult({ scope: env.scope, scalars }, parsed, evaluateClauses(env, parsed.where, context));
+  });
+}
+
+const performanceNow = () => performance.now();
 
 /** The plan q would follow, without evaluating: clause order, indexes, joins, estimated rows. */
 export function explain(
@@ -52,21 +88,47 @@ export function explain(
   ...inputs: unknown[]
 ): Plan {
   const parsed = parseQuery(query);
-  const { env, context } = prepare(source, parsed, inputs);
+  const { env, context } = prepare(source, parsed, { inputs });
   return explainQuery(env, parsed, context);
 }
 
-function prepare(source: QuerySource, parsed: ParsedQuery, inputs: readonly unknown[]) {
-  const { context, rules } = bindInputs(parsed.inputs, inputs);
+function prepare(source: QuerySource, parsed: ParsedQuery, options: QueryOptions) {
+  const named = new Map(Object.entries(options.sources ?? {}));
+  const bound = bindInputs(parsed.inputs, options.inputs ?? [], source, named);
   const env: Env = {
     source,
-    rules: rules === undefined ? noRules : ruleBook(parseRulesCached(rules)),
+    scope: inputScope(bound),
+    rules: bound.rules === undefined ? noRules : ruleBook(parseRulesCached(bound.rules)),
     frame: null,
     fixpoints: new Map(),
     resolved: new Map(),
     selectivities: new Map(),
   };
-  return { env, context };
+  return { env, context: bound.context, scalars: bound.scalars };
+}
+
+/** Sources and functions by name: built-ins, and the function inputs of this query. */
+function inputScope(bound: BoundInputs): Scope {
+  const wrapped = new Map<string, Builtin>();
+  return {
+    source(name) {
+      const found = bound.sources.get(name);
+      if (found === undefined) throw queryError(`unknown source ${name}`, name);
+      return found;
+    },
+    fn(name, json) {
+      const builtin = builtins.get(name);
+      if (builtin !== undefined) return builtin;
+      let fn = wrapped.get(name);
+      if (fn === undefined) {
+        const input = bound.functions.get(name);
+        if (input === undefined)
+          throw queryError(`${name} is not bound to a function: pass a function as the input ${name}`, json);
+        wrapped.set(name, (fn = (args) => input(...args)));
+      }
+      return fn;
+    },
+  };
 }
 
 /** Rule books hold only what their definitions imply: one per parsed rule set serves every query. */

@@ -1,29 +1,37 @@
 /**
  * The accepted query grammar (Datascript's, in JSON form; the EDN form reads into it, see edn.ts):
  *
- *   query       := { find: find-spec, with?: [var+], in?: [input+], where?: [clause+] } | EDN string
+ *   query       := { find: find-spec, keys?|syms?|strs?: [name+], with?: [var+], in?: [input+],
+ *                    where?: [clause+] } | EDN string
+ *                  keys/syms/strs: return maps, each relation tuple as an object with these keys
  *   find-spec   := [elem+]                 relation: an array of unique tuples
  *                | [elem, "."]             scalar: the first value, or null
  *                | [[elem, "..."]]         collection: an array of unique values
  *                | [[elem+]]               tuple: the first tuple, or null
- *   elem        := var | [aggregate, const*, var] | ["pull", var, pull-pattern]
- *   aggregate   := count | count-distinct | sum | min | max | avg | median | distinct
- *   input       := "$" | "%" | var | [var, "..."] | [var-or-_+] | [[var-or-_+]]      (default ["$"])
+ *   elem        := var | [aggregate, const*, var] | ["pull", src?, var, pull-pattern | var]
+ *   aggregate   := count | count-distinct | sum | min | max | avg | median | variance | stddev
+ *                | distinct | rand | sample
+ *   input       := src | "%" | binding       (default ["$"]; a function value binds a function input)
+ *   src         := "$" | "$" name
  *   clause      := pattern | predicate | fn-binding | not | not-join | or | or-join | rule-call
- *   pattern     := ["$"?, e, a?, v?, tx?, added?]     e: var | _ | entity id | lookup ref [attr, value]
- *   predicate   := [[fn, arg*]]
+ *   pattern     := [src?, e, a?, v?, tx?, added?]     e: var | _ | entity id | lookup ref [attr, value]
+ *   predicate   := [[fn, arg*]]                  fn: a built-in's name, or a var bound to a function
  *   fn-binding  := [[fn, arg*], binding]
- *   binding     := var | [var-or-_+] | [var, "..."] | [[var-or-_+]]
- *   not         := ["not", clause+]             not-join := ["not-join", [var+], clause+]
- *   or          := ["or", branch+]              or-join  := ["or-join", [[var+]?, var*], branch+]
+ *   binding     := var | _ | [binding+] | [binding, "..."] | [[binding+]]    (tuple, collection,
+ *                  relation; nested to any depth)
+ *   not         := [src?, "not", clause+]        not-join := [src?, "not-join", [var+], clause+]
+ *   or          := [src?, "or", branch+]         or-join  := [src?, "or-join", [[var+]?, var*], branch+]
  *   branch      := clause | ["and", clause+]
- *   rule-call   := ["$"?, rule-name, arg+]      (a clause starting with any other non-variable string)
- *   arg         := var | "$" | constant
+ *   rule-call   := [src?, rule-name, arg+]       (a clause starting with any other non-variable string)
+ *   arg         := var | src | constant
+ *
+ * A source written before a pattern is read by it; before a rule call, not or or, it is the
+ * implicit source of their bodies. Collections of tuples may be passed as sources.
  *   rules (%)   := [[[rule-name, [var+]?, var*], clause+]+]      (or their EDN string)
  *
  * A variable is a string starting with `?`; `_` is a blank. A clause whose head is an array is a
- * function clause when that array names a built-in function or holds a variable, else a pattern
- * whose entity is a lookup ref.
+ * function clause unless that array is a pair [string, value] that names no built-in and holds
+ * no variable: then it is a pattern whose entity is a lookup ref.
  */
 import type {
   Binding,
@@ -48,7 +56,21 @@ export interface Query {
   where?: unknown[];
 }
 
-const aggregates = new Set(['count', 'count-distinct', 'sum', 'min', 'max', 'avg', 'median', 'distinct']);
+const aggregates = new Set([
+  'count',
+  'count-distinct',
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'median',
+  'variance',
+  'stddev',
+  'distinct',
+  'rand',
+  'sample',
+]);
+const returnMaps = ['keys', 'syms', 'strs'];
 
 export function parse(query: Query | string): ParsedQuery {
   const json = typeof query === 'string' ? ednQueryToJson(readEdn(query)) : query;
@@ -57,15 +79,53 @@ export function parse(query: Query | string): ParsedQuery {
   }
   const q = json as Record<string, unknown>;
   for (const key of Object.keys(q)) {
-    if (!['find', 'in', 'with', 'where'].includes(key)) throw queryError(`unknown query section ${key}`, q);
+    if (!['find', 'in', 'with', 'where', ...returnMaps].includes(key))
+      throw queryError(`unknown query section ${key} (accepted: find, keys, syms, strs, with, in, where)`, q);
   }
-  const find = parseFind(q.find);
+  const find = parseFind(q.find, parseReturnMap(q));
   const withVars = parseVarList(q.with ?? [], 'with', q.with);
   const inputs = arrayOf(q.in ?? ['$'], 'in', q).map(parseInput);
   const where = arrayOf(q.where ?? [], 'where', q).map(parseClause);
   const parsed: ParsedQuery = { find, with: withVars, inputs, where };
   checkFindBound(parsed, q);
+  checkSources(parsed);
   return parsed;
+}
+
+function parseReturnMap(q: Record<string, unknown>): string[] | null {
+  const given = returnMaps.filter((k) => q[k] !== undefined);
+  if (given.length === 0) return null;
+  if (given.length > 1)
+    throw queryError(`only one of keys, syms and strs may be given, not ${given.join(' and ')}`, q);
+  const keys = q[given[0]];
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => typeof k === 'string'))
+    throw queryError(`${given[0]} takes a list of names`, keys);
+  return keys;
+}
+
+/** Every source named in where (patterns, function arguments, rule calls, not, or) is declared in in. */
+function checkSources(parsed: ParsedQuery): void {
+  const declared = new Set(['$', ...parsed.inputs.flatMap((i) => (i.kind === 'source' ? [i.name] : []))]);
+  const check = (name: string | null, json: unknown) => {
+    if (name !== null && !declared.has(name))
+      throw queryError(
+        `unknown source ${name}: declare it in in (declared: ${[...declared].join(', ')})`,
+        json,
+      );
+  };
+  const visit = (clauses: readonly Clause[]): void => {
+    for (const c of clauses) {
+      if (c.type === 'predicate' || c.type === 'function') {
+        for (const t of c.args) if (t.kind === 'src') check(t.name, c.json);
+        continue;
+      }
+      check(c.src, c.json);
+      if (c.type === 'not') visit(c.clauses);
+      if (c.type === 'or') for (const b of c.branches) visit(b);
+    }
+  };
+  visit(parsed.where);
+  for (const e of parsed.find.elements) if (e.kind === 'pull') check(e.src, parsed.find.elements);
 }
 
 /** Rules as passed in `%`: an array of definitions, or their EDN string. */
@@ -86,20 +146,29 @@ export function parseRules(rules: unknown): RuleDefinition[] {
   });
 }
 
-function parseFind(find: unknown): FindSpec {
+function parseFind(find: unknown, keys: string[] | null): FindSpec {
+  const spec = parseFindShape(find, keys);
+  if (keys !== null && spec.shape !== 'relation' && spec.shape !== 'tuple')
+    throw queryError('return maps (keys, syms, strs) need a relation or tuple find', find);
+  if (keys !== null && keys.length !== spec.elements.length)
+    throw queryError(`${keys.length} return map keys for ${spec.elements.length} find elements`, find);
+  return spec;
+}
+
+function parseFindShape(find: unknown, keys: string[] | null): FindSpec {
   const elements = arrayOf(find, 'find', find);
   if (elements.length === 0) throw queryError('find needs at least one element', find);
   if (elements.length === 2 && elements[1] === '.') {
-    return { shape: 'scalar', elements: [parseFindElement(elements[0], find)] };
+    return { shape: 'scalar', elements: [parseFindElement(elements[0], find)], keys };
   }
   const only = elements[0];
   if (elements.length === 1 && Array.isArray(only) && (isVar(only[0]) || Array.isArray(only[0]))) {
     if (only.length === 2 && only[1] === '...') {
-      return { shape: 'collection', elements: [parseFindElement(only[0], find)] };
+      return { shape: 'collection', elements: [parseFindElement(only[0], find)], keys };
     }
-    return { shape: 'tuple', elements: only.map((e) => parseFindElement(e, find)) };
+    return { shape: 'tuple', elements: only.map((e) => parseFindElement(e, find)), keys };
   }
-  return { shape: 'relation', elements: elements.map((e) => parseFindElement(e, find)) };
+  return { shape: 'relation', elements: elements.map((e) => parseFindElement(e, find)), keys };
 }
 
 function parseFindElement(element: unknown, find: unknown): FindElement {
@@ -107,100 +176,120 @@ function parseFindElement(element: unknown, find: unknown): FindElement {
   if (Array.isArray(element) && element.length >= 2) {
     const [fn, ...args] = element;
     const last = args[args.length - 1];
-    if (fn === 'pull' && args.length === 2 && isVar(args[0]) && Array.isArray(args[1])) {
-      return { kind: 'pull', name: args[0], pattern: args[1] };
+    if (fn === 'pull') {
+      const src = isSourceVar(args[0]) ? (args.shift() as string) : '$';
+      if (args.length === 2 && isVar(args[0]) && (Array.isArray(args[1]) || isVar(args[1])))
+        return { kind: 'pull', name: args[0], pattern: args[1] as unknown[] | string, src };
+      throw queryError(
+        `malformed pull ${JSON.stringify(element)}: pull takes an optional source, a variable and a pattern (an array, or a variable given as an input)`,
+        find,
+      );
     }
-    if (typeof fn === 'string' && aggregates.has(fn) && isVar(last)) {
+    if (typeof fn === 'string' && (aggregates.has(fn) || fn === 'aggregate') && isVar(last)) {
       const params = args.slice(0, -1);
-      if (params.some((p) => typeof p !== 'number'))
-        throw queryError('aggregate parameters are numbers', find);
+      if (params.some((p) => typeof p !== 'number' && !isVar(p)))
+        throw queryError('aggregate parameters are numbers or input variables', find);
+      if (fn === 'aggregate' && !isVar(params[0]))
+        throw queryError(
+          'aggregate takes a function input, then its arguments: ["aggregate", "?fn", ..., var]',
+          find,
+        );
       return { kind: 'aggregate', fn, params, name: last };
     }
-    if (typeof fn === 'string' && fn !== 'pull') throw queryError(`unknown aggregate ${fn}`, find);
+    if (typeof fn === 'string' && isVar(last))
+      throw queryError(`unknown aggregate ${fn} (known: ${[...aggregates].join(', ')})`, find);
   }
-  throw queryError(`malformed find element ${JSON.stringify(element)}`, find);
+  throw queryError(
+    `malformed find element ${JSON.stringify(element)}: a find element is a variable, [aggregate, ...numbers, variable] or ["pull", variable, pattern]`,
+    find,
+  );
 }
 
 function parseInput(input: unknown): InputBinding {
-  if (input === '$') return { kind: 'source' };
+  if (isSourceVar(input)) return { kind: 'source', name: input };
   if (input === '%') return { kind: 'rules' };
-  if (typeof input === 'string' && input.startsWith('$')) {
-    throw queryError(`only the $ database input is supported, not ${input}`, input);
-  }
   return parseBinding(input, input);
 }
 
 function parseBinding(form: unknown, clause: unknown): Binding {
   if (isVar(form)) return { kind: 'scalar', name: form };
+  if (form === '_') return { kind: 'blank' };
   if (Array.isArray(form)) {
-    if (form.length === 2 && isVar(form[0]) && form[1] === '...')
-      return { kind: 'collection', name: form[0] };
+    if (form.length === 2 && form[1] === '...')
+      return { kind: 'collection', item: parseBinding(form[0], clause) };
     if (form.length === 1 && Array.isArray(form[0]))
-      return { kind: 'relation', names: bindingNames(form[0], clause) };
-    if (form.length > 0) return { kind: 'tuple', names: bindingNames(form, clause) };
+      return { kind: 'collection', item: parseBinding(form[0], clause) };
+    if (form.length > 0) return { kind: 'tuple', items: form.map((f) => parseBinding(f, clause)) };
   }
-  throw queryError(`malformed binding ${JSON.stringify(form)}`, clause);
-}
-
-function bindingNames(names: unknown[], clause: unknown): (string | null)[] {
-  if (names.length === 0) throw queryError('an empty binding form', clause);
-  return names.map((n) => {
-    if (n === '_') return null;
-    if (isVar(n)) return n;
-    throw queryError(`a binding form holds variables and _, not ${JSON.stringify(n)}`, clause);
-  });
+  throw queryError(
+    `malformed binding ${JSON.stringify(form)}: a binding is a variable, _, [binding+], [binding, "..."] or [[binding+]]`,
+    clause,
+  );
 }
 
 export function parseClause(clause: unknown): Clause {
   if (!Array.isArray(clause) || clause.length === 0)
     throw queryError('a clause must be a non-empty array', clause);
-  const items = clause[0] === '$' && clause.length > 1 ? clause.slice(1) : clause;
+  const src = isSourceVar(clause[0]) && clause.length > 1 ? (clause[0] as string) : null;
+  const items = src !== null ? clause.slice(1) : clause;
   const head = items[0];
-  if (Array.isArray(head) && isFunctionHead(head, items.length)) return parseFunctionClause(items, clause);
-  if (head === 'not' || head === 'not-join') return parseNot(items, clause);
-  if (head === 'or' || head === 'or-join') return parseOr(items, clause);
+  if (Array.isArray(head) && isFunctionHead(head, items.length)) {
+    if (src !== null) throw queryError('a function clause takes no source; pass it as an argument', clause);
+    return parseFunctionClause(items, clause);
+  }
+  if (head === 'not' || head === 'not-join') return parseNot(items, clause, src);
+  if (head === 'or' || head === 'or-join') return parseOr(items, clause, src);
   if (head === 'and') throw queryError('and is only allowed as a branch of or', clause);
-  if (typeof head === 'string' && !isVar(head) && head !== '_') return parseRuleCall(items, clause);
-  return parsePattern(items, clause);
+  if (typeof head === 'string' && !isVar(head) && head !== '_') return parseRuleCall(items, clause, src);
+  return parsePattern(items, clause, src);
 }
 
+export function isSourceVar(x: unknown): x is string {
+  return typeof x === 'string' && x[0] === '$';
+}
+
+/** A lookup ref is a pair; anything else in head position is a call (of a built-in or a function input). */
 function isFunctionHead(head: unknown[], clauseLength: number): boolean {
-  if (clauseLength === 1) return true;
+  if (clauseLength === 1 || head.length !== 2 || isVar(head[0])) return true;
   return typeof head[0] === 'string' && (builtins.has(head[0]) || head.slice(1).some(isVar));
 }
 
-function parsePattern(items: unknown[], clause: unknown): Clause {
+function parsePattern(items: unknown[], clause: unknown, src: string | null): Clause {
   if (items.length > 5) throw queryError('a pattern has at most 5 positions [e a v tx added]', clause);
   const [e, a, v, tx, added] = [0, 1, 2, 3, 4].map((i) => (i < items.length ? term(items[i]) : blank));
   if (a.kind === 'const' && typeof a.value !== 'string' && typeof a.value !== 'number') {
     throw queryError('the attribute of a pattern is a variable, _ or an attribute ident', clause);
   }
   const terms = [e, a, v, tx, added] as const;
-  return { type: 'pattern', json: clause, terms, vars: termVars(terms) };
+  return { type: 'pattern', json: clause, src, terms, vars: termVars(terms) };
 }
 
 function parseFunctionClause(items: unknown[], clause: unknown): Clause {
   const [call, bindingForm] = items as [unknown[], unknown];
   const [fn, ...rawArgs] = call;
   if (typeof fn !== 'string') throw queryError('a function clause starts with the function name', clause);
-  if (!builtins.has(fn)) throw queryError(`unknown function ${fn}`, clause);
+  if (!builtins.has(fn) && !isVar(fn))
+    throw queryError(
+      `unknown function ${fn}: call a built-in (see src/db/query/builtins.ts) or a variable bound to a function input`,
+      clause,
+    );
   if (items.length > 2) throw queryError('a function clause is [[fn, ...args], binding?]', clause);
-  const args = rawArgs.map((a) => (a === '$' ? ({ kind: 'src' } as const) : term(a)));
+  const args = rawArgs.map((a) => (isSourceVar(a) ? ({ kind: 'src', name: a } as const) : term(a)));
   const vars = termVars(args);
   if (items.length === 1) return { type: 'predicate', json: clause, fn, args, vars };
   const binding = parseBinding(bindingForm, clause);
   return { type: 'function', json: clause, fn, args, binding, vars, outVars: bindingVars(binding) };
 }
 
-function parseNot(items: unknown[], clause: unknown): Clause {
+function parseNot(items: unknown[], clause: unknown, src: string | null): Clause {
   const isJoin = items[0] === 'not-join';
   const joinVars = isJoin ? parseVarList(items[1], 'not-join', clause) : null;
   const clauses = items.slice(isJoin ? 2 : 1).map(parseClause);
   if (clauses.length === 0) throw queryError(`${items[0]} needs at least one clause`, clause);
-  return { type: 'not', json: clause, joinVars, clauses, vars: joinVars ?? unionVars(clauses) };
+  return { type: 'not', json: clause, src, joinVars, clauses, vars: joinVars ?? unionVars(clauses) };
 }
 
-function parseOr(items: unknown[], clause: unknown): OrClause {
+function parseOr(items: unknown[], clause: unknown, src: string | null): OrClause {
   const isJoin = items[0] === 'or-join';
   const branches = items.slice(isJoin ? 2 : 1).map((b) => parseBranch(b, clause));
   if (branches.length === 0) throw queryError(`${items[0]} needs at least one branch`, clause);
@@ -208,16 +297,14 @@ function parseOr(items: unknown[], clause: unknown): OrClause {
     const declared = Array.isArray(items[1]) ? [...items[1]] : [];
     const required = Array.isArray(declared[0]) ? parseVarList(declared.shift(), 'or-join', clause) : [];
     const vars = [...required, ...parseVarList(declared, 'or-join', clause)];
-    return { type: 'or', json: clause, required, branches, vars };
+    return { type: 'or', json: clause, src, required, branches, vars };
   }
-  const vars = unionVars(branches[0]);
-  for (const branch of branches) {
-    const these = unionVars(branch);
-    if (these.length !== vars.length || !these.every((v) => vars.includes(v))) {
-      throw queryError('all branches of or must use the same variables (use or-join)', clause);
-    }
-  }
-  return { type: 'or', json: clause, required: [], branches, vars };
+  // A variable some branches do not use must be bound before the or (by an input or another
+  // clause), as in Datascript; otherwise the branches would bind different variables.
+  const perBranch = branches.map(unionVars);
+  const vars = [...new Set(perBranch.flat())];
+  const required = vars.filter((v) => !perBranch.every((these) => these.includes(v)));
+  return { type: 'or', json: clause, src, required, branches, vars };
 }
 
 function parseBranch(branch: unknown, clause: unknown): Clause[] {
@@ -228,10 +315,10 @@ function parseBranch(branch: unknown, clause: unknown): Clause[] {
   return [parseClause(branch)];
 }
 
-function parseRuleCall(items: unknown[], clause: unknown): Clause {
+function parseRuleCall(items: unknown[], clause: unknown, src: string | null): Clause {
   const args = items.slice(1).map(term);
   if (args.length === 0) throw queryError(`rule call ${items[0]} needs arguments`, clause);
-  return { type: 'rule', json: clause, name: items[0] as string, args, vars: termVars(args) };
+  return { type: 'rule', json: clause, src, name: items[0] as string, args, vars: termVars(args) };
 }
 
 const blank: Term = { kind: 'blank' };

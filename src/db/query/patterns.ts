@@ -6,7 +6,10 @@
  */
 import type { Attribute, Value } from '../types.js';
 import type { PatternClause, PredicateClause, Term } from './ast.js';
-import { allOf, compilePredicate, isTotal, type RowTest } from './filters.js';
+import { spend } from './budget.js';
+import { FunctionError } from './builtins.js';
+import { allOf, clauseError, compilePredicate, isTotal, type RowTest, type Scope } from './filters.js';
+import { isLookupRef, lookupEntity } from './lookup.js';
 import { queryError } from './query-error.js';
 import { antiJoin, distinct, join, Relation } from './relation.js';
 import type { QuerySource } from './source.js';
@@ -40,22 +43,24 @@ function resolveAttribute(source: QuerySource, ident: unknown, p: PatternClause)
 
 function resolveEntity(source: QuerySource, ref: unknown, p: PatternClause): number {
   if (typeof ref === 'number') return ref;
-  if (!Array.isArray(ref) || ref.length !== 2 || typeof ref[0] !== 'string') {
+  if (!isLookupRef(ref)) {
     throw queryError(
-      `an entity is an id or a lookup ref [attribute, value], not ${JSON.stringify(ref)}`,
+      `an entity is an id or a lookup ref [attribute, value], not ${JSON.stringify(ref)} (or, if this is a function call, no function has that name)`,
       p.json,
     );
   }
-  const attribute = source.attribute(ref[0]);
-  if (attribute?.unique === undefined)
-    throw queryError(`lookup ref attribute ${ref[0]} is not unique`, p.json);
   let found: number | undefined;
-  source.match(undefined, attribute, ref[1] as Value, (e) => {
-    found ??= e;
-  });
+  try {
+    found = lookupEntity(source, ref);
+  } catch (error) {
+    throw clauseError(error, p.json);
+  }
   if (found === undefined) throw queryError(`nothing found for lookup ref ${JSON.stringify(ref)}`, p.json);
   return found;
 }
+
+/** The namespace of the schema's own attributes. */
+const systemPrefix = 'db/';
 
 enum Slot {
   Const = 0,
@@ -75,6 +80,11 @@ interface Compiled {
   /** Positions checked in the visitor (not pushed into source.match). */
   readonly checks: number[];
   readonly needsDistinct: boolean;
+  /**
+   * The attribute is not given: skip the schema's own datoms (`db/*` attributes), as Datascript,
+   * whose schema is not data, does. Naming a `db/*` attribute still reaches them.
+   */
+  readonly userDataOnly: boolean;
 }
 
 function compile(p: PatternClause, ctx: Relation, resolved: ResolvedPattern, isHistory: boolean): Compiled {
@@ -85,6 +95,7 @@ function compile(p: PatternClause, ctx: Relation, resolved: ResolvedPattern, isH
     emits: [],
     checks: [],
     needsDistinct: false,
+    userDataOnly: false,
   };
   const firstAt = new Map<string, number>();
   p.terms.forEach((t: Term, i) => {
@@ -104,7 +115,8 @@ function compile(p: PatternClause, ctx: Relation, resolved: ResolvedPattern, isH
     k[1] === Slot.Blank ||
     k[2] === Slot.Blank ||
     (isHistory && (k[3] === Slot.Blank || k[4] === Slot.Blank));
-  return { ...c, needsDistinct: hidden && c.emits.length > 0 };
+  const userDataOnly = k[1] !== Slot.Const && k[1] !== Slot.Bound;
+  return { ...c, needsDistinct: hidden && c.emits.length > 0, userDataOnly };
 }
 
 function set(c: Compiled, i: number, kind: Slot, arg: unknown, check: boolean): void {
@@ -124,6 +136,7 @@ function constantAt(i: number, value: unknown, resolved: ResolvedPattern): unkno
  */
 export function matchPattern(
   source: QuerySource,
+  scope: Scope,
   ctx: Relation,
   p: PatternClause,
   resolved: ResolvedPattern,
@@ -131,21 +144,21 @@ export function matchPattern(
 ): Relation {
   const compiled = compile(p, ctx, resolved, source.isHistory);
   if (ctx.size === 0) return new Relation(compiled.vars);
-  if (ctx.width === 0 && ctx.size === 1) return nestedLoop(source, ctx, compiled, filters);
+  if (ctx.width === 0 && ctx.size === 1) return nestedLoop(source, scope, ctx, compiled, filters);
   const shared = compiled.kinds.some((k) => k === Slot.Bound);
-  if (shared && preferLookups(source, ctx, compiled, resolved))
-    return nestedLoop(source, ctx, compiled, filters);
+  if (shared && (preferLookups(source, ctx, compiled, resolved) || boundLookupRefs(ctx, compiled, resolved)))
+    return nestedLoop(source, scope, ctx, compiled, filters);
   // One scan hash-joined: only predicates that cannot throw run inside the scan, since it also
   // meets datoms the join drops; the others run on the joined rows.
   const unit = Relation.unit();
   const scanCompiled = compile(p, unit, resolved, source.isHistory);
   const inScan = filters.filter((f) => isTotal(f) && f.vars.every((v) => scanCompiled.vars.includes(v)));
-  const scanned = nestedLoop(source, unit, scanCompiled, inScan);
+  const scanned = nestedLoop(source, scope, unit, scanCompiled, inScan);
   const joined = join(ctx, scanned);
   return inScan.length === filters.length
     ? joined
     : filterRelation(
-        source,
+        scope,
         joined,
         filters.filter((f) => !inScan.includes(f)),
       );
@@ -158,6 +171,7 @@ export function matchPattern(
  */
 export function antiMatchPattern(
   source: QuerySource,
+  scope: Scope,
   ctx: Relation,
   p: PatternClause,
   resolved: ResolvedPattern,
@@ -165,27 +179,40 @@ export function antiMatchPattern(
 ): Relation | undefined {
   const compiled = compile(p, ctx, resolved, source.isHistory);
   const shared = compiled.kinds.some((k) => k === Slot.Bound);
-  if (shared && preferLookups(source, ctx, compiled, resolved))
-    return nestedLoop(source, ctx, compiled, filters, true);
+  if (shared && (preferLookups(source, ctx, compiled, resolved) || boundLookupRefs(ctx, compiled, resolved)))
+    return nestedLoop(source, scope, ctx, compiled, filters, true);
   const unit = Relation.unit();
   const scanCompiled = compile(p, unit, resolved, source.isHistory);
   if (!filters.every((f) => isTotal(f) && f.vars.every((v) => scanCompiled.vars.includes(v))))
     return undefined;
-  return antiJoin(ctx, nestedLoop(source, unit, scanCompiled, filters));
+  return antiJoin(ctx, nestedLoop(source, scope, unit, scanCompiled, filters));
 }
 
 /** The rows of `rel` that pass every predicate. */
-export function filterRelation(
-  source: QuerySource,
-  rel: Relation,
-  filters: readonly PredicateClause[],
-): Relation {
-  const test = allOf(filters.map((f) => compilePredicate(source, f, (name) => rel.column(name))))!;
+export function filterRelation(scope: Scope, rel: Relation, filters: readonly PredicateClause[]): Relation {
+  const test = allOf(filters.map((f) => compilePredicate(scope, f, (name) => rel.column(name))));
+  if (test === null) return rel;
   const out = new Relation(rel.vars);
   for (let r = 0, offset = 0; r < rel.size; r++, offset += rel.width) {
     if (test(rel.data, offset)) out.pushFrom(rel.data, offset);
   }
   return out;
+}
+
+/**
+ * Whether a bound entity (or value) position holds lookup refs: they match by the entity they
+ * name, which only per-row lookups resolve (a hash join would compare the refs themselves).
+ */
+function boundLookupRefs(ctx: Relation, c: Compiled, resolved: ResolvedPattern): boolean {
+  for (const i of [0, 2]) {
+    if (c.kinds[i] !== Slot.Bound) continue;
+    // Vectors bound to the value of a known attribute that is not a ref are plain values.
+    if (i === 2 && resolved.attribute !== undefined && resolved.attribute.valueType !== 'ref') continue;
+    const column = c.args[i] as number;
+    for (let offset = column; offset < ctx.data.length; offset += ctx.width)
+      if (typeof ctx.data[offset] === 'object' && ctx.data[offset] !== null) return true;
+  }
+  return false;
 }
 
 /** Per-row lookups win when rows × (fan-out of a sample row + 1) is below one scan plus the rows. */
@@ -199,6 +226,14 @@ function preferLookups(source: QuerySource, ctx: Relation, c: Compiled, resolved
   return ctx.size * (fanout / samples + 1) <= resolved.rows + ctx.size;
 }
 
+/** A bound entity: an id, or a lookup ref that must name an entity (as in Datascript). */
+function strictEntity(source: QuerySource, x: unknown): unknown {
+  if (!isLookupRef(x)) return x;
+  const e = lookupEntity(source, x);
+  if (e === undefined) throw new FunctionError(`nothing found for lookup ref ${JSON.stringify(x)}`);
+  return e;
+}
+
 /** The e, a, v pushed into source.match for one row (reused across rows). */
 class Pushed {
   e: number | undefined = undefined;
@@ -208,8 +243,9 @@ class Pushed {
 
   /** Reads the row at `offset`; false when a bound value cannot match anything. */
   read(source: QuerySource, data: readonly unknown[], offset: number, c: Compiled): boolean {
-    const e = valueAt(c, data, offset, 0);
-    const v = valueAt(c, data, offset, 2);
+    let e = valueAt(c, data, offset, 0);
+    let v = valueAt(c, data, offset, 2);
+    if (typeof e === 'object' && e !== null) e = strictEntity(source, e);
     if ((e !== undefined && typeof e !== 'number') || v === null) return false;
     let a = valueAt(c, data, offset, 1) as Attribute | string | undefined;
     if (typeof a === 'string') {
@@ -217,6 +253,8 @@ class Pushed {
       a = this.attributes.get(a);
       if (a === undefined) return false;
     } else if (c.kinds[1] === Slot.Bound) return false;
+    // A lookup ref bound as the value of a ref attribute names its entity.
+    if (typeof v === 'object' && v !== null && a?.valueType === 'ref') v = strictEntity(source, v);
     this.e = e as number | undefined;
     this.a = a;
     this.v = v as Value | undefined;
@@ -235,13 +273,14 @@ function valueAt(c: Compiled, data: readonly unknown[], offset: number, i: numbe
 
 function nestedLoop(
   source: QuerySource,
+  scope: Scope,
   ctx: Relation,
   c: Compiled,
   filters: readonly PredicateClause[],
   anti = false,
 ): Relation {
   const out = new Relation(anti ? ctx.vars : c.vars);
-  const test = allOf(filters.map((f) => compilePredicate(source, f, (name) => c.vars.indexOf(name))));
+  const test = allOf(filters.map((f) => compilePredicate(scope, f, (name) => c.vars.indexOf(name))));
   const sink = new Sink(out, ctx, c, test, anti);
   const visit = sink.visit;
   const args = new Pushed();
@@ -256,6 +295,7 @@ function nestedLoop(
     sink.start(offset);
     if (lean && args.a !== undefined) source.matchLean!(args.e, args.a, args.v, needTx, visit);
     else source.match(args.e, args.a, args.v, visit);
+    spend(1 + sink.visited);
     // Anti mode keeps the rows of the context nothing matched.
     if (anti && !sink.emitted) out.pushFrom(ctx.data, offset);
   }
@@ -268,6 +308,8 @@ class Sink {
   private offset = 0;
   /** Whether a datom passed for the current row of the context. */
   emitted = false;
+  /** Datoms visited for the current row of the context, for the query's time budget. */
+  visited = 0;
   private readonly existsOnly: boolean;
   /** The candidate row, when predicates must see it before it is appended. */
   private readonly candidate: unknown[];
@@ -290,11 +332,14 @@ class Sink {
   start(offset: number): void {
     this.offset = offset;
     this.emitted = false;
+    this.visited = 0;
   }
 
   private datom(e: number, a: Attribute, v: Value, tx: number, added: boolean): void {
+    this.visited++;
     if (this.existsOnly && this.emitted) return;
     const { c, ctx, offset } = this;
+    if (c.userDataOnly && a.ident.startsWith(systemPrefix)) return;
     const checks = c.checks;
     for (let k = 0; k < checks.length; k++) {
       const i = checks[k];

@@ -14,7 +14,6 @@ import { GswarmError } from '../../errors.js';
 import type { Clause, PatternClause, PredicateClause, RuleCallClause, RuleDefinition } from './ast.js';
 import type { ResolvedPattern } from './patterns.js';
 import { queryError } from './query-error.js';
-import type { QuerySource } from './source.js';
 
 export type IndexUse = 'EAVT' | 'AEVT' | 'AVET' | 'scan';
 /** How a pattern meets the rows before it: per-row index lookups, a hash join, or a cross product. */
@@ -28,7 +27,6 @@ export interface PlanStep {
 }
 
 export interface PlanContext {
-  readonly source: QuerySource;
   resolve(pattern: PatternClause): ResolvedPattern;
   ruleDefinitions(call: RuleCallClause): readonly RuleDefinition[];
   /** Rows of a rule's relation when known (a recursive rule under or after evaluation). */
@@ -309,6 +307,13 @@ function stuck(ctx: PlanContext, clauses: readonly Clause[], bound: ReadonlySet<
         ? queryError(`insufficient bindings: none of ${c.vars.join(', ')} is bound`, c.json)
         : queryError(`insufficient bindings: ${unbound(c.joinVars)} not bound`, c.json);
     case 'or':
+      if (Array.isArray(c.json) && c.json[0] === 'or') {
+        return queryError(
+          `all branches of or must use the same variables, unless bound before the or: ${unbound(c.required)} used by only some branches and not bound (bind them first, or use or-join)`,
+          c.json,
+        );
+      }
+      return queryError(`insufficient bindings: required ${unbound(requiredVars(ctx, c))} not bound`, c.json);
     case 'rule':
       return queryError(`insufficient bindings: required ${unbound(requiredVars(ctx, c))} not bound`, c.json);
     default:

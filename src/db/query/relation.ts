@@ -4,6 +4,7 @@
  * with the same key through an Int32Array instead of per-key arrays.
  */
 import { assert } from '../assert.js';
+import { relationGrew, rowCheckMask } from './budget.js';
 import { KeyTable } from './key-table.js';
 
 export class Relation {
@@ -39,12 +40,12 @@ export class Relation {
   /** Appends `width` values of another row (or this relation's own) starting at `offset`. */
   pushFrom(source: readonly unknown[], offset: number): void {
     for (let i = 0; i < this.width; i++) this.data.push(source[offset + i]);
-    this.size++;
+    this.endRow();
   }
 
-  /** Marks the row whose values were pushed directly onto `data` as complete. */
+  /** Marks the row whose values were pushed directly onto `data` as complete (within the query's budget). */
   endRow(): void {
-    this.size++;
+    if ((++this.size & rowCheckMask) === 0) relationGrew(this.size, this.width);
   }
 }
 

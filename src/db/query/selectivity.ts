@@ -5,7 +5,7 @@
  * predicate leaves few rows.
  */
 import type { PatternClause, PredicateClause } from './ast.js';
-import { compilePredicate, isTotal } from './filters.js';
+import { compilePredicate, isTotal, type Scope } from './filters.js';
 import type { ResolvedPattern } from './patterns.js';
 import type { QuerySource } from './source.js';
 
@@ -17,6 +17,7 @@ const sampleSize = 256;
  */
 export function sampledSelectivity(
   source: QuerySource,
+  scope: Scope,
   pred: PredicateClause,
   pattern: PatternClause,
   resolved: ResolvedPattern,
@@ -27,7 +28,7 @@ export function sampledSelectivity(
   if (pred.vars.length !== 1 || pred.vars[0] !== v.name || !isTotal(pred)) return undefined;
   const values = source.sampleValues(resolved.attribute, sampleSize);
   if (values.length === 0) return undefined;
-  const test = compilePredicate(source, pred, (name) => (name === v.name ? 0 : -1));
+  const test = compilePredicate(scope, pred, (name) => (name === v.name ? 0 : -1));
   const row: unknown[] = [undefined];
   let passed = 0;
   for (const value of values) {

@@ -54,3 +54,13 @@ export interface QuerySource {
   /** Datascript's pull on one entity; null if the entity has no visible datoms. */
   pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null;
 }
+
+/** A collection of tuples passed as a source: patterns match its tuples position by position. */
+export type TupleCollection = readonly (readonly unknown[])[];
+
+/** What a source (`$`, `$2`, …) may be: a database view or a collection of tuples. */
+export type Source = QuerySource | TupleCollection;
+
+export function isDatabase(source: unknown): source is QuerySource {
+  return typeof source === 'object' && source !== null && typeof (source as QuerySource).match === 'function';
+}

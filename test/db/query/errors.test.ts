@@ -107,19 +107,44 @@ test('not and or-join need their variables bound; or branches must agree', () =>
   refuses(() => q(marketDb, { find: ['?t'], where: [or] }), /same variables/, or);
 });
 
-test('inputs: count mismatch and unsupported sources', () => {
+test('inputs: count mismatch, a source that is not one, an undeclared source', () => {
   refuses(() => q(marketDb, { find: ['?x'], in: ['$', '?x'] }), /takes 1 inputs besides \$, got 0/, [
     '$',
     '?x',
   ]);
   refuses(
     () => q(marketDb, { find: ['?x'], in: ['$', '$other', '?x'] }, 1, 2),
-    /only the \$ database input/,
+    /source \$other must be a database \(a view\) or a collection of tuples, got 1/,
     '$other',
+  );
+  const clause = ['$2', '?e', 'tick/price', '?x'];
+  refuses(
+    () => q(marketDb, { find: ['?x'], where: [clause] }),
+    /unknown source \$2: declare it in in/,
+    clause,
   );
 });
 
 test('a lookup ref that names nothing', () => {
   const clause = [['market/id', 'm_none'], 'market/name', '?n'];
   refuses(() => q(marketDb, { find: ['?n'], where: [clause] }), /nothing found for lookup ref/, clause);
+});
+
+test('clear errors: an unknown function with constants, a malformed pull, a function input missing', () => {
+  const call = [['foo', 1, 2], '?x'];
+  refuses(() => q(marketDb, { find: ['?x'], where: [call] }), /unknown function foo: call a built-in/, call);
+  const find = [['pull', '?t']];
+  refuses(
+    () => q(marketDb, { find, where: [['?t', 'tick/price']] }),
+    /malformed pull .*pull takes an optional source, a variable and a pattern/,
+    find,
+  );
+  const pred = [['?f', '?p']];
+  refuses(
+    () => q(marketDb, { find: ['?t'], in: ['$', '?f'], where: [['?t', 'tick/price', '?p'], pred] }, 5),
+    /\?f is not bound to a function/,
+    pred,
+  );
+  const keys = { find: ['?t'], keys: ['a', 'b'], where: [['?t', 'tick/price']] };
+  assert.throws(() => q(marketDb, keys), /2 return map keys for 1 find elements/);
 });

@@ -100,12 +100,12 @@ describe('pull', () => {
       find: [['pull', '?m', ['market/id', 'market/name']]],
       where: [['?m', 'market/tags', 'large']],
     });
-    assert.deepEqual(rows, [[{ 'db/id': 1, 'market/id': 'm_btc', 'market/name': 'Bitcoin' }]]);
+    assert.deepEqual(rows, [[{ 'market/id': 'm_btc', 'market/name': 'Bitcoin' }]]);
     const nested = q(marketDb, {
       find: [['pull', '?t', [{ 'tick/market': ['market/id'] }]], '.'],
       where: [['?t', 'tick/price', 12]],
     });
-    assert.deepEqual(nested, { 'db/id': 14, 'tick/market': { 'db/id': 2, 'market/id': 'm_eth' } });
+    assert.deepEqual(nested, { 'tick/market': { 'market/id': 'm_eth' } });
   });
 });
 

@@ -53,8 +53,10 @@ export function naiveSource(schema: SchemaSpec, datoms: readonly Datom[], histor
 
   function pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
     if (matching(e, undefined, undefined).length === 0) return null;
-    const result: Record<string, unknown> = { 'db/id': e };
+    // As Datascript's pull: db/id only when the pattern asks for it ("*" or "db/id").
+    const result: Record<string, unknown> = {};
     for (const item of pattern) {
+      if (item === '*' || item === 'db/id') result['db/id'] = e;
       if (item === '*') for (const a of attributes) pullAttribute(result, e, a.ident, undefined);
       else if (typeof item === 'string') pullAttribute(result, e, item, undefined);
       else if (typeof item === 'object' && item !== null) {
