@@ -82,5 +82,9 @@ export class ApiMetrics {
       });
     }
     collectDefaultMetrics({ register: this.registry, prefix: 'gswarm_' });
+    // prom-client names these gauges like counters, which promtool refuses; the gauges of the same
+    // name without `_total` carry the same figures by type.
+    for (const kind of ['resources', 'handles', 'requests'])
+      this.registry.removeSingleMetric(`gswarm_nodejs_active_${kind}_total`);
   }
 }

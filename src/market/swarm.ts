@@ -134,7 +134,8 @@ export class Swarm {
   ): TickRow[] {
     const view = this.viewAt(options.asOf);
     const e = view.entityWith(view.attributeNamed('market/id'), market);
-    if (e === undefined) return [];
+    if (e === undefined)
+      fail('GSW_ERR_NOT_FOUND', `no market ${JSON.stringify(market)} as of tx ${view.basisTx}`);
     const facts = this.index.range(
       view,
       e,
@@ -267,8 +268,9 @@ export class Swarm {
     if (record === undefined) return;
     if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
     if (this.alertListeners.size === 0) return;
-    const durableAtMs = Date.now();
     const view = this.conn.view;
+    // The tx's instant, from the connection's clock: the value a stored alert reads back.
+    const durableAtMs = view.txInstant(record.tx) ?? 0;
     for (let i = 0; i < record.a.length; i++) {
       if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;
       const alert = this.alertOf(view, record.e[i]!, durableAtMs);

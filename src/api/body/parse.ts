@@ -38,10 +38,14 @@ function parseJson(text: string): ParsedBatch {
     return { marketLines: [], ticks: value, marketPlace: byIndex, tickPlace: byIndex };
   if (!envelope.Check(value)) {
     const first = envelope.Errors(value).First();
-    fail('GSW_ERR_MALFORMED_BODY', 'a JSON body is an array of ticks or an object { markets, ticks }', {
-      field: first?.path.slice(1) ?? '',
-      reason: first?.message ?? '',
-    });
+    const field = first?.path.slice(1) ?? '';
+    const reason = first?.message ?? '';
+    const problem = reason === 'Unexpected property' ? 'is an unknown property' : reason;
+    fail(
+      'GSW_ERR_MALFORMED_BODY',
+      `a JSON body is an array of ticks or an object { markets, ticks }: body.${field} ${problem}`,
+      { field, reason },
+    );
   }
   return {
     marketLines: (value.markets ?? []).map((market) => ({ market })),
