@@ -116,13 +116,22 @@ export const QueryResponse = Type.Object({ result: Type.Unknown() });
 export const TicksResponse = Type.Object({ ticks: Type.Array(Tick) });
 export type TicksResponse = Static<typeof TicksResponse>;
 
+const band = (description: string) =>
+  Type.Object(
+    { low: Type.Number(), high: Type.Number({ description: 'above low' }) },
+    { additionalProperties: false, description },
+  );
+
+/** Exactly one of above, below, enters and leaves: the reflex's intent (src/market/reflex-rules.ts). */
 export const Reflex = Type.Object(
   {
     id: Id,
     market: Id,
     attr: Type.Optional(Type.Union([Type.Literal('tick/price'), Type.Literal('tick/volume')])),
-    above: Type.Optional(Type.Number()),
-    below: Type.Optional(Type.Number()),
+    above: Type.Optional(Type.Number({ description: 'fires as the value rises above this' })),
+    below: Type.Optional(Type.Number({ description: 'fires as the value falls below this' })),
+    enters: Type.Optional(band('fires as the value moves into (low, high)')),
+    leaves: Type.Optional(band('fires as the value breaks out of [low, high]: above high or below low')),
     cooldown_ms: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },

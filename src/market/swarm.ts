@@ -11,7 +11,7 @@ import { fail } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
 import type { Storage } from '../store/storage.js';
 import { MarketIndex, type TickFacts } from './market-index.js';
-import { type Reflex, reflexErrors } from './reflex-rules.js';
+import { boundsOf, intentOf, type Reflex, reflexErrors } from './reflex-rules.js';
 import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
 import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
@@ -174,12 +174,10 @@ export class Swarm {
         'reflex/attr': reflex.attr ?? 'tick/price',
       };
       const retractions: unknown[][] = [];
-      for (const [field, attr] of [
-        ['above', 'reflex/above'],
-        ['below', 'reflex/below'],
-        ['cooldownMs', 'reflex/cooldownMs'],
-      ] as const) {
-        if (reflex[field] !== undefined) entity[attr] = reflex[field];
+      const stored = { ...boundsOf(reflex), cooldownMs: reflex.cooldownMs };
+      for (const field of ['above', 'below', 'band', 'cooldownMs'] as const) {
+        const attr = `reflex/${field}`;
+        if (stored[field] !== undefined) entity[attr] = stored[field];
         else retractions.push(['db/retract', ['reflex/id', reflex.id], attr]);
       }
       const e = head.entityWith(head.attributeNamed('reflex/id'), reflex.id);
@@ -299,6 +297,10 @@ export class Swarm {
 }
 
 function publicReflex(stored: StoredReflex): Reflex {
-  const { e: _e, ...reflex } = stored;
-  return reflex;
+  const { e: _e, above, below, band, cooldownMs, ...reflex } = stored;
+  return {
+    ...reflex,
+    ...intentOf({ above, below, band }),
+    ...(cooldownMs === undefined ? {} : { cooldownMs }),
+  };
 }
