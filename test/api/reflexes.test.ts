@@ -111,10 +111,11 @@ describe('reflex intents over HTTP', () => {
         tick('3', 'M', { price: 100 }),
       ]);
       const alerts = (await h.app.inject('/v2/alerts')).json().alerts;
-      assert.deepEqual(
-        alerts.map((a: { reflex: string; tick: string }) => `${a.reflex}:${a.tick}`).sort(),
-        ['in:1', 'in:3', 'out:2'],
-      );
+      assert.deepEqual(alerts.map((a: { reflex: string; tick: string }) => `${a.reflex}:${a.tick}`).sort(), [
+        'in:1',
+        'in:3',
+        'out:2',
+      ]);
       assert.deepEqual((await h.app.inject('/v2/reflexes')).json().reflexes, [
         { id: 'in', market: 'M', attr: 'tick/price', enters: { low: 95, high: 110 } },
         { id: 'out', market: 'M', attr: 'tick/price', leaves: { low: 95, high: 110 } },
