@@ -58,13 +58,14 @@ export type IngestResult = Static<typeof IngestResult>;
 
 export const RowError = Type.Object({
   index: Type.Integer({
-    description: "the row's position in its list (JSON: ticks or markets; NDJSON: the 0-based line)",
+    description: "the row's position in its list (JSON: ticks or markets; NDJSON and CSV: the 0-based line)",
   }),
   field: Type.String({
     description: 'the field: `price` in a tick, `markets.id` in a market; empty for a whole tick',
   }),
   message: Type.String(),
-  line: Type.Optional(Type.Integer({ description: 'NDJSON: the 1-based line number' })),
+  line: Type.Optional(Type.Integer({ description: 'NDJSON and CSV: the 1-based line number' })),
+  column: Type.Optional(Type.Integer({ description: 'CSV: the 1-based column of the bad field' })),
 });
 export type RowError = Static<typeof RowError>;
 

@@ -1,14 +1,15 @@
 /**
  * Turns a decoded ingest body into rows: markets first, then ticks. Accepts a JSON envelope
  * `{ markets, ticks }`, a bare JSON array of ticks, or NDJSON with one tick or `{"market": {...}}`
- * per line. Rows are not validated here (see validate.ts); syntax errors name a line and column.
+ * per line, or CSV (./csv.ts). Rows are not validated here (see validate.ts); syntax errors name a line and column.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { fail } from '../../errors.js';
 import { IngestEnvelope } from '../wire.js';
+import { parseCsvBatch } from './csv.js';
 import { jsonSyntaxErrorOffset, positionAt } from './json-syntax.js';
 
-export type BodyFormat = 'json' | 'ndjson';
+export type BodyFormat = 'json' | 'ndjson' | 'csv';
 
 /** Where a row sits in the request, so error reports name what the sender sent. */
 export interface RowPlace {
@@ -28,6 +29,7 @@ export interface ParsedBatch {
 const envelope = TypeCompiler.Compile(IngestEnvelope);
 
 export function parseBatch(text: string, format: BodyFormat): ParsedBatch {
+  if (format === 'csv') return parseCsvBatch(text);
   return format === 'json' ? parseJson(text) : parseNdjson(text);
 }
 
