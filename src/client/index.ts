@@ -21,3 +21,4 @@ export {
   type IngestBatch,
 } from './client.js';
 export { GswarmHttpError } from './errors.js';
+export { GswarmConnectionError } from './transport.js';
