@@ -3,7 +3,7 @@
  * CA can be given per client, and every failure to reach the server becomes a
  * GswarmConnectionError naming the URL and the cause.
  */
-import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 export interface SendOptions {
