@@ -48,7 +48,7 @@ export class ApiMetrics {
   });
   readonly alertLatency = new Histogram({
     name: 'gswarm_alert_latency_seconds',
-    help: 'Time from a tx becoming durable until its alert is written to an SSE stream',
+    help: "Time from the instant of an alert's tx until the alert is written to an SSE stream",
     buckets: latencyBucketsS,
     registers: [this.registry],
   });

@@ -149,7 +149,10 @@ export const Alert = Type.Object({
   tick: Type.String(),
   value: Type.Number(),
   tx: Type.Integer(),
-  durable_at_ms: Type.Number({ description: 'when the tx became durable, epoch ms' }),
+  durable_at_ms: Type.Number({
+    description:
+      "the instant of the tx that stored the alert (the store's clock), epoch ms; the same live and stored",
+  }),
 });
 export type Alert = Static<typeof Alert>;
 

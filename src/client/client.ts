@@ -226,9 +226,10 @@ export class GswarmClient {
     const body = errorBody(answer, await readText(answer));
     const status = answer.statusCode ?? 0;
     if (status !== 503 || attempt >= this.overloadRetriesMax) throw new GswarmHttpError(status, body);
+    // The server's Retry-After says when (a little jitter spreads the clients); else back off.
     const header = answer.headers['retry-after'];
-    const waitMs = retryAfterMs(typeof header === 'string' ? header : null) ?? 0;
-    await sleep(waitMs + backoffMs(this.policy, attempt));
+    const waitMs = retryAfterMs(typeof header === 'string' ? header : null);
+    await sleep(waitMs === undefined ? backoffMs(this.policy, attempt) : waitMs + backoffMs(this.policy, 0));
   }
 }
 

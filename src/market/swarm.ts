@@ -42,7 +42,7 @@ export interface Alert {
   tick: string;
   value: number;
   tx: number;
-  /** When the alert's tx became durable (for stored alerts read back: the tx's instant). */
+  /** The instant of the alert's tx, from the store's clock: one value live and read back. */
   durableAtMs: number;
 }
 
