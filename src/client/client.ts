@@ -151,10 +151,12 @@ export class GswarmClient {
 
   /**
    * Alerts as they fire, following the SSE stream; after a dropped connection it reconnects with
-   * Last-Event-ID, so no alert is missed or repeated. Ends when the signal aborts.
+   * Last-Event-ID, so no alert is missed or repeated, also across a server restart once it has
+   * connected (a first connection that is refused fails at once). Ends when the signal aborts.
    */
   async *alertStream(options: AlertStreamOptions = {}): AsyncGenerator<Alert> {
     let lastEventId = options.lastEventId;
+    let opened = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const headers: Record<string, string> = { ...this.authHeaders, accept: 'text/event-stream' };
@@ -163,6 +165,7 @@ export class GswarmClient {
         const answer = await this.send('GET', '/v2/alerts/stream', { headers, signal });
         if (answer.statusCode !== 200) await this.refuse(answer, attempt);
         else {
+          opened = true;
           options.onOpen?.();
           answer.setEncoding('utf8');
           for await (const event of serverSentEvents(answer as AsyncIterable<string>)) {
@@ -174,7 +177,9 @@ export class GswarmClient {
         }
       } catch (error) {
         if (options.signal?.aborted) return;
-        if (!isTransient(error) && !isCutShort(error)) throw error;
+        // Once the stream has been open, a refused connection is a server restarting: wait for it.
+        const restarting = opened && (error as { code?: unknown }).code === 'ECONNREFUSED';
+        if (!isTransient(error) && !isCutShort(error) && !restarting) throw error;
       }
       await sleep(backoffMs(this.policy, attempt), options.signal).catch(() => undefined);
       if (options.signal?.aborted) return;
