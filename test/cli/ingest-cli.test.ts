@@ -148,6 +148,8 @@ describe('gswarm ingest', () => {
         args.join(' '),
       );
     }
+    const notArray = await run(['query', '[:find ?e :in $ ?x :where [?e :tick/id ?x]]', '--args', '{"x":1}']);
+    assert.match(notArray.stderr, /--args must be a JSON array/);
     const few = await run(['bench', '--ticks', '3', '--markets', '5']);
     assert.match(few.stderr, /--ticks \(3\) must be at least --markets \(5\)/);
   });
