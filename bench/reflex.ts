@@ -4,7 +4,8 @@
  * `swarm.onAlert` callback.
  *
  * Durability is timestamped with performance.now() when the log append resolves (the log is
- * wrapped, a Swarm internal): `alert.durableAtMs` is Date.now(), whole milliseconds, and
+ * wrapped, a Swarm internal): `alert.durableAtMs` is the tx's instant (taken before the commit),
+ * whole milliseconds, and
  * `conn.listen` listeners run after the Swarm's own alert dispatch, so neither can time a
  * sub-millisecond path. Both public figures are reported beside it.
  */
@@ -91,7 +92,7 @@ export const reflex: Suite = {
       },
       { metric: 'durable → onAlert callback, max', gswarm: ms(d[d.length - 1]!) },
       {
-        metric: 'Date.now() − alert.durableAtMs, p50 / p99 (1 ms resolution)',
+        metric: 'Date.now() − alert.durableAtMs (tx instant, commit included), p50 / p99 (1 ms)',
         gswarm: `${ms(percentile(w, 0.5))} / ${ms(percentile(w, 0.99))}`,
       },
       {

@@ -48,7 +48,7 @@ export class ApiMetrics {
   });
   readonly alertLatency = new Histogram({
     name: 'gswarm_alert_latency_seconds',
-    help: 'Time from a tx becoming durable until its alert is written to an SSE stream',
+    help: "Time from the instant of an alert's tx until the alert is written to an SSE stream",
     buckets: latencyBucketsS,
     registers: [this.registry],
   });
@@ -82,5 +82,9 @@ export class ApiMetrics {
       });
     }
     collectDefaultMetrics({ register: this.registry, prefix: 'gswarm_' });
+    // prom-client names these gauges like counters, which promtool refuses; the gauges of the same
+    // name without `_total` carry the same figures by type.
+    for (const kind of ['resources', 'handles', 'requests'])
+      this.registry.removeSingleMetric(`gswarm_nodejs_active_${kind}_total`);
   }
 }

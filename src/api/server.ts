@@ -13,6 +13,7 @@ import { bearerCheck } from './auth.js';
 import { installErrorReplies } from './error-reply.js';
 import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
+import { describeOperations } from './openapi.js';
 import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -20,6 +21,7 @@ import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
 import { sketchRoutes } from './routes/sketches.js';
+import { schemaErrorFormatter } from './validation-message.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store, token } = options;
@@ -34,6 +36,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // One log line per request would cost more than an ingest batch; errors are logged instead.
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    schemaErrorFormatter,
   }) as unknown as FastifyInstance;
 
   let draining = false;
@@ -58,9 +61,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     openapi: {
       info: { title: 'Gswarm', version: '2', description: 'A time-travel fact database for market ticks' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      ...(token === undefined ? {} : { security: [{ bearer: [] }] }),
     },
   });
+  describeOperations(app, { bearer: token !== undefined });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const admission = new IngestAdmission(store, limits);

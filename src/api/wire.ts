@@ -58,13 +58,14 @@ export type IngestResult = Static<typeof IngestResult>;
 
 export const RowError = Type.Object({
   index: Type.Integer({
-    description: "the row's position in its list (JSON: ticks or markets; NDJSON: the 0-based line)",
+    description: "the row's position in its list (JSON: ticks or markets; NDJSON and CSV: the 0-based line)",
   }),
   field: Type.String({
     description: 'the field: `price` in a tick, `markets.id` in a market; empty for a whole tick',
   }),
   message: Type.String(),
-  line: Type.Optional(Type.Integer({ description: 'NDJSON: the 1-based line number' })),
+  line: Type.Optional(Type.Integer({ description: 'NDJSON and CSV: the 1-based line number' })),
+  column: Type.Optional(Type.Integer({ description: 'CSV: the 1-based column of the bad field' })),
 });
 export type RowError = Static<typeof RowError>;
 
@@ -123,13 +124,22 @@ export const QueryResponse = Type.Object({ result: Type.Unknown() });
 export const TicksResponse = Type.Object({ ticks: Type.Array(Tick) });
 export type TicksResponse = Static<typeof TicksResponse>;
 
+const band = (description: string) =>
+  Type.Object(
+    { low: Type.Number(), high: Type.Number({ description: 'above low' }) },
+    { additionalProperties: false, description },
+  );
+
+/** Exactly one of above, below, enters and leaves: the reflex's intent (src/market/reflex-rules.ts). */
 export const Reflex = Type.Object(
   {
     id: Id,
     market: Id,
     attr: Type.Optional(Type.Union([Type.Literal('tick/price'), Type.Literal('tick/volume')])),
-    above: Type.Optional(Type.Number()),
-    below: Type.Optional(Type.Number()),
+    above: Type.Optional(Type.Number({ description: 'fires as the value rises above this' })),
+    below: Type.Optional(Type.Number({ description: 'fires as the value falls below this' })),
+    enters: Type.Optional(band('fires as the value moves into (low, high)')),
+    leaves: Type.Optional(band('fires as the value breaks out of [low, high]: above high or below low')),
     cooldown_ms: Type.Optional(Type.Integer({ minimum: 0 })),
   },
   { additionalProperties: false },
@@ -146,7 +156,10 @@ export const Alert = Type.Object({
   tick: Type.String(),
   value: Type.Number(),
   tx: Type.Integer(),
-  durable_at_ms: Type.Number({ description: 'when the tx became durable, epoch ms' }),
+  durable_at_ms: Type.Number({
+    description:
+      "the instant of the tx that stored the alert (the store's clock), epoch ms; the same live and stored",
+  }),
 });
 export type Alert = Static<typeof Alert>;
 

@@ -22,22 +22,48 @@ export async function ingestFiles(
   const declared = new Set<string>();
   const progress = new Progress('ticks');
   let ticks = 0;
-  for (const path of paths) {
-    for await (const row of readRows(path)) {
-      if ('market' in row) {
-        declared.add(row.market.id);
-        await batcher.addMarket(row.market);
-        continue;
-      }
-      if (options.createMarkets && !declared.has(row.tick.market)) {
-        declared.add(row.tick.market);
-        await batcher.addMarket({ id: row.tick.market });
-      }
-      await batcher.add(row.tick);
-      progress.update(++ticks);
-    }
+  try {
+    await sendFiles();
+  } catch (error) {
+    const totals = await batcher.settle();
+    progress.done(ticks);
+    throw new IngestStoppedError(error, totals);
   }
-  const totals = await batcher.flush();
   progress.done(ticks);
-  return totals;
+  return batcher.totals;
+
+  async function sendFiles(): Promise<void> {
+    for (const path of paths) {
+      for await (const row of readRows(path)) {
+        if ('market' in row) {
+          declared.add(row.market.id);
+          await batcher.addMarket(row.market);
+          continue;
+        }
+        if (options.createMarkets && !declared.has(row.tick.market)) {
+          declared.add(row.tick.market);
+          await batcher.addMarket({ id: row.tick.market });
+        }
+        await batcher.add(row.tick);
+        progress.update(++ticks);
+      }
+    }
+    await batcher.flush();
+  }
+}
+
+/** An ingest that stopped part-way, saying how much was stored before it did. */
+export class IngestStoppedError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly totals: IngestTotals,
+  ) {
+    const { accepted, duplicates, batches } = totals;
+    super(
+      `${cause instanceof Error ? cause.message : String(cause)}\n` +
+        `stopped: ${accepted} new tick(s) and ${duplicates} already stored were acknowledged (${batches} batch(es)) ` +
+        'before this; ingest is idempotent, so running the same command again completes it',
+    );
+    this.name = 'IngestStoppedError';
+  }
 }

@@ -1,17 +1,26 @@
 /** The `gswarm` command. */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultLimits } from '../api/options.js';
 import { GswarmClient } from '../client/index.js';
+import { tickCsvHelp } from '../market/tick-csv.js';
 import { formatBenchReport, runBench } from './bench.js';
+import { errorText } from './error-text.js';
 import { ingestFiles } from './ingest-files.js';
 import { runQuery } from './query.js';
 import { simulate } from './simulate.js';
 
 function integer(text: string): number {
   const value = Number(text);
-  if (!Number.isSafeInteger(value) || value < 0)
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value))
     throw new InvalidArgumentError('expected a non-negative integer');
+  return value;
+}
+
+function positiveInteger(text: string): number {
+  const value = integer(text);
+  if (value === 0) throw new InvalidArgumentError('expected an integer of at least 1');
   return value;
 }
 
@@ -25,20 +34,39 @@ function clientOptions(command: Command): Command {
     .addOption(new Option('--url <url>', 'server URL').env('GSWARM_URL').default('http://127.0.0.1:7420'))
     .addOption(new Option('--token <token>', 'bearer token').env('GSWARM_TOKEN'))
     .addOption(
+      new Option('--ca <file>', "PEM certificate(s) of a private CA to trust for the server's TLS").env(
+        'GSWARM_CA',
+      ),
+    )
+    .addOption(
       new Option('--encoding <name>', 'ingest body encoding')
         .choices(['zstd', 'gzip', 'none'])
         .default('zstd'),
     );
 }
 
-function client(options: { url: string; token?: string; encoding: 'zstd' | 'gzip' | 'none' }): GswarmClient {
-  return new GswarmClient({ url: options.url, token: options.token, encoding: options.encoding });
+interface ClientFlags {
+  url: string;
+  token?: string;
+  ca?: string;
+  encoding: 'zstd' | 'gzip' | 'none';
+}
+
+/** A client that waits out the server's pushback (503, Retry-After) for as long as it lasts. */
+function client({ url, token, ca, encoding }: ClientFlags): GswarmClient {
+  return new GswarmClient({
+    url,
+    token,
+    encoding,
+    ca: ca === undefined ? undefined : readFileSync(ca),
+    overloadRetriesMax: Number.POSITIVE_INFINITY,
+  });
 }
 
 function batchOptions(command: Command): Command {
   return command
-    .option('--batch-ticks <n>', 'ticks per request', integer, 5000)
-    .option('--concurrency <n>', 'requests in flight', integer, 4);
+    .option('--batch-ticks <n>', 'ticks per request', positiveInteger, 5000)
+    .option('--concurrency <n>', 'requests in flight', positiveInteger, 4);
 }
 
 const program = new Command('gswarm')
@@ -114,7 +142,13 @@ dataOption(program.command('recover'))
 
 batchOptions(clientOptions(program.command('ingest')))
   .description('ingest ticks from JSON, NDJSON or CSV files (optionally .zst)')
-  .argument('<files...>')
+  .argument('<files...>', 'files: .json, .ndjson or .jsonl, .csv; any of them may end in .zst')
+  .addHelpText(
+    'after',
+    `\nJSON is an array of ticks or { "markets": [...], "ticks": [...] }; NDJSON is one tick or
+{ "market": {...} } per line. A tick is { id, market, price, volume, ts } (ts in epoch ms).
+${tickCsvHelp}`,
+  )
   .option('--create-markets', 'declare each market the ticks name', false)
   .action(async (files: string[], options) => {
     const totals = await ingestFiles(client(options), files, {
@@ -136,10 +170,10 @@ clientOptions(program.command('query'))
   .option('--ticks <market>', "a market's ticks in event-time order")
   .option('--distinct <attr>', 'estimated distinct values of a tick attribute (tick/market)')
   .option('--hot <by>', 'estimated hottest markets by ticks or volume')
-  .option('--k <n>', 'with --hot: this many markets', integer)
+  .option('--k <n>', 'with --hot: this many markets', positiveInteger)
   .option('--from <ms>', 'with --ticks, --distinct, --hot: from this event time', integer)
   .option('--to <ms>', 'with --ticks, --distinct, --hot: up to this event time', integer)
-  .option('--limit <n>', 'with --ticks: at most this many', integer)
+  .option('--limit <n>', 'with --ticks: at most this many', positiveInteger)
   .action(async (datalog: string | undefined, options) => {
     const result = await runQuery(client(options), datalog, options);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -147,8 +181,8 @@ clientOptions(program.command('query'))
 
 batchOptions(clientOptions(program.command('simulate')))
   .description('drive a server with random-walk ticks at a target rate, obeying backpressure')
-  .requiredOption('--markets <n>', 'markets', integer)
-  .requiredOption('--rate <n>', 'ticks per second', integer)
+  .requiredOption('--markets <n>', 'markets (required)', positiveInteger)
+  .requiredOption('--rate <n>', 'ticks per second (required)', positiveInteger)
   .option('--duration <s>', 'seconds to run (0: until interrupted)', integer, 0)
   .action(async (options) => {
     const stop = new AbortController();
@@ -165,24 +199,39 @@ batchOptions(clientOptions(program.command('simulate')))
   });
 
 batchOptions(clientOptions(program.command('bench')))
-  .description('run the founding scenario against a server: ingest time, count and alert latencies')
-  .option('--ticks <n>', 'ticks to ingest', integer, 10_000)
-  .option('--markets <n>', 'markets', integer, 10)
+  .description(
+    'run the founding scenario and report ingest time, count and alert latencies; against a scratch ' +
+      'server of its own, removed afterwards, unless --url (or GSWARM_URL) names one',
+  )
+  .option('--ticks <n>', 'ticks to ingest (at least --markets)', positiveInteger, 10_000)
+  .option('--markets <n>', 'markets', positiveInteger, 10)
   .option('--alert-wait-ms <n>', 'how long to wait for the alerts after ingest', integer, 5000)
-  .action(async (options) => {
-    const report = await runBench(client(options), {
-      runId: `bench-${randomBytes(4).toString('hex')}`,
-      marketCount: options.markets,
-      tickCount: options.ticks,
-      startMs: Date.now(),
-      batchTicksMax: options.batchTicks,
-      concurrencyMax: options.concurrency,
-      alertWaitMsMax: options.alertWaitMs,
-    });
-    process.stdout.write(`${formatBenchReport(report)}\n`);
+  .action(async (options, command: Command) => {
+    if (options.ticks < options.markets)
+      command.error(`error: --ticks (${options.ticks}) must be at least --markets (${options.markets})`);
+    const named = command.getOptionValueSource('url') !== 'default';
+    const { startScratchServer } = await import('./scratch-server.js');
+    const scratch = named ? undefined : await startScratchServer();
+    const stage = (line: string) => process.stderr.write(`bench: ${line}\n`);
+    stage(scratch ? `scratch server at ${scratch.url}` : `against ${options.url}`);
+    try {
+      const report = await runBench(client({ ...options, url: scratch?.url ?? options.url }), {
+        runId: `bench-${randomBytes(4).toString('hex')}`,
+        marketCount: options.markets,
+        tickCount: options.ticks,
+        startMs: Date.now(),
+        batchTicksMax: options.batchTicks,
+        concurrencyMax: options.concurrency,
+        alertWaitMsMax: options.alertWaitMs,
+        stage,
+      });
+      process.stdout.write(`${formatBenchReport(report)}\n`);
+    } finally {
+      await scratch?.close();
+    }
   });
 
 await program.parseAsync(process.argv).catch((error: unknown) => {
-  process.stderr.write(`gswarm: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`gswarm: ${errorText(error)}\n`);
   process.exit(1);
 });

@@ -40,6 +40,17 @@ export async function runQuery(client: GswarmClient, datalog: string | undefined
     return client.asOf(tx, { markets: options.market });
   }
   if (datalog === undefined) throw new Error('give a Datalog query, or --count, --latest or --ticks');
-  const args = options.args === undefined ? undefined : (JSON.parse(options.args) as unknown[]);
+  const args = options.args === undefined ? undefined : parseArgs(options.args);
   return client.query(parseQuery(datalog), { args, asOf });
+}
+
+function parseArgs(text: string): unknown[] {
+  let args: unknown;
+  try {
+    args = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`--args is not JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(args)) throw new Error('--args must be a JSON array, one item per :in input');
+  return args;
 }

@@ -1,7 +1,7 @@
 /**
  * Reads ticks and markets from files for `gswarm ingest`: JSON (an array of ticks or
- * `{ markets, ticks }`), NDJSON (one tick or `{"market": {...}}` per line) or CSV with a header
- * naming the tick fields; any of them zstd-compressed when the name ends in `.zst`. The server
+ * `{ markets, ticks }`), NDJSON (one tick or `{"market": {...}}` per line) or CSV (see
+ * src/market/tick-csv.ts, which refuses empty or unparsable fields); any of them zstd-compressed when the name ends in `.zst`. The server
  * validates the rows; this only turns text into them, streaming where the format allows.
  */
 import { createReadStream } from 'node:fs';
@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { DecompressStream, decompress } from 'zstd-napi';
 import type { Market, Tick } from '../api/wire.js';
+import { TickCsvError, ticksFromCsvStream } from '../market/tick-csv.js';
 
 export type FileRow = { market: Market } | { tick: Tick };
 
@@ -71,42 +72,15 @@ function parseLine(path: string, lineNumber: number, line: string): unknown {
   }
 }
 
-const csvColumns = ['id', 'market', 'price', 'volume', 'ts'] as const;
-
 async function* csvRows(path: string): AsyncGenerator<FileRow> {
-  let header: string[] | undefined;
-  for await (const line of lines(path)) {
-    if (line.trim() === '') continue;
-    const fields = csvFields(line);
-    if (header === undefined) {
-      header = fields;
-      const missing = csvColumns.filter((column) => !header?.includes(column));
-      if (missing.length > 0) throw new Error(`${path}: the CSV header lacks ${missing.join(', ')}`);
-      continue;
-    }
-    const at = (column: (typeof csvColumns)[number]) => fields[header?.indexOf(column) ?? -1] ?? '';
-    yield {
-      tick: {
-        id: at('id'),
-        market: at('market'),
-        price: Number(at('price')),
-        volume: Number(at('volume')),
-        ts: Number(at('ts')),
-      },
-    };
+  const file: Readable = createReadStream(path);
+  try {
+    for await (const { tick } of ticksFromCsvStream(
+      compressed(path) ? file.pipe(new DecompressStream()) : file,
+    ))
+      yield { tick };
+  } catch (error) {
+    if (error instanceof TickCsvError) throw new Error(`${path}: ${error.message}`);
+    throw error;
   }
-}
-
-/** One CSV record on one line: fields split by commas, optionally "quoted" with "" for a quote. */
-export function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  const field = /\s*(?:"((?:[^"]|"")*)"|([^,]*))\s*(,|$)/y;
-  for (field.lastIndex = 0; field.lastIndex < line.length; ) {
-    const match = field.exec(line);
-    if (match === null) throw new Error(`malformed CSV line: ${line}`);
-    fields.push(match[1] === undefined ? match[2].trim() : match[1].replaceAll('""', '"'));
-    if (match[3] === '') break;
-    if (field.lastIndex === line.length) fields.push('');
-  }
-  return fields;
 }

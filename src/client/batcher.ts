@@ -56,6 +56,19 @@ export class TickBatcher {
     return this.totals;
   }
 
+  /**
+   * Gives up: drops what is buffered and waits for every batch already sent to be answered,
+   * without throwing, so `totals` is final.
+   */
+  async settle(): Promise<IngestTotals> {
+    clearTimeout(this.lingerTimer);
+    this.markets = [];
+    this.ticks = [];
+    await this.dispatching.catch(() => undefined);
+    await Promise.all(this.inFlight);
+    return this.totals;
+  }
+
   private async afterAdd(): Promise<void> {
     this.throwFailure();
     if (this.ticks.length >= this.options.batchTicksMax) await this.sendBuffered();

@@ -3,6 +3,7 @@
  * and on network errors, with jittered exponential backoff: ingest is idempotent by tick id, and
  * every other call is a read or a create-or-replace, so a repeat is always safe.
  */
+import type { IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { compress } from 'zstd-napi';
 import type { DistinctResponse, HotResponse } from '../api/routes/sketches.js';
@@ -29,6 +30,7 @@ import { TickBatcher, type TickBatcherOptions } from './batcher.js';
 import { GswarmHttpError } from './errors.js';
 import { type BackoffPolicy, backoffMs, retryAfterMs, sleep } from './retry.js';
 import { serverSentEvents } from './sse.js';
+import { baseUrl, GswarmConnectionError, readText, send } from './transport.js';
 
 export type BodyEncoding = 'zstd' | 'gzip' | 'none';
 
@@ -36,6 +38,14 @@ export interface ClientOptions extends Partial<BackoffPolicy> {
   /** The server's base URL, e.g. http://127.0.0.1:7420. */
   url: string;
   token?: string;
+  /** PEM certificate(s) of a private CA to trust for https, instead of the system's. */
+  ca?: string | Buffer;
+  /**
+   * Retries of a 503 (the server pushing back, with Retry-After), apart from `retriesMax`, which
+   * bounds retries after network failures. Default: `retriesMax`; Infinity waits as long as the
+   * server asks.
+   */
+  overloadRetriesMax?: number;
   /** How ingest bodies are compressed. */
   encoding?: BodyEncoding;
   /** One attempt's limit; a timed-out attempt is retried. */
@@ -69,18 +79,22 @@ const encoders: Record<BodyEncoding, (json: string) => Buffer | string> = {
 
 export class GswarmClient {
   private readonly baseUrl: string;
+  private readonly ca: string | Buffer | undefined;
+  private readonly overloadRetriesMax: number;
   private readonly policy: BackoffPolicy;
   private readonly encoding: BodyEncoding;
   private readonly requestTimeoutMs: number;
   private readonly authHeaders: Record<string, string>;
 
   constructor(options: ClientOptions) {
-    this.baseUrl = options.url.replace(/\/+$/, '');
+    this.baseUrl = baseUrl(options.url).href.replace(/\/+$/, '');
+    this.ca = options.ca;
     this.policy = {
       retriesMax: options.retriesMax ?? 8,
       backoffMsBase: options.backoffMsBase ?? 25,
       backoffMsMax: options.backoffMsMax ?? 2000,
     };
+    this.overloadRetriesMax = options.overloadRetriesMax ?? this.policy.retriesMax;
     this.encoding = options.encoding ?? 'zstd';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.authHeaders = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
@@ -158,20 +172,24 @@ export class GswarmClient {
 
   /**
    * Alerts as they fire, following the SSE stream; after a dropped connection it reconnects with
-   * Last-Event-ID, so no alert is missed or repeated. Ends when the signal aborts.
+   * Last-Event-ID, so no alert is missed or repeated, also across a server restart once it has
+   * connected (a first connection that is refused fails at once). Ends when the signal aborts.
    */
   async *alertStream(options: AlertStreamOptions = {}): AsyncGenerator<Alert> {
     let lastEventId = options.lastEventId;
+    let opened = false;
     for (let attempt = 0; ; attempt++) {
       try {
         const headers: Record<string, string> = { ...this.authHeaders, accept: 'text/event-stream' };
         if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
-        const response = await fetch(`${this.baseUrl}/v2/alerts/stream`, { headers, signal: options.signal });
-        if (!response.ok || response.body === null) await this.refuse(response, attempt);
+        const signal = options.signal ?? new AbortController().signal;
+        const answer = await this.send('GET', '/v2/alerts/stream', { headers, signal });
+        if (answer.statusCode !== 200) await this.refuse(answer, attempt);
         else {
+          opened = true;
           options.onOpen?.();
-          const text = response.body.pipeThrough(new TextDecoderStream());
-          for await (const event of serverSentEvents(text)) {
+          answer.setEncoding('utf8');
+          for await (const event of serverSentEvents(answer as AsyncIterable<string>)) {
             const alert = JSON.parse(event.data) as Alert;
             lastEventId = alert.seq;
             attempt = 0;
@@ -180,7 +198,9 @@ export class GswarmClient {
         }
       } catch (error) {
         if (options.signal?.aborted) return;
-        if (!isTransient(error)) throw error;
+        // Once the stream has been open, a refused connection is a server restarting: wait for it.
+        const restarting = opened && (error as { code?: unknown }).code === 'ECONNREFUSED';
+        if (!isTransient(error) && !isCutShort(error) && !restarting) throw error;
       }
       await sleep(backoffMs(this.policy, attempt), options.signal).catch(() => undefined);
       if (options.signal?.aborted) return;
@@ -188,55 +208,76 @@ export class GswarmClient {
   }
 
   private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+    for (let failures = 0, overloads = 0; ; ) {
       const signal = AbortSignal.any([
         AbortSignal.timeout(this.requestTimeoutMs),
         ...(options.signal ? [options.signal] : []),
       ]);
       try {
-        const response = await fetch(`${this.baseUrl}${path}`, {
-          method,
-          headers: { ...this.authHeaders, ...options.headers },
-          body: options.body,
-          signal,
-        });
-        if (response.ok) return (await response.json()) as T;
-        await this.refuse(response, attempt);
+        const answer = await this.send(method, path, { ...options, signal });
+        const status = answer.statusCode ?? 0;
+        if (status >= 200 && status < 300) return JSON.parse(await readText(answer)) as T;
+        await this.refuse(answer, overloads++);
       } catch (error) {
-        if (options.signal?.aborted || attempt >= this.policy.retriesMax || !isTransient(error)) throw error;
-        await sleep(backoffMs(this.policy, attempt), options.signal);
+        const failure = options.signal?.aborted ? error : this.connectionError(error, path, signal);
+        if (options.signal?.aborted || failures >= this.policy.retriesMax || !isTransient(failure))
+          throw failure;
+        await sleep(backoffMs(this.policy, failures++), options.signal);
       }
     }
   }
 
+  /** A failure while sending or reading an answer, as a GswarmConnectionError (answers stay as they are). */
+  private connectionError(error: unknown, path: string, signal: AbortSignal): unknown {
+    if (error instanceof GswarmHttpError || error instanceof GswarmConnectionError) return error;
+    const code = signal.aborted ? 'TIMEOUT' : ((error as { code?: string } | null)?.code ?? 'ECONNRESET');
+    return new GswarmConnectionError(`${this.baseUrl}${path}`, code, error);
+  }
+
+  private send(method: string, path: string, options: RequestOptions & { signal: AbortSignal }) {
+    return send(new URL(`${this.baseUrl}${path}`), {
+      method,
+      headers: { ...this.authHeaders, ...options.headers },
+      body: options.body,
+      signal: options.signal,
+      ca: this.ca,
+    });
+  }
+
   /**
-   * Handles an error answer: waits out a 503 (while retries remain) so the caller tries again,
-   * and throws anything else as a GswarmHttpError.
+   * Handles an error answer: waits out a 503 (while overload retries remain) so the caller tries
+   * again, and throws anything else as a GswarmHttpError.
    */
-  private async refuse(response: Response, attempt: number): Promise<void> {
-    const body = await errorBody(response);
-    if (response.status !== 503 || attempt >= this.policy.retriesMax) {
-      throw new GswarmHttpError(response.status, body);
-    }
-    const waitMs = retryAfterMs(response.headers.get('retry-after')) ?? 0;
-    await sleep(waitMs + backoffMs(this.policy, attempt));
+  private async refuse(answer: IncomingMessage, attempt: number): Promise<void> {
+    const body = errorBody(answer, await readText(answer));
+    const status = answer.statusCode ?? 0;
+    if (status !== 503 || attempt >= this.overloadRetriesMax) throw new GswarmHttpError(status, body);
+    // The server's Retry-After says when (a little jitter spreads the clients); else back off.
+    const header = answer.headers['retry-after'];
+    const waitMs = retryAfterMs(typeof header === 'string' ? header : null);
+    await sleep(waitMs === undefined ? backoffMs(this.policy, attempt) : waitMs + backoffMs(this.policy, 0));
   }
 }
 
-async function errorBody(response: Response): Promise<ErrorBody> {
-  const text = await response.text();
+function errorBody(answer: IncomingMessage, text: string): ErrorBody {
   try {
     return JSON.parse(text) as ErrorBody;
   } catch {
-    return { error: text || response.statusText, code: 'GSW_ERR_HTTP' };
+    return { error: text || answer.statusMessage || 'no reason given', code: 'GSW_ERR_HTTP' };
   }
 }
 
-/** Network failures and timeouts are worth a retry; HTTP error answers decide for themselves. */
+/** Network failures and timeouts are worth a retry; a refused connection or a bad certificate is not. */
 function isTransient(error: unknown): boolean {
-  if (error instanceof GswarmHttpError) return false;
-  const name = (error as Error | null)?.name;
-  return error instanceof TypeError || name === 'TimeoutError' || name === 'SocketError';
+  return error instanceof GswarmConnectionError && error.transient;
+}
+
+/** A stream cut off mid-body (the server went away): resumable. */
+function isCutShort(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (error as Error)?.message === 'aborted'
+  );
 }
 
 function json(body: string): RequestOptions {

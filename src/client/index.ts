@@ -23,3 +23,4 @@ export {
   type SketchWindow,
 } from './client.js';
 export { GswarmHttpError } from './errors.js';
+export { GswarmConnectionError } from './transport.js';

@@ -272,8 +272,17 @@ export class View implements QuerySource {
 
   attributeNamed(ident: unknown): SchemaAttribute {
     const attr = typeof ident === 'string' ? this.schema.attribute(ident) : undefined;
-    if (attr === undefined)
-      fail('GSW_ERR_UNKNOWN_ATTRIBUTE', `unknown attribute ${JSON.stringify(ident)}`, { attribute: ident });
+    if (attr === undefined) {
+      // A past view lacks the attributes declared after its basis: say so, not "unknown".
+      const later = typeof ident === 'string' && this.store.schema.attribute(ident) !== undefined;
+      const message = later
+        ? `attribute ${JSON.stringify(ident)} did not exist yet as of tx ${this.basisTx}`
+        : `unknown attribute ${JSON.stringify(ident)}`;
+      fail('GSW_ERR_UNKNOWN_ATTRIBUTE', message, {
+        attribute: ident,
+        ...(later ? { as_of: this.basisTx } : {}),
+      });
+    }
     return attr;
   }
 

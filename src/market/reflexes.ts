@@ -6,11 +6,9 @@
  * reflex/market), never all reflexes.
  */
 import type { View } from '../db/view.js';
-import { inBand, type Reflex } from './reflex-rules.js';
+import { type Bounds, inBand, type Reflex } from './reflex-rules.js';
 
-export interface StoredReflex extends Required<Pick<Reflex, 'id' | 'market' | 'attr'>> {
-  above?: number;
-  below?: number;
+export interface StoredReflex extends Required<Pick<Reflex, 'id' | 'market' | 'attr'>>, Bounds {
   cooldownMs?: number;
   /** The reflex's entity id. */
   e: number;
@@ -32,6 +30,7 @@ const reflexPattern = [
   'reflex/attr',
   'reflex/above',
   'reflex/below',
+  'reflex/band',
   'reflex/cooldownMs',
   { 'reflex/market': ['market/id'] },
 ];
@@ -99,6 +98,7 @@ export function toStoredReflex(e: number, pulled: Record<string, unknown>): Stor
   };
   if (pulled['reflex/above'] !== undefined) reflex.above = pulled['reflex/above'] as number;
   if (pulled['reflex/below'] !== undefined) reflex.below = pulled['reflex/below'] as number;
+  if (pulled['reflex/band'] !== undefined) reflex.band = pulled['reflex/band'] as StoredReflex['band'];
   if (pulled['reflex/cooldownMs'] !== undefined) reflex.cooldownMs = pulled['reflex/cooldownMs'] as number;
   return reflex;
 }

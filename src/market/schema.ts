@@ -22,6 +22,10 @@ export const marketSchema: SchemaSpec = {
   'reflex/attr': { valueType: 'string', doc: 'tick/price or tick/volume' },
   'reflex/above': { valueType: 'number', doc: 'in band when the value is above this' },
   'reflex/below': { valueType: 'number', doc: 'in band when the value is below this' },
+  'reflex/band': {
+    valueType: 'string',
+    doc: 'enters: above and below hold together; leaves: either one holds (absent: one bound, or enters)',
+  },
   'reflex/cooldownMs': { valueType: 'integer', doc: 'minimum event time between two alerts' },
   'alert/reflex': { valueType: 'ref', immutable: true, doc: 'the reflex that fired' },
   'alert/tick': { valueType: 'ref', immutable: true, doc: 'the tick that entered the band' },

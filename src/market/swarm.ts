@@ -11,7 +11,7 @@ import { fail } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
 import type { Storage } from '../store/storage.js';
 import { MarketIndex, type TickFacts } from './market-index.js';
-import { type Reflex, reflexErrors } from './reflex-rules.js';
+import { boundsOf, intentOf, type Reflex, reflexErrors } from './reflex-rules.js';
 import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
 import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
@@ -48,7 +48,7 @@ export interface Alert {
   tick: string;
   value: number;
   tx: number;
-  /** When the alert's tx became durable (for stored alerts read back: the tx's instant). */
+  /** The instant of the alert's tx, from the store's clock: one value live and read back. */
   durableAtMs: number;
 }
 
@@ -148,7 +148,8 @@ export class Swarm {
   ): TickRow[] {
     const view = this.viewAt(options.asOf);
     const e = view.entityWith(view.attributeNamed('market/id'), market);
-    if (e === undefined) return [];
+    if (e === undefined)
+      fail('GSW_ERR_NOT_FOUND', `no market ${JSON.stringify(market)} as of tx ${view.basisTx}`);
     const facts = this.index.range(
       view,
       e,
@@ -201,12 +202,10 @@ export class Swarm {
         'reflex/attr': reflex.attr ?? 'tick/price',
       };
       const retractions: unknown[][] = [];
-      for (const [field, attr] of [
-        ['above', 'reflex/above'],
-        ['below', 'reflex/below'],
-        ['cooldownMs', 'reflex/cooldownMs'],
-      ] as const) {
-        if (reflex[field] !== undefined) entity[attr] = reflex[field];
+      const stored = { ...boundsOf(reflex), cooldownMs: reflex.cooldownMs };
+      for (const field of ['above', 'below', 'band', 'cooldownMs'] as const) {
+        const attr = `reflex/${field}`;
+        if (stored[field] !== undefined) entity[attr] = stored[field];
         else retractions.push(['db/retract', ['reflex/id', reflex.id], attr]);
       }
       const e = head.entityWith(head.attributeNamed('reflex/id'), reflex.id);
@@ -295,8 +294,9 @@ export class Swarm {
     if (record === undefined) return;
     if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
     if (this.alertListeners.size === 0) return;
-    const durableAtMs = Date.now();
     const view = this.conn.view;
+    // The tx's instant, from the connection's clock: the value a stored alert reads back.
+    const durableAtMs = view.txInstant(record.tx) ?? 0;
     for (let i = 0; i < record.a.length; i++) {
       if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;
       const alert = this.alertOf(view, record.e[i]!, durableAtMs);
@@ -325,6 +325,10 @@ export class Swarm {
 }
 
 function publicReflex(stored: StoredReflex): Reflex {
-  const { e: _e, ...reflex } = stored;
-  return reflex;
+  const { e: _e, above, below, band, cooldownMs, ...reflex } = stored;
+  return {
+    ...reflex,
+    ...intentOf({ above, below, band }),
+    ...(cooldownMs === undefined ? {} : { cooldownMs }),
+  };
 }

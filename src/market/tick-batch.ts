@@ -9,6 +9,9 @@ import { fail } from '../errors.js';
 import type { NewTick } from './reflexes.js';
 import { type MarketRow, type RowError, rowErrorsMax, type TickRow } from './rows.js';
 
+/** Markets a refusal names; the count says how many more there are. */
+const missingMarketsNamedMax = 10;
+
 const tickColumns = ['db/id', 'tick/id', 'tick/market', 'tick/price', 'tick/volume', 'tick/ts'];
 
 export interface TickBatch {
@@ -36,6 +39,7 @@ export function planTickBatch(
   }
   const dangling: RowError[] = [];
   let danglingCount = 0;
+  const missingMarkets = new Set<string>();
   const conflicts = new Set<string>();
   const seen = new Map<string, TickRow>();
   const newTicks: NewTick[] = [];
@@ -49,6 +53,7 @@ export function planTickBatch(
     }
     if (market === undefined) {
       danglingCount++;
+      missingMarkets.add(tick.market);
       if (dangling.length < rowErrorsMax) {
         dangling.push({
           index: i,
@@ -77,9 +82,15 @@ export function planTickBatch(
       newTicks.push({ row, index: i, market, price: tick.price, volume: tick.volume, ts: tick.ts });
   });
   if (dangling.length > 0) {
-    fail('GSW_ERR_DANGLING_REF', `${danglingCount} tick(s) name a market that does not exist`, {
-      rows: dangling,
-    });
+    const named = [...missingMarkets].slice(0, missingMarketsNamedMax);
+    const more = missingMarkets.size - named.length;
+    fail(
+      'GSW_ERR_DANGLING_REF',
+      `${danglingCount} tick(s) name ${missingMarkets.size} market(s) that do not exist: ` +
+        `${named.map((id) => JSON.stringify(id)).join(', ')}${more > 0 ? ` and ${more} more` : ''}; ` +
+        "declare them in the batch's markets (gswarm ingest --create-markets does it for you)",
+      { rows: dangling, markets: named, markets_missing: missingMarkets.size },
+    );
   }
   if (conflicts.size > 0) {
     const ids = [...conflicts].slice(0, rowErrorsMax);

@@ -1,5 +1,6 @@
 /** A real store behind a real server, for the HTTP tests: in memory, or persistent in a temp dir. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
@@ -61,4 +62,39 @@ export function ingest(
     headers: { 'content-type': 'application/json', ...headers },
     payload: typeof payload === 'object' && !Buffer.isBuffer(payload) ? JSON.stringify(payload) : payload,
   });
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl), with its key, as PEM. */
+export async function selfSignedCertificate(): Promise<{ key: Buffer; cert: Buffer }> {
+  const dir = await tempDir('gswarm-tls-');
+  try {
+    const [key, cert] = [join(dir.path, 'key.pem'), join(dir.path, 'cert.pem')];
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+      ].concat([
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ]),
+      { stdio: 'ignore' },
+    );
+    return { key: await readFile(key), cert: await readFile(cert) };
+  } finally {
+    await dir.remove();
+  }
 }

@@ -140,7 +140,7 @@ describe('POST /v2/ingest', () => {
   });
 
   it('answers 415 for an unknown content type or encoding', async () => {
-    let response = await ingest(h.app, 'id,market', { 'content-type': 'text/csv' });
+    let response = await ingest(h.app, 'id,market', { 'content-type': 'text/plain' });
     assert.equal(response.statusCode, 415);
     assert.equal(response.json().code, 'GSW_ERR_UNSUPPORTED_MEDIA');
     response = await ingest(h.app, [tick('u1')], { 'content-encoding': 'br' });

@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { type Harness, ingest, startServer, tempDir, tick } from './harness.js';
+import { type Harness, ingest, selfSignedCertificate, startServer, tick } from './harness.js';
 
 describe('operations routes', () => {
   let h: Harness;
@@ -119,32 +116,7 @@ describe('bearer token', () => {
 
 describe('HTTPS', () => {
   it('serves over TLS when given a certificate and key', async () => {
-    const dir = await tempDir('gswarm-tls-');
-    const [key, cert] = [join(dir.path, 'key.pem'), join(dir.path, 'cert.pem')];
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    const tls = { key: readFileSync(key), cert: readFileSync(cert) };
+    const tls = await selfSignedCertificate();
     const h = await startServer({ tls });
     try {
       const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
@@ -161,7 +133,6 @@ describe('HTTPS', () => {
       assert.deepEqual(JSON.parse(body), { status: 'ok' });
     } finally {
       await h.close();
-      await dir.remove();
     }
   });
 });

@@ -87,3 +87,41 @@ describe('reflex and alert routes', () => {
     assert.equal(response.statusCode, 400);
   });
 });
+
+describe('reflex intents over HTTP', () => {
+  it('refuses a rule that cannot fire, and takes the explicit band intents', async () => {
+    const h = await startServer();
+    try {
+      await ingest(h.app, { markets: [{ id: 'M' }] });
+      const put = (payload: object) => h.app.inject({ method: 'POST', url: '/v2/reflexes', payload });
+      let response = await put({ id: 'r', market: 'M', above: 110, below: 95 });
+      assert.equal(response.statusCode, 400);
+      assert.match(
+        response.json().error,
+        /ambiguous: give enters: \{ low, high \}.* or leaves: \{ low, high \}/,
+      );
+      response = await put({ id: 'r', market: 'M', enters: { low: 110, high: 95 } });
+      assert.equal(response.statusCode, 400);
+      assert.match(response.json().error, /enters\.low must be below high/);
+      assert.equal((await put({ id: 'out', market: 'M', leaves: { low: 95, high: 110 } })).statusCode, 201);
+      assert.equal((await put({ id: 'in', market: 'M', enters: { low: 95, high: 110 } })).statusCode, 201);
+      await ingest(h.app, [
+        tick('1', 'M', { price: 100 }),
+        tick('2', 'M', { price: 120 }),
+        tick('3', 'M', { price: 100 }),
+      ]);
+      const alerts = (await h.app.inject('/v2/alerts')).json().alerts;
+      assert.deepEqual(alerts.map((a: { reflex: string; tick: string }) => `${a.reflex}:${a.tick}`).sort(), [
+        'in:1',
+        'in:3',
+        'out:2',
+      ]);
+      assert.deepEqual((await h.app.inject('/v2/reflexes')).json().reflexes, [
+        { id: 'in', market: 'M', attr: 'tick/price', enters: { low: 95, high: 110 } },
+        { id: 'out', market: 'M', attr: 'tick/price', leaves: { low: 95, high: 110 } },
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+});

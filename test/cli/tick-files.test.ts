@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { compress } from 'zstd-napi';
-import { csvFields, type FileRow, fileFormat, readRows } from '../../src/cli/tick-files.js';
+import { type FileRow, fileFormat, readRows } from '../../src/cli/tick-files.js';
 
 const tick = { id: 't1', market: 'M', price: 1.5, volume: 2, ts: 3 };
 const expected: FileRow[] = [{ market: { id: 'M' } }, { tick }];
@@ -48,7 +48,10 @@ describe('tick files', () => {
     const text = 'ts,id,market,volume,price\r\n3,t1,"M",2,1.5\r\n';
     assert.deepEqual(await rowsOf(await write('a.csv', text)), [{ tick }]);
     assert.deepEqual(await rowsOf(await write('a.csv.zst', text, true)), [{ tick }]);
-    await assert.rejects(rowsOf(await write('bad.csv', 'id,market\nt1,M\n')), /lacks price, volume, ts/);
+    await assert.rejects(
+      rowsOf(await write('bad.csv', 'id,market\nt1,M\n')),
+      /lacks the column\(s\) price, volume, ts/,
+    );
   });
 
   it('names the line of malformed NDJSON', async () => {
@@ -65,10 +68,44 @@ describe('tick files', () => {
     assert.throws(() => fileFormat('x.txt'), /cannot tell the format/);
   });
 
-  it('splits CSV fields with quotes', () => {
-    assert.deepEqual(csvFields('a,"b,x",c'), ['a', 'b,x', 'c']);
-    assert.deepEqual(csvFields('"a""q",,c'), ['a"q', '', 'c']);
-    assert.deepEqual(csvFields('a,b,'), ['a', 'b', '']);
-    assert.deepEqual(csvFields(' a , b '), ['a', 'b']);
+  it('refuses a CSV field that is empty or does not parse, naming file, line and column', async () => {
+    const header = 'id,market,price,volume,ts\n';
+    const cases: [string, RegExp][] = [
+      ['t1,M,,,\n', /e1\.csv: line 2, column 3 \(price\): is empty/],
+      ['t1,M,1,2,3\nt2,M,1,x,3\n', /e2\.csv: line 3, column 4 \(volume\): "x" is not a number/],
+      ['t1,M,-1,2,3\n', /column 3 \(price\): "-1" is negative/],
+      ['t1,M,1,2,2026-11-30T06:48:50\n', /column 5 \(ts\): .* with a zone/],
+      ['t1,M,1,2,2026-02-30\n', /column 5 \(ts\): "2026-02-30" is not a valid date/],
+      [',M,1,2,3\n', /column 1 \(id\): is empty/],
+      ['t1,"M,1,2,3\n', /e7\.csv: line 2, column 2: .*opening quote/],
+      ['t1,M,1,2\n', /e8\.csv: line 2: .*expect 5, got 4/],
+    ];
+    for (const [i, [rows, message]] of cases.entries()) {
+      await assert.rejects(rowsOf(await write(`e${i + 1}.csv`, header + rows)), message);
+    }
+    await assert.rejects(
+      rowsOf(await write('h.csv', 'id,market,price,volume,ts,extra\n')),
+      /unknown column "extra"/,
+    );
+    await assert.rejects(rowsOf(await write('empty.csv', '')), /no header row/);
+  });
+
+  it('reads quoted fields, ISO-8601 and epoch timestamps', async () => {
+    const text =
+      'id,market,price,volume,ts\n"a,1","M ""x""",1e2,0.5,2026-11-30T07:48:50.123+01:00\nb,M,1,2,2026-11-30\nc,M,1,2,17\n';
+    const rows = await rowsOf(await write('iso.csv', text));
+    assert.deepEqual(rows, [
+      {
+        tick: {
+          id: 'a,1',
+          market: 'M "x"',
+          price: 100,
+          volume: 0.5,
+          ts: Date.parse('2026-11-30T06:48:50.123Z'),
+        },
+      },
+      { tick: { id: 'b', market: 'M', price: 1, volume: 2, ts: Date.parse('2026-11-30T00:00:00Z') } },
+      { tick: { id: 'c', market: 'M', price: 1, volume: 2, ts: 17 } },
+    ]);
   });
 });

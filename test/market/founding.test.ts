@@ -112,7 +112,7 @@ describe('the founding scenario', () => {
     await swarm.putReflex({ id: 'M0-high', market: 'M0', above: 100 });
     await swarm.putReflex({ id: 'M0-cool', market: 'M0', above: 100, cooldownMs: 1000 });
     await swarm.putReflex({ id: 'M1-low', market: 'M1', below: 10 });
-    await swarm.putReflex({ id: 'M2-mid', market: 'M2', above: 60, below: 70 });
+    await swarm.putReflex({ id: 'M2-mid', market: 'M2', enters: { low: 60, high: 70 } });
     await swarm.putReflex({ id: 'M3-vol', market: 'M3', attr: 'tick/volume', above: 5000 });
     const heard: Alert[] = [];
     swarm.onAlert((alert) => heard.push(alert));

@@ -176,13 +176,17 @@ describe('latest and ticks against a naive model (property)', () => {
                 .sort((x, y) => x.ts - y.ts || x.seq - y.seq)
                 .slice(0, q.limit ?? Number.POSITIVE_INFINITY)
                 .map(({ id, market, price, volume, ts }) => ({ id, market, price, volume, ts }));
-              assert.deepEqual(
-                swarm.ticks(chosen, options),
-                range,
-                `ticks of ${chosen} ${JSON.stringify(options)}`,
-              );
+              if (marketsAt.some((m) => m.id === chosen && m.tx <= asOf)) {
+                assert.deepEqual(
+                  swarm.ticks(chosen, options),
+                  range,
+                  `ticks of ${chosen} ${JSON.stringify(options)}`,
+                );
+              } else {
+                assert.throws(() => swarm.ticks(chosen, options), { code: 'GSW_ERR_NOT_FOUND' });
+              }
             }
-            assert.deepEqual(swarm.ticks('nowhere'), []);
+            assert.throws(() => swarm.ticks('nowhere'), { code: 'GSW_ERR_NOT_FOUND' });
           } finally {
             await swarm.close();
           }

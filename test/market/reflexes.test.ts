@@ -71,11 +71,12 @@ describe('reflex edge semantics', () => {
     assert.deepEqual(fired(swarm.alerts()), ['a:a1', 'b:b4']);
   });
 
-  it('above only, below only, and both (between); the bounds themselves are outside', async () => {
+  it('above, below, entering a band and leaving it; the bounds themselves are outside', async () => {
     const { swarm } = await swarmWith(['A']);
     await swarm.putReflex({ id: 'above', market: 'A', above: 50 });
     await swarm.putReflex({ id: 'below', market: 'A', below: 20 });
-    await swarm.putReflex({ id: 'between', market: 'A', above: 30, below: 40 });
+    await swarm.putReflex({ id: 'between', market: 'A', enters: { low: 30, high: 40 } });
+    await swarm.putReflex({ id: 'breakout', market: 'A', leaves: { low: 20, high: 50 } });
     const prices = [25, 35, 50, 51, 40, 19, 20, 30, 39, 60, 10, 35];
     const { tx } = await swarm.ingest({ ticks: prices.map((p, i) => tick(`t${i}`, 'A', p)) });
     const alerts = swarm.alerts();
@@ -93,6 +94,16 @@ describe('reflex edge semantics', () => {
       ['t8', 39],
       ['t11', 35],
     ]);
+    // Out above 50 (t3), back in at 40, out below 20 (t5), in at 20, out at 60 (t9); 10 is still out.
+    assert.deepEqual(of('breakout'), [
+      ['t3', 51],
+      ['t5', 19],
+      ['t9', 60],
+    ]);
+    assert.deepEqual(
+      swarm.reflexes().find((r) => r.id === 'breakout'),
+      { id: 'breakout', market: 'A', attr: 'tick/price', leaves: { low: 20, high: 50 } },
+    );
     assert.ok(alerts.every((a) => a.tx === tx));
   });
 
@@ -303,6 +314,14 @@ describe('reflex management', () => {
       [{ id: 'r', market: 'A', above: Number.NaN }, /above must be a finite number/],
       [{ id: 'r', market: 'A', below: 1, cooldownMs: -1 }, /cooldownMs/],
       [{ id: 'r', market: 'A', below: 1, attr: 'tick/ts' as 'tick/price' }, /attr/],
+      // Rules that could never fire.
+      [{ id: 'r', market: 'A', above: 110, below: 95 }, /ambiguous: give enters.*or leaves/],
+      [{ id: 'r', market: 'A', above: 95, below: 110 }, /ambiguous/],
+      [{ id: 'r', market: 'A', enters: { low: 110, high: 95 } }, /enters.low must be below high/],
+      [{ id: 'r', market: 'A', leaves: { low: 100, high: 100 } }, /leaves.low must be below high/],
+      [{ id: 'r', market: 'A', below: 0 }, /never negative/],
+      [{ id: 'r', market: 'A', enters: { low: -5, high: 0 } }, /never negative/],
+      [{ id: 'r', market: 'A', above: 1, leaves: { low: 1, high: 2 } }, /one of/],
     ];
     for (const [reflex, message] of bad) {
       await assert.rejects(swarm.putReflex(reflex), (error: GswarmError) => {
@@ -390,10 +409,14 @@ describe('reflexes against a naive model (property)', () => {
     { weight: 5, arbitrary: newRow },
     { weight: 1, arbitrary: fc.record({ resend: fc.nat() }) },
   );
+  const band = fc
+    .record({ low: fc.constantFrom(5, 20, 30), high: fc.constantFrom(31, 45, 1500) })
+    .map((b) => ({ ...b }));
   const bounds = fc.oneof(
     fc.record({ above: fc.constantFrom(10, 25, 40, 55) }),
     fc.record({ below: fc.constantFrom(10, 25, 40, 55) }),
-    fc.record({ above: fc.constantFrom(5, 20, 30), below: fc.constantFrom(30, 45, 1500) }),
+    fc.record({ enters: band }),
+    fc.record({ leaves: band }),
   );
   const reflex: fc.Arbitrary<Reflex> = fc
     .tuple(
@@ -424,8 +447,11 @@ describe('reflexes against a naive model (property)', () => {
     },
   );
 
-  const inBand = (r: Reflex, value: number) =>
-    (r.above === undefined || value > r.above) && (r.below === undefined || value < r.below);
+  const inBand = (r: Reflex, value: number) => {
+    if (r.enters) return r.enters.low < value && value < r.enters.high;
+    if (r.leaves) return value < r.leaves.low || r.leaves.high < value;
+    return r.above !== undefined ? value > r.above : value < r.below!;
+  };
 
   it('random tick sequences over several markets and reflexes fire exactly the modelled alerts', async () => {
     await fc.assert(
@@ -514,9 +540,9 @@ describe('reflexes against a naive model (property)', () => {
           assert.deepEqual(
             swarm.reflexes().map((r) => ({ ...r })),
             reflexes.map((r) => {
-              const { id, market, attr, above, below, cooldownMs } = r;
+              const { id, market, attr, above, below, enters, leaves, cooldownMs } = r;
               return Object.fromEntries(
-                Object.entries({ id, market, attr, above, below, cooldownMs }).filter(
+                Object.entries({ id, market, attr, above, below, enters, leaves, cooldownMs }).filter(
                   ([, v]) => v !== undefined,
                 ),
               );

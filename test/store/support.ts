@@ -154,7 +154,8 @@ export class Workload {
       const id = `r${Math.floor(this.random() * 6)}`;
       this.reflexes.add(id);
       const kind = this.random();
-      const band = kind < 0.4 ? { above: 60 } : kind < 0.8 ? { below: 20 } : { above: 30, below: 50 };
+      const band =
+        kind < 0.4 ? { above: 60 } : kind < 0.8 ? { below: 20 } : { enters: { low: 30, high: 50 } };
       const cooldown = this.random() < 0.3 ? { cooldownMs: 5 } : {};
       return swarm.putReflex({ id, market: this.pick(this.markets), ...band, ...cooldown }).then((x) => x.tx);
     }

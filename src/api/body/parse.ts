@@ -1,14 +1,15 @@
 /**
  * Turns a decoded ingest body into rows: markets first, then ticks. Accepts a JSON envelope
  * `{ markets, ticks }`, a bare JSON array of ticks, or NDJSON with one tick or `{"market": {...}}`
- * per line. Rows are not validated here (see validate.ts); syntax errors name a line and column.
+ * per line, or CSV (./csv.ts). Rows are not validated here (see validate.ts); syntax errors name a line and column.
  */
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { fail } from '../../errors.js';
 import { IngestEnvelope } from '../wire.js';
+import { parseCsvBatch } from './csv.js';
 import { jsonSyntaxErrorOffset, positionAt } from './json-syntax.js';
 
-export type BodyFormat = 'json' | 'ndjson';
+export type BodyFormat = 'json' | 'ndjson' | 'csv';
 
 /** Where a row sits in the request, so error reports name what the sender sent. */
 export interface RowPlace {
@@ -28,6 +29,7 @@ export interface ParsedBatch {
 const envelope = TypeCompiler.Compile(IngestEnvelope);
 
 export function parseBatch(text: string, format: BodyFormat): ParsedBatch {
+  if (format === 'csv') return parseCsvBatch(text);
   return format === 'json' ? parseJson(text) : parseNdjson(text);
 }
 
@@ -38,10 +40,14 @@ function parseJson(text: string): ParsedBatch {
     return { marketLines: [], ticks: value, marketPlace: byIndex, tickPlace: byIndex };
   if (!envelope.Check(value)) {
     const first = envelope.Errors(value).First();
-    fail('GSW_ERR_MALFORMED_BODY', 'a JSON body is an array of ticks or an object { markets, ticks }', {
-      field: first?.path.slice(1) ?? '',
-      reason: first?.message ?? '',
-    });
+    const field = first?.path.slice(1) ?? '';
+    const reason = first?.message ?? '';
+    const problem = reason === 'Unexpected property' ? 'is an unknown property' : reason;
+    fail(
+      'GSW_ERR_MALFORMED_BODY',
+      `a JSON body is an array of ticks or an object { markets, ticks }: body.${field} ${problem}`,
+      { field, reason },
+    );
   }
   return {
     marketLines: (value.markets ?? []).map((market) => ({ market })),

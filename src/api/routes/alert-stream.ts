@@ -38,7 +38,13 @@ export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (
           { last_event_id: Type.Optional(Type.String({ description: 'like the Last-Event-ID header' })) },
           { additionalProperties: false },
         ),
-        response: { '4xx': ErrorBody },
+        response: {
+          200: {
+            description: 'One event per alert: `id:` its sequence number, `data:` the alert as JSON',
+            content: { 'text/event-stream': { schema: { type: 'string' } } },
+          },
+          '4xx': ErrorBody,
+        },
       },
     },
     async (request, reply) => {

@@ -27,6 +27,7 @@ const formats: Record<string, BodyFormat> = {
   'application/json': 'json',
   'application/x-ndjson': 'ndjson',
   'application/ndjson': 'ndjson',
+  'text/csv': 'csv',
 };
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, options) => {
@@ -42,7 +43,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         summary: 'Ingest a batch of markets and ticks, atomically',
         description:
           'JSON `{ markets, ticks }`, a JSON array of ticks, or NDJSON (one tick or `{"market": {...}}` per ' +
-          'line). Content-Encoding zstd, gzip or none. Answers once the batch is durable.',
+          'line), or CSV with a header row naming id, market, price, volume and ts. Content-Encoding zstd, gzip or none. Answers once the batch is durable.',
         consumes: Object.keys(formats),
         body: IngestBody,
         response: { 202: IngestResult, '4xx': ErrorBody, 503: ErrorBody },
