@@ -15,6 +15,7 @@ import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
 import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
+import { candleRoutes } from './routes/candles.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
@@ -66,8 +67,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
   await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
-  await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax });
-  await app.register(reflexRoutes, { store });
+  await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax, now });
+  await app.register(candleRoutes, { store, now });
+  await app.register(reflexRoutes, { store, now });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
   await app.register(opsRoutes, {
     store,

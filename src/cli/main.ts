@@ -1,6 +1,7 @@
 /** The `gswarm` command. */
 import { randomBytes } from 'node:crypto';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseInstant } from '../api/basis.js';
 import { defaultLimits } from '../api/options.js';
 import { GswarmClient } from '../client/index.js';
 import { formatBenchReport, runBench } from './bench.js';
@@ -13,6 +14,17 @@ function integer(text: string): number {
   if (!Number.isSafeInteger(value) || value < 0)
     throw new InvalidArgumentError('expected a non-negative integer');
   return value;
+}
+
+/** A tx id, or an ISO-8601 instant (checked here, resolved to a tx by the server). */
+function txOrInstant(text: string): number | string {
+  if (/^\d+$/.test(text)) return integer(text);
+  try {
+    parseInstant(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -104,13 +116,23 @@ clientOptions(program.command('query'))
   .description("run a Datalog query, or read a count, the latest ticks or a market's ticks; prints JSON")
   .argument('[datalog]', 'the query (JSON or query text)')
   .option('--args <json>', 'query arguments, a JSON array')
-  .option('--as-of <tx>', 'read as of this tx', integer)
+  .option(
+    '--as-of <tx|instant>',
+    'read as of this tx, or the last tx at or before an ISO-8601 instant',
+    txOrInstant,
+  )
   .option('--count <attr>', 'count the entities with this attribute')
   .option('--latest', 'the latest tick of each market')
   .option('--market <id>', 'with --latest: only this market (repeatable)', collect)
   .option('--ticks <market>', "a market's ticks in event-time order")
-  .option('--from <ms>', 'with --ticks: from this event time', integer)
-  .option('--to <ms>', 'with --ticks: up to this event time', integer)
+  .option('--candles <market>', "a market's OHLCV candles by event time")
+  .addOption(
+    new Option('--interval <width>', 'with --candles: the bucket width')
+      .choices(['1s', '1m', '5m', '1h', '1d'])
+      .default('1m'),
+  )
+  .option('--from <ms>', 'with --ticks or --candles: from this event time', integer)
+  .option('--to <ms>', 'with --ticks or --candles: up to this event time', integer)
   .option('--limit <n>', 'with --ticks: at most this many', integer)
   .action(async (datalog: string | undefined, options) => {
     const result = await runQuery(client(options), datalog, options);

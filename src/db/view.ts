@@ -58,6 +58,12 @@ export class View implements QuerySource {
       : undefined;
   }
 
+  /** The last tx this view sees that was committed at or before `instantMs` (0: none). O(log txs). */
+  txAtInstant(instantMs: number): number {
+    const i = Math.min(this.store.txIndexAtInstant(instantMs), this.basisTxIndex);
+    return i < 0 ? 0 : this.store.txIds.get(i);
+  }
+
   // --- QuerySource ---
 
   attribute(ident: string): SchemaAttribute | undefined {

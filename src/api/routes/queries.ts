@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Query } from '../../db/query/index.js';
+import { requestBasis, type TxOrInstant } from '../basis.js';
 import type { Store } from '../store.js';
 import {
   AsOfResponse,
@@ -11,24 +12,28 @@ import {
   QueryRequest,
   QueryResponse,
   TicksResponse,
-  Tx,
+  TxOrInstant as TxOrInstantSchema,
 } from '../wire.js';
 
 export interface QueryRouteOptions {
   store: Store;
   ticksLimitMax: number;
+  now: () => number;
 }
 
 const errors = { '4xx': ErrorBody };
-const AsOf = Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false });
+const AsOf = Type.Object({ as_of: Type.Optional(TxOrInstantSchema) }, { additionalProperties: false });
 
-export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { store, ticksLimitMax }) => {
-  app.get<{ Params: { tx: number }; Querystring: { market?: string[] } }>(
+export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, options) => {
+  const { store, ticksLimitMax, now } = options;
+  const basisOf = (given: TxOrInstant | undefined) => requestBasis(store, given, now());
+
+  app.get<{ Params: { tx: TxOrInstant }; Querystring: { market?: string[] } }>(
     '/v2/query/as_of/:tx',
     {
       schema: {
         summary: 'The latest tick of each market and the counts, as of a tx',
-        params: Type.Object({ tx: Tx }),
+        params: Type.Object({ tx: TxOrInstantSchema }),
         querystring: Type.Object(
           { market: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: idLengthMax }))) },
           { additionalProperties: false },
@@ -37,15 +42,13 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
       },
     },
     async (request) => {
-      const { basisTx, counts, markets } = store.latest({
-        asOf: request.params.tx,
-        markets: request.query.market,
-      });
-      return { basis_tx: basisTx, counts, markets };
+      const basis = basisOf(request.params.tx);
+      const { counts, markets } = store.latest({ asOf: basis.tx, markets: request.query.market });
+      return { ...basis.fields, counts, markets };
     },
   );
 
-  app.get<{ Params: { attr: string }; Querystring: { as_of?: number } }>(
+  app.get<{ Params: { attr: string }; Querystring: { as_of?: TxOrInstant } }>(
     '/v2/count/:attr',
     {
       schema: {
@@ -56,8 +59,9 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
       },
     },
     async (request) => {
-      const { count, basisTx } = store.count(request.params.attr, request.query.as_of);
-      return { count, basis_tx: basisTx };
+      const basis = basisOf(request.query.as_of);
+      const { count } = store.count(request.params.attr, basis.tx);
+      return { count, ...basis.fields };
     },
   );
 
@@ -72,13 +76,14 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
     },
     async (request) => {
       const { query, args, as_of } = request.body;
-      return { result: store.query(query as Query | string, args ?? [], as_of) };
+      const basis = basisOf(as_of);
+      return { result: store.query(query as Query | string, args ?? [], basis.tx), ...basis.fields };
     },
   );
 
   app.get<{
     Params: { id: string };
-    Querystring: { from?: number; to?: number; as_of?: number; limit: number };
+    Querystring: { from?: number; to?: number; as_of?: TxOrInstant; limit: number };
   }>(
     '/v2/markets/:id/ticks',
     {
@@ -89,7 +94,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
           {
             from: Type.Optional(Type.Integer({ description: 'event time, epoch ms, inclusive' })),
             to: Type.Optional(Type.Integer({ description: 'event time, epoch ms, exclusive' })),
-            as_of: Type.Optional(Tx),
+            as_of: Type.Optional(TxOrInstantSchema),
             limit: Type.Integer({
               minimum: 1,
               maximum: ticksLimitMax,
@@ -103,7 +108,8 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { 
     },
     async (request) => {
       const { from, to, as_of, limit } = request.query;
-      return { ticks: store.ticks(request.params.id, { from, to, asOf: as_of, limit }) };
+      const basis = basisOf(as_of);
+      return { ticks: store.ticks(request.params.id, { from, to, asOf: basis.tx, limit }), ...basis.fields };
     },
   );
 };
