@@ -16,10 +16,12 @@ import { ApiMetrics } from './metrics.js';
 import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { candleRoutes } from './routes/candles.js';
+import { builtConsoleDir, consoleRoutes } from './routes/console.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
+import { timelineRoutes } from './routes/timeline.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store, token } = options;
@@ -70,6 +72,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax, now });
   await app.register(candleRoutes, { store, now });
   await app.register(reflexRoutes, { store, now });
+  await app.register(timelineRoutes, { store, now });
+  await app.register(consoleRoutes, { consoleDir: options.consoleDir ?? builtConsoleDir });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
   await app.register(opsRoutes, {
     store,

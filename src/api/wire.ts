@@ -107,12 +107,22 @@ export const LatestTick = Type.Object({
   tx: Type.Integer(),
 });
 
+export type LatestTick = Static<typeof LatestTick>;
+
 export const AsOfResponse = Type.Object({
   ...basis,
   counts: Type.Object({ 'tick/id': Type.Integer(), 'market/id': Type.Integer() }),
   markets: Type.Record(Type.String(), LatestTick),
 });
 export type AsOfResponse = Static<typeof AsOfResponse>;
+
+export const TimelineResponse = Type.Object({
+  first_tx: Type.Integer(),
+  first_instant: Type.Optional(Type.String()),
+  ...basis,
+});
+
+export type TimelineResponse = Static<typeof TimelineResponse>;
 
 export const CountResponse = Type.Object({ count: Type.Integer(), ...basis });
 export type CountResponse = Static<typeof CountResponse>;
@@ -128,6 +138,10 @@ export const QueryRequest = Type.Object(
 export type QueryRequest = Static<typeof QueryRequest>;
 
 export const QueryResponse = Type.Object({ result: Type.Unknown(), ...basis });
+export const ExplainResponse = Type.Object({
+  plan: Type.Unknown({ description: 'the steps in order' }),
+  ...basis,
+});
 
 export const TicksResponse = Type.Object({ ticks: Type.Array(Tick), ...basis });
 
@@ -140,6 +154,7 @@ export const Candle = Type.Object({
   volume: Type.Number(),
   ticks: Type.Integer(),
 });
+export type Candle = Static<typeof Candle>;
 export const CandlesResponse = Type.Object({ candles: Type.Array(Candle), ...basis });
 export type CandlesResponse = Static<typeof CandlesResponse>;
 export type TicksResponse = Static<typeof TicksResponse>;
