@@ -33,6 +33,15 @@ async function shot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** A minute of earlier EURUSD ticks, so the chart has a shape; all before e1 in event time. */
+const history = Array.from({ length: 60 }, (_, i) =>
+  tick(`h${i}`, 'EURUSD', {
+    price: Math.round((10.5 + Math.sin(i / 6) + Math.sin(i / 2.3) / 3) * 1000) / 1000,
+    volume: 1 + (i % 5),
+    ts: 1_700_000_000_000 - (60 - i) * 1000,
+  }),
+);
+
 /** Resolves once the wall clock has passed `ms`, so the next tx gets a later instant. */
 async function clockPast(ms: number): Promise<void> {
   while (Date.now() <= ms) await new Promise((resolve) => setTimeout(resolve, 2));
@@ -66,6 +75,7 @@ describe('the web console in Chromium', () => {
       const first = await ingest(h.app, {
         markets: [{ id: 'EURUSD', name: 'Euro' }, { id: 'GBPUSD' }],
         ticks: [
+          ...history,
           tick('e1', 'EURUSD', { price: 10, ts: 1_700_000_000_000 }),
           tick('g1', 'GBPUSD', { price: 30, ts: 1_700_000_000_000 }),
         ],
