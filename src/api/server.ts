@@ -18,6 +18,7 @@ import { alertStreamRoutes } from './routes/alert-stream.js';
 import { candleRoutes } from './routes/candles.js';
 import { builtConsoleDir, consoleRoutes } from './routes/console.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { lineProtocolRoutes } from './routes/line-protocol.js';
 import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
@@ -68,7 +69,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const admission = new IngestAdmission(store, limits);
   const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
-  await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
+  const ingestOptions = { store, admission, metrics, rate, limits, now };
+  await app.register(ingestRoutes, ingestOptions);
+  await app.register(lineProtocolRoutes, ingestOptions);
   await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax, now });
   await app.register(candleRoutes, { store, now });
   await app.register(reflexRoutes, { store, now });
