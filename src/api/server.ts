@@ -17,6 +17,7 @@ import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { candleRoutes } from './routes/candles.js';
 import { builtConsoleDir, consoleRoutes } from './routes/console.js';
+import { exportRoutes } from './routes/export.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { lineProtocolRoutes } from './routes/line-protocol.js';
 import { opsRoutes } from './routes/ops.js';
@@ -76,6 +77,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await app.register(candleRoutes, { store, now });
   await app.register(reflexRoutes, { store, now });
   await app.register(timelineRoutes, { store, now });
+  await app.register(exportRoutes, { store, now });
   await app.register(consoleRoutes, { consoleDir: options.consoleDir ?? builtConsoleDir });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
   await app.register(opsRoutes, {

@@ -139,6 +139,29 @@ clientOptions(program.command('query'))
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   });
 
+clientOptions(program.command('export'))
+  .description('print every market and tick as of a tx or an instant, as NDJSON or CSV')
+  .option(
+    '--as-of <tx|instant>',
+    'export as of this tx, or the last tx at or before an ISO-8601 instant',
+    txOrInstant,
+  )
+  .addOption(new Option('--format <name>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
+  .action(async (options) => {
+    const { exportStore } = await import('./export.js');
+    await exportStore(process.stdout, options);
+  });
+
+program
+  .command('backup')
+  .description("copy a store consistently while it serves; open the copy with 'serve --data DIR'")
+  .argument('<dir>', 'an empty or new directory')
+  .addOption(new Option('--data <dir>', 'the data directory to copy').env('GSWARM_DATA').default('./data'))
+  .action(async (dir: string, options) => {
+    const { backupStore } = await import('./backup.js');
+    process.stdout.write(`${JSON.stringify(await backupStore(options.data, dir))}\n`);
+  });
+
 batchOptions(clientOptions(program.command('simulate')))
   .description('drive a server with random-walk ticks at a target rate, obeying backpressure')
   .requiredOption('--markets <n>', 'markets', integer)
