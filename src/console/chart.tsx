@@ -46,5 +46,37 @@ export function Chart({ title, series, data, height = 220, band, testId }: Chart
     plot.current?.setData(data);
   }, [data]);
 
-  return <div class="chart" ref={host} data-testid={testId} />;
+  /** Moves the visible x range by `fraction` of its width (negative: back in time). */
+  const pan = (fraction: number) => {
+    const u = plot.current;
+    const { min, max } = u?.scales.x ?? {};
+    if (u === null || min == null || max == null) return;
+    const shift = (max - min) * fraction;
+    u.setScale('x', { min: min + shift, max: max + shift });
+  };
+
+  /** Zooms the x range about the cursor, by a tenth per wheel step. */
+  const zoom = (event: WheelEvent) => {
+    const u = plot.current;
+    const { min, max } = u?.scales.x ?? {};
+    if (u === null || min == null || max == null || u.cursor.left == null || u.cursor.left < 0) return;
+    event.preventDefault();
+    const at = u.posToVal(u.cursor.left, 'x');
+    const factor = event.deltaY < 0 ? 0.9 : 1 / 0.9;
+    u.setScale('x', { min: at - (at - min) * factor, max: at + (max - at) * factor });
+  };
+
+  return (
+    <div class="chart-box">
+      <div class="chart" ref={host} data-testid={testId} onWheel={zoom} />
+      <div class="chart-pan">
+        <button type="button" onClick={() => pan(-0.5)} aria-label="earlier">
+          ◀
+        </button>
+        <button type="button" onClick={() => pan(0.5)} aria-label="later">
+          ▶
+        </button>
+      </div>
+    </div>
+  );
 }

@@ -91,7 +91,9 @@ export function Market({ id, asOf, refresh }: { id: string; asOf: string | undef
         height={320}
         testId="market-chart"
       />
-      <p class="hint">Drag across the chart to zoom, double-click to see it all.</p>
+      <p class="hint">
+        Drag across the chart or use the wheel to zoom, the arrows to pan, double-click to see it all.
+      </p>
       <h3>Reflexes</h3>
       <table data-testid="market-reflexes">
         <tbody>
