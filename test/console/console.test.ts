@@ -141,6 +141,11 @@ describe('the web console in Chromium', () => {
       await results.waitFor();
       assert.deepEqual((await results.locator('td').allTextContents()).sort(), ['EURUSD', 'GBPUSD']);
       await shot(page, '5-query');
+      await page
+        .locator('[data-testid=query-text]')
+        .fill('[:find ?id :where [?m :market/id ?id] [(nope ?id)]]');
+      await page.locator('[data-testid=query-run]').click();
+      await page.locator('[data-testid=query-error-clause]').filter({ hasText: 'nope' }).waitFor();
       assert.equal(await page.locator('[data-testid=cluster-panel]').count(), 0);
     } finally {
       await page.close();

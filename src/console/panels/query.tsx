@@ -1,6 +1,6 @@
 /** Query: a Datalog editor (EDN or JSON), results as a table, the plan from explain, errors as the API gives them. */
 import { useState } from 'preact/hooks';
-import { ApiError, api, type Basis } from '../api.js';
+import { ApiError, api, type Basis, type ErrorBody } from '../api.js';
 
 const examples: Record<string, string> = {
   'Markets and names': '[:find ?id ?name :where [?m :market/id ?id] [(get-else $ ?m :market/name "") ?name]]',
@@ -41,7 +41,7 @@ export function Query({ asOf }: { asOf: string | undefined }) {
   const [rows, setRows] = useState<unknown[][]>();
   const [plan, setPlan] = useState<PlanStep[]>();
   const [basis, setBasis] = useState<Basis>();
-  const [error, setError] = useState<{ message: string; detail?: string }>();
+  const [error, setError] = useState<{ message: string; clause?: string; detail?: string }>();
 
   const call = async (path: string) => {
     try {
@@ -59,9 +59,10 @@ export function Query({ asOf }: { asOf: string | undefined }) {
       }
     } catch (e) {
       const body = e instanceof ApiError ? e.body : undefined;
-      const { error: _e, code: _c, ...detail } = body ?? {};
+      const { error: _e, code: _c, clause, ...detail } = body ?? ({} as Partial<ErrorBody>);
       setError({
         message: (e as Error).message,
+        clause: clause === undefined ? undefined : cell(clause),
         detail: Object.keys(detail).length > 0 ? JSON.stringify(detail) : undefined,
       });
     }
@@ -102,6 +103,11 @@ export function Query({ asOf }: { asOf: string | undefined }) {
       {error && (
         <div class="error" data-testid="query-error">
           {error.message}
+          {error.clause && (
+            <p>
+              at clause <code data-testid="query-error-clause">{error.clause}</code>
+            </p>
+          )}
           {error.detail && <pre>{error.detail}</pre>}
         </div>
       )}
