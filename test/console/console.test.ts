@@ -62,7 +62,8 @@ describe('the web console in Chromium', () => {
   });
 
   async function serve(token?: string): Promise<{ h: Harness; url: string }> {
-    const h = await startServer({ consoleDir: consoleDir.path, token });
+    // One queued alert at most: a burst closes the stream, and the page must resume it.
+    const h = await startServer({ consoleDir: consoleDir.path, token, limits: { sseQueuedAlertsMax: 1 } });
     const url = await h.app.listen({ port: 0, host: '127.0.0.1' });
     return { h, url };
   }
@@ -132,6 +133,18 @@ describe('the web console in Chromium', () => {
         'e4',
         '25',
       ]);
+      // Three crossings in one tx overflow the stream's queue; the feed reconnects with Last-Event-ID.
+      await ingest(
+        h.app,
+        [10, 30, 10, 31, 10, 32].map((price, i) =>
+          tick(`f${i}`, 'EURUSD', { price, ts: 1_700_000_004_000 + i }),
+        ),
+      );
+      await page.locator('[data-testid=alerts-feed] tr[data-reflex=eur-high]').nth(3).waitFor();
+      const ticks = await page
+        .locator('[data-testid=alerts-feed] tbody tr td:nth-child(4)')
+        .allTextContents();
+      assert.deepEqual(ticks, ['f5', 'f3', 'f1', 'e4']);
       await shot(page, '4-alerts');
 
       await page.goto(`${url}/#/query`);
