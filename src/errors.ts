@@ -55,6 +55,14 @@ export const errorCatalogue = {
     status: 400,
     meaning: 'a path, query or header parameter is not of an accepted shape',
   },
+  GSW_ERR_BAD_INSTANT: {
+    status: 400,
+    meaning: 'an instant given for a tx is not an ISO-8601 date, time and zone',
+  },
+  GSW_ERR_INSTANT_IN_FUTURE: {
+    status: 400,
+    meaning: "an instant given for a tx is later than the server's clock",
+  },
   GSW_ERR_MALFORMED_BODY: {
     status: 400,
     meaning: 'a body is not well-formed JSON, NDJSON or compressed data',

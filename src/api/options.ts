@@ -57,6 +57,8 @@ export interface ServerOptions {
   /** The store's size on disk, for /metrics. */
   storeBytes?: () => number;
   limits?: Partial<ServerLimits>;
+  /** The built console's assets (default: dist/console of this package). */
+  consoleDir?: string;
   /** The wall clock in epoch ms; an input so tests can drive it. */
   now?: () => number;
 }

@@ -16,11 +16,16 @@ import { ApiMetrics } from './metrics.js';
 import { describeOperations } from './openapi.js';
 import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
+import { candleRoutes } from './routes/candles.js';
+import { builtConsoleDir, consoleRoutes } from './routes/console.js';
+import { exportRoutes } from './routes/export.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { lineProtocolRoutes } from './routes/line-protocol.js';
 import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
 import { sketchRoutes } from './routes/sketches.js';
+import { timelineRoutes } from './routes/timeline.js';
 import { schemaErrorFormatter } from './validation-message.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
@@ -69,14 +74,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const admission = new IngestAdmission(store, limits);
   const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
-  await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
+  const ingestOptions = { store, admission, metrics, rate, limits, now };
+  await app.register(ingestRoutes, ingestOptions);
+  await app.register(lineProtocolRoutes, ingestOptions);
   await app.register(queryRoutes, {
     store,
     ticksLimitMax: limits.ticksLimitMax,
     queryLimits: { queryMsMax: limits.queryMsMax, queryRowsMax: limits.queryRowsMax },
+    now,
   });
-  await app.register(reflexRoutes, { store });
-  await app.register(sketchRoutes, { store });
+  await app.register(candleRoutes, { store, now });
+  await app.register(reflexRoutes, { store, now });
+  await app.register(sketchRoutes, { store, now });
+  await app.register(timelineRoutes, { store, now });
+  await app.register(exportRoutes, { store, now });
+  await app.register(consoleRoutes, { consoleDir: options.consoleDir ?? builtConsoleDir });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
   await app.register(opsRoutes, {
     store,

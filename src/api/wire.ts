@@ -84,6 +84,22 @@ export type ErrorBody = Static<typeof ErrorBody>;
 
 export const Tx = Type.Integer({ minimum: 0 });
 
+/** Where a tx is read as of: a tx id, or an ISO-8601 instant meaning the last tx at or before it. */
+export const TxOrInstant = Type.Union([
+  Tx,
+  Type.String({
+    pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T',
+    maxLength: 64,
+    description: 'an ISO-8601 instant with a zone, e.g. 2026-11-30T10:00:00Z',
+  }),
+]);
+
+/** The basis a read was answered at: its tx and, once there is one, the instant it committed. */
+const basis = {
+  basis_tx: Type.Integer(),
+  basis_instant: Type.Optional(Type.String({ description: "the basis tx's commit instant, ISO-8601" })),
+};
+
 export const LatestTick = Type.Object({
   price: Type.Number(),
   volume: Type.Number(),
@@ -92,36 +108,67 @@ export const LatestTick = Type.Object({
   tx: Type.Integer(),
 });
 
+export type LatestTick = Static<typeof LatestTick>;
+
 export const AsOfResponse = Type.Object({
-  basis_tx: Type.Integer(),
+  ...basis,
   counts: Type.Object({ 'tick/id': Type.Integer(), 'market/id': Type.Integer() }),
   markets: Type.Record(Type.String(), LatestTick),
 });
 export type AsOfResponse = Static<typeof AsOfResponse>;
 
-export const CountResponse = Type.Object({ count: Type.Integer(), basis_tx: Type.Integer() });
+export const TimelineResponse = Type.Object({
+  first_tx: Type.Integer(),
+  first_instant: Type.Optional(Type.String()),
+  ...basis,
+});
+
+export type TimelineResponse = Static<typeof TimelineResponse>;
+
+export const CountResponse = Type.Object({ count: Type.Integer(), ...basis });
 export type CountResponse = Static<typeof CountResponse>;
 
 export const QueryRequest = Type.Object(
   {
     query: Type.Unknown({ description: 'a Datalog query' }),
     args: Type.Optional(Type.Array(Type.Unknown())),
-    as_of: Type.Optional(Tx),
+    as_of: Type.Optional(TxOrInstant),
     sources: Type.Optional(
-      Type.Record(Type.String(), Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false }), {
-        maxProperties: 16,
-        description:
-          'named sources of the query (declared in its in), each the database as of its own tx (default: now): {"$then": {"as_of": 5}, "$now": {}}',
-      }),
+      Type.Record(
+        Type.String(),
+        Type.Object({ as_of: Type.Optional(TxOrInstant) }, { additionalProperties: false }),
+        {
+          maxProperties: 16,
+          description:
+            'named sources of the query (declared in its in), each the database as of its own tx (default: now): {"$then": {"as_of": 5}, "$now": {}}',
+        },
+      ),
     ),
   },
   { additionalProperties: false },
 );
 export type QueryRequest = Static<typeof QueryRequest>;
 
-export const QueryResponse = Type.Object({ result: Type.Unknown() });
+export const QueryResponse = Type.Object({ result: Type.Unknown(), ...basis });
+export const ExplainResponse = Type.Object({
+  plan: Type.Unknown({ description: 'the steps in order' }),
+  ...basis,
+});
 
-export const TicksResponse = Type.Object({ ticks: Type.Array(Tick) });
+export const TicksResponse = Type.Object({ ticks: Type.Array(Tick), ...basis });
+
+export const Candle = Type.Object({
+  start: Type.Integer({ description: "the bucket's first event time, epoch ms" }),
+  open: Type.Number(),
+  high: Type.Number(),
+  low: Type.Number(),
+  close: Type.Number(),
+  volume: Type.Number(),
+  ticks: Type.Integer(),
+});
+export type Candle = Static<typeof Candle>;
+export const CandlesResponse = Type.Object({ candles: Type.Array(Candle), ...basis });
+export type CandlesResponse = Static<typeof CandlesResponse>;
 export type TicksResponse = Static<typeof TicksResponse>;
 
 const band = (description: string) =>

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseInstant } from '../api/basis.js';
 import { defaultLimits } from '../api/options.js';
 import { GswarmClient } from '../client/index.js';
 import { tickCsvHelp } from '../market/tick-csv.js';
@@ -22,6 +23,17 @@ function positiveInteger(text: string): number {
   const value = integer(text);
   if (value === 0) throw new InvalidArgumentError('expected an integer of at least 1');
   return value;
+}
+
+/** A tx id, or an ISO-8601 instant (checked here, resolved to a tx by the server). */
+function txOrInstant(text: string): number | string {
+  if (/^\d+$/.test(text)) return integer(text);
+  try {
+    parseInstant(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -163,7 +175,11 @@ clientOptions(program.command('query'))
   .description("run a Datalog query, or read a count, the latest ticks or a market's ticks; prints JSON")
   .argument('[datalog]', 'the query (JSON or query text)')
   .option('--args <json>', 'query arguments, a JSON array')
-  .option('--as-of <tx>', 'read as of this tx', integer)
+  .option(
+    '--as-of <tx|instant>',
+    'read as of this tx, or the last tx at or before an ISO-8601 instant',
+    txOrInstant,
+  )
   .option('--count <attr>', 'count the entities with this attribute')
   .option('--latest', 'the latest tick of each market')
   .option('--market <id>', 'with --latest: only this market (repeatable)', collect)
@@ -171,12 +187,41 @@ clientOptions(program.command('query'))
   .option('--distinct <attr>', 'estimated distinct values of a tick attribute (tick/market)')
   .option('--hot <by>', 'estimated hottest markets by ticks or volume')
   .option('--k <n>', 'with --hot: this many markets', positiveInteger)
-  .option('--from <ms>', 'with --ticks, --distinct, --hot: from this event time', integer)
-  .option('--to <ms>', 'with --ticks, --distinct, --hot: up to this event time', integer)
+  .option('--candles <market>', "a market's OHLCV candles by event time")
+  .addOption(
+    new Option('--interval <width>', 'with --candles: the bucket width')
+      .choices(['1s', '1m', '5m', '1h', '1d'])
+      .default('1m'),
+  )
+  .option('--from <ms>', 'with --ticks, --candles, --distinct, --hot: from this event time', integer)
+  .option('--to <ms>', 'with --ticks, --candles, --distinct, --hot: up to this event time', integer)
   .option('--limit <n>', 'with --ticks: at most this many', positiveInteger)
   .action(async (datalog: string | undefined, options) => {
     const result = await runQuery(client(options), datalog, options);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  });
+
+clientOptions(program.command('export'))
+  .description('print every market and tick as of a tx or an instant, as NDJSON or CSV')
+  .option(
+    '--as-of <tx|instant>',
+    'export as of this tx, or the last tx at or before an ISO-8601 instant',
+    txOrInstant,
+  )
+  .addOption(new Option('--format <name>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
+  .action(async (options) => {
+    const { exportStore } = await import('./export.js');
+    await exportStore(process.stdout, options);
+  });
+
+program
+  .command('backup')
+  .description("copy a store consistently while it serves; open the copy with 'serve --data DIR'")
+  .argument('<dir>', 'an empty or new directory')
+  .addOption(new Option('--data <dir>', 'the data directory to copy').env('GSWARM_DATA').default('./data'))
+  .action(async (dir: string, options) => {
+    const { backupStore } = await import('./backup.js');
+    process.stdout.write(`${JSON.stringify(await backupStore(options.data, dir))}\n`);
   });
 
 batchOptions(clientOptions(program.command('simulate')))

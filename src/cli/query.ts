@@ -1,13 +1,16 @@
 /** `gswarm query`: one read against a server, printed as JSON. */
+import type { TxOrInstant } from '../api/basis.js';
 import type { GswarmClient } from '../client/index.js';
 
 export interface QueryOptions {
-  asOf?: number;
+  asOf?: TxOrInstant;
   args?: string;
   count?: string;
   latest?: boolean;
   market?: string[];
   ticks?: string;
+  candles?: string;
+  interval?: string;
   from?: number;
   to?: number;
   limit?: number;
@@ -35,11 +38,16 @@ export async function runQuery(client: GswarmClient, datalog: string | undefined
     const { from, to, limit } = options;
     return client.ticks(options.ticks, { from, to, asOf, limit });
   }
+  if (options.candles !== undefined) {
+    const { from, to, interval } = options;
+    return client.candles(options.candles, { interval: interval ?? '1m', from, to, asOf });
+  }
   if (options.latest) {
     const tx = asOf ?? (await client.status()).basis_tx;
     return client.asOf(tx, { markets: options.market });
   }
-  if (datalog === undefined) throw new Error('give a Datalog query, or --count, --latest or --ticks');
+  if (datalog === undefined)
+    throw new Error('give a Datalog query, or --count, --latest, --ticks or --candles');
   const args = options.args === undefined ? undefined : parseArgs(options.args);
   return client.query(parseQuery(datalog), { args, asOf });
 }

@@ -6,10 +6,12 @@
 import type { IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { compress } from 'zstd-napi';
+import type { TxOrInstant } from '../api/basis.js';
 import type { DistinctResponse, HotResponse } from '../api/routes/sketches.js';
 import type {
   Alert,
   AsOfResponse,
+  CandlesResponse,
   CountResponse,
   ErrorBody,
   IngestResult,
@@ -23,7 +25,7 @@ import type {
 export interface SketchWindow {
   from?: number;
   to?: number;
-  asOf?: number;
+  asOf?: TxOrInstant;
 }
 
 import { TickBatcher, type TickBatcherOptions } from './batcher.js';
@@ -113,11 +115,15 @@ export class GswarmClient {
     return new TickBatcher((batch) => this.ingest(batch), options);
   }
 
-  asOf(tx: number, options: { markets?: string[] } = {}): Promise<AsOfResponse> {
-    return this.request('GET', `/v2/query/as_of/${tx}${search({ market: options.markets })}`);
+  /** The latest tick per market as of a tx, or an ISO-8601 instant (the last tx at or before it). */
+  asOf(tx: TxOrInstant, options: { markets?: string[] } = {}): Promise<AsOfResponse> {
+    return this.request(
+      'GET',
+      `/v2/query/as_of/${encodeURIComponent(tx)}${search({ market: options.markets })}`,
+    );
   }
 
-  count(attr: string, options: { asOf?: number } = {}): Promise<CountResponse> {
+  count(attr: string, options: { asOf?: TxOrInstant } = {}): Promise<CountResponse> {
     return this.request('GET', `/v2/count/${encodeURIComponent(attr)}${search({ as_of: options.asOf })}`);
   }
 
@@ -133,7 +139,7 @@ export class GswarmClient {
     return this.request('GET', `/v2/sketches/hot${search({ by, k, from, to, as_of: asOf })}`);
   }
 
-  async query(query: unknown, options: { args?: unknown[]; asOf?: number } = {}): Promise<unknown> {
+  async query(query: unknown, options: { args?: unknown[]; asOf?: TxOrInstant } = {}): Promise<unknown> {
     const body = JSON.stringify({ query, args: options.args, as_of: options.asOf });
     const { result } = await this.request<{ result: unknown }>('POST', '/v2/query', json(body));
     return result;
@@ -141,11 +147,21 @@ export class GswarmClient {
 
   async ticks(
     market: string,
-    options: { from?: number; to?: number; asOf?: number; limit?: number } = {},
+    options: { from?: number; to?: number; asOf?: TxOrInstant; limit?: number } = {},
   ): Promise<Tick[]> {
     const { from, to, asOf, limit } = options;
     const path = `/v2/markets/${encodeURIComponent(market)}/ticks${search({ from, to, as_of: asOf, limit })}`;
     return (await this.request<{ ticks: Tick[] }>('GET', path)).ticks;
+  }
+
+  /** A market's OHLCV candles by event time, as of a tx or an instant. */
+  candles(
+    market: string,
+    options: { interval: string; from?: number; to?: number; asOf?: TxOrInstant },
+  ): Promise<CandlesResponse> {
+    const { interval, from, to, asOf } = options;
+    const query = search({ interval, from, to, as_of: asOf });
+    return this.request('GET', `/v2/markets/${encodeURIComponent(market)}/candles${query}`);
   }
 
   /** Creates the reflex, or replaces the one with its id. */
@@ -161,7 +177,7 @@ export class GswarmClient {
     return this.request('DELETE', `/v2/reflexes/${encodeURIComponent(id)}`);
   }
 
-  async alerts(options: { sinceTx?: number; afterSeq?: number } = {}): Promise<Alert[]> {
+  async alerts(options: { sinceTx?: TxOrInstant; afterSeq?: number } = {}): Promise<Alert[]> {
     const path = `/v2/alerts${search({ since_tx: options.sinceTx, after_seq: options.afterSeq })}`;
     return (await this.request<{ alerts: Alert[] }>('GET', path)).alerts;
   }

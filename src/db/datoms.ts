@@ -146,6 +146,15 @@ export class DatomStore {
     return lastAtMost(this.txIds.data, this.txCount, txId);
   }
 
+  /**
+   * The index of the last tx committed at or before wall-clock `instantMs`, or -1. O(log txs): a
+   * binary search over the tx instants, which follow commit order (should the wall clock step
+   * back, the answer is still a tx at or before the instant whose successor is after it).
+   */
+  txIndexAtInstant(instantMs: number): number {
+    return lastAtMost(this.txInstants.data, this.txCount, instantMs);
+  }
+
   isLive(p: number, bound: number): boolean {
     return p < bound && this.added.data[p] === 1 && this.retractedAt.data[p]! >= bound;
   }

@@ -61,6 +61,17 @@ export class View implements QuerySource {
       : undefined;
   }
 
+  /** The first tx this view sees (0: none). O(1). */
+  get firstTx(): number {
+    return this.basisTxIndex < 0 ? 0 : this.store.txIds.get(0);
+  }
+
+  /** The last tx this view sees that was committed at or before `instantMs` (0: none). O(log txs). */
+  txAtInstant(instantMs: number): number {
+    const i = Math.min(this.store.txIndexAtInstant(instantMs), this.basisTxIndex);
+    return i < 0 ? 0 : this.store.txIds.get(i);
+  }
+
   // --- QuerySource ---
 
   attribute(ident: string): SchemaAttribute | undefined {

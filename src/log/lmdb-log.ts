@@ -110,6 +110,14 @@ export class LmdbLog implements TxLog {
     await this.db.close();
   }
 
+  /**
+   * A consistent copy of the log at `path` (a new file), made by LMDB from one read transaction
+   * while writers carry on: it holds exactly the entries committed when the copy began.
+   */
+  async backup(path: string): Promise<void> {
+    await this.db.backup(path, false);
+  }
+
   private lastOnDisk(): number {
     for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;

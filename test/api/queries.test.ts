@@ -20,12 +20,14 @@ describe('query routes', () => {
     secondTx = second.json().tx;
   });
   after(() => h.close());
+  const instantOf = (tx: number) => new Date(h.store.conn.view.txInstant(tx)!).toISOString();
 
   it('GET /v2/query/as_of/:tx gives the latest tick per market as of the tx', async () => {
     let response = await h.app.inject(`/v2/query/as_of/${firstTx}`);
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), {
       basis_tx: firstTx,
+      basis_instant: instantOf(firstTx),
       counts: { 'tick/id': 2, 'market/id': 2 },
       markets: {
         A: { price: 10, volume: 1, ts: 1000, tick: 'a1', tx: firstTx },
@@ -57,9 +59,10 @@ describe('query routes', () => {
   it('GET /v2/count/:attr counts now or as of a tx', async () => {
     let response = await h.app.inject('/v2/count/tick%2Fid');
     assert.equal(response.statusCode, 200);
-    assert.deepEqual(response.json(), { count: 4, basis_tx: h.store.conn.basisTx });
+    const basisTx = h.store.conn.basisTx;
+    assert.deepEqual(response.json(), { count: 4, basis_tx: basisTx, basis_instant: instantOf(basisTx) });
     response = await h.app.inject(`/v2/count/tick%2Fid?as_of=${firstTx}`);
-    assert.deepEqual(response.json(), { count: 2, basis_tx: firstTx });
+    assert.deepEqual(response.json(), { count: 2, basis_tx: firstTx, basis_instant: instantOf(firstTx) });
     response = await h.app.inject('/v2/count/no%2Fsuch');
     assert.equal(response.statusCode, 400);
   });

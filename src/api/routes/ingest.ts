@@ -3,7 +3,7 @@
  * only once it is durable. The body is read by the handler, not by a Fastify parser, so
  * backpressure refuses a batch before any of it is read.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { fail, GswarmError } from '../../errors.js';
 import type { IngestAdmission } from '../admission.js';
 import { type BodyLimits, contentEncoding, readBody } from '../body/decode.js';
@@ -31,8 +31,6 @@ const formats: Record<string, BodyFormat> = {
 };
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, options) => {
-  const { store, admission, metrics, rate, limits, now } = options;
-
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(Object.keys(formats), (_request, _payload, done) => done(null, undefined));
 
@@ -52,47 +50,66 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
-      const refusal = admission.refusal();
-      if (refusal !== undefined) {
-        metrics.rejections.inc({ reason: refusal });
-        reply.header('retry-after', String(limits.retryAfterS));
-        fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${refusal})`, {
-          reason: refusal,
-        });
-      }
-      admission.inFlight++;
-      try {
+      const result = await ingestPipeline(options, request, reply, () => {
         const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         const format = formats[mediaType];
         if (format === undefined)
           fail('GSW_ERR_UNSUPPORTED_MEDIA', `content type '${mediaType}' is not accepted`);
-        const encoding = contentEncoding(request.headers['content-encoding']);
-        const declaredBytes = Number(request.headers['content-length'] ?? 0);
-        if (declaredBytes > limits.bodyBytesMax) {
-          fail('GSW_ERR_BODY_TOO_LARGE', `the body exceeds ${limits.bodyBytesMax} bytes`, {
-            bytesMax: limits.bodyBytesMax,
-          });
-        }
-        const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits);
-        const parsed = parseBatch(body.toString('utf8'), format);
-        const batch = validateBatch(parsed, limits.rowErrorsMax);
-        const startedMs = performance.now();
-        const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
-        metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
-        metrics.batches.inc();
-        metrics.ticksIngested.inc(result.accepted);
-        metrics.duplicates.inc(result.duplicates);
-        rate.record(result.accepted, now());
-        return reply.code(202).send(result);
-      } catch (error) {
-        metrics.rejections.inc({ reason: rejectionReason(error) });
-        throw error;
-      } finally {
-        admission.inFlight--;
-      }
+        return (text) => parseBatch(text, format);
+      });
+      return reply.code(202).send(result);
     },
   );
 };
+
+/**
+ * The ingest pipeline behind every ingest route: backpressure, the body through its encoding and
+ * caps, the route's parser (chosen from the request before any body is read), validation, the
+ * store, and the metrics. Resolves once the batch is durable.
+ */
+export async function ingestPipeline(
+  options: IngestRouteOptions,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  parserFor: () => (text: string) => ParsedBatch,
+): Promise<IngestResult> {
+  const { store, admission, metrics, rate, limits, now } = options;
+  const refusal = admission.refusal();
+  if (refusal !== undefined) {
+    metrics.rejections.inc({ reason: refusal });
+    reply.header('retry-after', String(limits.retryAfterS));
+    fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${refusal})`, {
+      reason: refusal,
+    });
+  }
+  admission.inFlight++;
+  try {
+    const parse = parserFor();
+    const encoding = contentEncoding(request.headers['content-encoding']);
+    const declaredBytes = Number(request.headers['content-length'] ?? 0);
+    if (declaredBytes > limits.bodyBytesMax) {
+      fail('GSW_ERR_BODY_TOO_LARGE', `the body exceeds ${limits.bodyBytesMax} bytes`, {
+        bytesMax: limits.bodyBytesMax,
+      });
+    }
+    const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits);
+    const parsed = parse(body.toString('utf8'));
+    const batch = validateBatch(parsed, limits.rowErrorsMax);
+    const startedMs = performance.now();
+    const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
+    metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
+    metrics.batches.inc();
+    metrics.ticksIngested.inc(result.accepted);
+    metrics.duplicates.inc(result.duplicates);
+    rate.record(result.accepted, now());
+    return result;
+  } catch (error) {
+    metrics.rejections.inc({ reason: rejectionReason(error) });
+    throw error;
+  } finally {
+    admission.inFlight--;
+  }
+}
 
 /** The store numbers bad rows by their place in the lists it was given; the sender knows the request's. */
 function rethrowWithPlaces(error: unknown, parsed: ParsedBatch): never {

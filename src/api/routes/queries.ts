@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Query, QueryLimits } from '../../db/query/index.js';
 import { fail } from '../../errors.js';
+import { requestBasis, type TxOrInstant } from '../basis.js';
 import type { Store } from '../store.js';
 import {
   AsOfResponse,
@@ -12,29 +13,30 @@ import {
   QueryRequest,
   QueryResponse,
   TicksResponse,
-  Tx,
+  TxOrInstant as TxOrInstantSchema,
 } from '../wire.js';
 
 export interface QueryRouteOptions {
   store: Store;
   ticksLimitMax: number;
   queryLimits: QueryLimits;
+  now: () => number;
 }
 
 const errors = { '4xx': ErrorBody, '5xx': ErrorBody };
 const sourceName = /^\$[A-Za-z0-9_-]{0,63}$/;
-const AsOf = Type.Object({ as_of: Type.Optional(Tx) }, { additionalProperties: false });
+const AsOf = Type.Object({ as_of: Type.Optional(TxOrInstantSchema) }, { additionalProperties: false });
 
-export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
-  app,
-  { store, ticksLimitMax, queryLimits },
-) => {
-  app.get<{ Params: { tx: number }; Querystring: { market?: string[] } }>(
+export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, options) => {
+  const { store, ticksLimitMax, queryLimits, now } = options;
+  const basisOf = (given: TxOrInstant | undefined) => requestBasis(store, given, now());
+
+  app.get<{ Params: { tx: TxOrInstant }; Querystring: { market?: string[] } }>(
     '/v2/query/as_of/:tx',
     {
       schema: {
         summary: 'The latest tick of each market and the counts, as of a tx',
-        params: Type.Object({ tx: Tx }),
+        params: Type.Object({ tx: TxOrInstantSchema }),
         querystring: Type.Object(
           { market: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: idLengthMax }))) },
           { additionalProperties: false },
@@ -43,15 +45,13 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
       },
     },
     async (request) => {
-      const { basisTx, counts, markets } = store.latest({
-        asOf: request.params.tx,
-        markets: request.query.market,
-      });
-      return { basis_tx: basisTx, counts, markets };
+      const basis = basisOf(request.params.tx);
+      const { counts, markets } = store.latest({ asOf: basis.tx, markets: request.query.market });
+      return { ...basis.fields, counts, markets };
     },
   );
 
-  app.get<{ Params: { attr: string }; Querystring: { as_of?: number } }>(
+  app.get<{ Params: { attr: string }; Querystring: { as_of?: TxOrInstant } }>(
     '/v2/count/:attr',
     {
       schema: {
@@ -62,8 +62,9 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
       },
     },
     async (request) => {
-      const { count, basisTx } = store.count(request.params.attr, request.query.as_of);
-      return { count, basis_tx: basisTx };
+      const basis = basisOf(request.query.as_of);
+      const { count } = store.count(request.params.attr, basis.tx);
+      return { count, ...basis.fields };
     },
   );
 
@@ -84,16 +85,23 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
           'GSW_ERR_BAD_REQUEST',
           `body/sources: ${JSON.stringify(bad)} is not a source name ($ then letters, digits, _ or -)`,
         );
-      const named = Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, { asOf: s.as_of }]));
+      const named = Object.fromEntries(
+        Object.entries(sources).map(([name, s]) => [name, { asOf: basisOf(s.as_of).tx }]),
+      );
+      const basis = basisOf(as_of);
       return {
-        result: store.query(query as Query | string, args ?? [], as_of, { ...queryLimits, sources: named }),
+        result: store.query(query as Query | string, args ?? [], basis.tx, {
+          ...queryLimits,
+          sources: named,
+        }),
+        ...basis.fields,
       };
     },
   );
 
   app.get<{
     Params: { id: string };
-    Querystring: { from?: number; to?: number; as_of?: number; limit: number };
+    Querystring: { from?: number; to?: number; as_of?: TxOrInstant; limit: number };
   }>(
     '/v2/markets/:id/ticks',
     {
@@ -104,7 +112,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
           {
             from: Type.Optional(Type.Integer({ description: 'event time, epoch ms, inclusive' })),
             to: Type.Optional(Type.Integer({ description: 'event time, epoch ms, exclusive' })),
-            as_of: Type.Optional(Tx),
+            as_of: Type.Optional(TxOrInstantSchema),
             limit: Type.Integer({
               minimum: 1,
               maximum: ticksLimitMax,
@@ -118,7 +126,8 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (
     },
     async (request) => {
       const { from, to, as_of, limit } = request.query;
-      return { ticks: store.ticks(request.params.id, { from, to, asOf: as_of, limit }) };
+      const basis = basisOf(as_of);
+      return { ticks: store.ticks(request.params.id, { from, to, asOf: basis.tx, limit }), ...basis.fields };
     },
   );
 };

@@ -2,6 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { fail } from '../../errors.js';
+import { requestBasis, type TxOrInstant } from '../basis.js';
 import type { Store, StoreAlert, StoreReflex } from '../store.js';
 import {
   type Alert,
@@ -10,7 +11,7 @@ import {
   idLengthMax,
   Reflex,
   ReflexesResponse,
-  Tx,
+  TxOrInstant as TxOrInstantSchema,
   TxResponse,
 } from '../wire.js';
 
@@ -29,7 +30,10 @@ function reflexFromWire({ cooldown_ms, ...rest }: Reflex): StoreReflex {
 
 const errors = { '4xx': ErrorBody };
 
-export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
+export const reflexRoutes: FastifyPluginAsync<{ store: Store; now: () => number }> = async (
+  app,
+  { store, now },
+) => {
   app.post<{ Body: Reflex }>(
     '/v2/reflexes',
     {
@@ -66,13 +70,16 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
     },
   );
 
-  app.get<{ Querystring: { since_tx?: number; after_seq?: number } }>(
+  app.get<{ Querystring: { since_tx?: TxOrInstant; after_seq?: number } }>(
     '/v2/alerts',
     {
       schema: {
         summary: 'Stored alerts in sequence order, optionally after a tx or a sequence number',
         querystring: Type.Object(
-          { since_tx: Type.Optional(Tx), after_seq: Type.Optional(Type.Integer({ minimum: 0 })) },
+          {
+            since_tx: Type.Optional(TxOrInstantSchema),
+            after_seq: Type.Optional(Type.Integer({ minimum: 0 })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: AlertsResponse, ...errors },
@@ -80,7 +87,8 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
     },
     async (request) => {
       const { since_tx, after_seq } = request.query;
-      return { alerts: store.alerts({ sinceTx: since_tx, afterSeq: after_seq }).map(alertToWire) };
+      const sinceTx = since_tx === undefined ? undefined : requestBasis(store, since_tx, now()).tx;
+      return { alerts: store.alerts({ sinceTx, afterSeq: after_seq }).map(alertToWire) };
     },
   );
 };

@@ -5,11 +5,13 @@
 import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { distinctAttrs } from '../../market/sketches/sketches.js';
+import { requestBasis, type TxOrInstant } from '../basis.js';
 import type { Store } from '../store.js';
-import { ErrorBody, Tx } from '../wire.js';
+import { ErrorBody, TxOrInstant as TxOrInstantSchema } from '../wire.js';
 
 export interface SketchRouteOptions {
   store: Store;
+  now: () => number;
 }
 
 const errors = { '4xx': ErrorBody };
@@ -27,7 +29,7 @@ const windowParameters = {
   to: Type.Optional(
     Type.Integer({ description: 'event time, epoch ms, exclusive (rounded up to a bucket)' }),
   ),
-  as_of: Type.Optional(Tx),
+  as_of: Type.Optional(TxOrInstantSchema),
 };
 
 const WindowFields = {
@@ -69,7 +71,9 @@ export const HotResponse = Type.Object({
 export type DistinctResponse = Static<typeof DistinctResponse>;
 export type HotResponse = Static<typeof HotResponse>;
 
-export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, { store }) => {
+export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, { store, now }) => {
+  const txOf = (given: TxOrInstant | undefined) =>
+    given === undefined ? undefined : requestBasis(store, given, now()).tx;
   const HotQuery = Type.Object(
     {
       by: oneOf(hotBys, 'rank markets by tick count or by volume'),
@@ -90,7 +94,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
     },
     async (request) => {
       const { attr, from, to, as_of } = request.query;
-      const answer = store.sketches.distinct(attr, { from, to, asOf: as_of });
+      const answer = store.sketches.distinct(attr, { from, to, asOf: txOf(as_of) });
       return {
         attr: answer.attr,
         estimate: answer.estimate,
@@ -115,7 +119,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
     },
     async (request) => {
       const { by, k, from, to, as_of } = request.query;
-      const answer = store.sketches.hot(by, k, { from, to, asOf: as_of });
+      const answer = store.sketches.hot(by, k, { from, to, asOf: txOf(as_of) });
       return {
         by: answer.by,
         markets: answer.markets,
