@@ -76,7 +76,9 @@ export function lintExposition(text: string): string[] {
     const f = familyOf(name);
     if (f === undefined) problems.push(`${name}: a sample without HELP and TYPE`);
     else for (const label of labels.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) f.labels.add(label[1]);
-    if (Number.isNaN(Number(value)) && !['NaN', '+Inf', '-Inf'].includes(value))
+    // promtool reads values with Go's ParseFloat, which takes NaN and Inf in any case (prom-client
+    // writes `Nan`).
+    if (Number.isNaN(Number(value)) && !/^[+-]?(nan|inf|infinity)$/i.test(value))
       problems.push(`${name}: value ${JSON.stringify(value)} is not a number`);
   }
   for (const [name, f] of families) {

@@ -34,7 +34,7 @@ describe('POST /v2/query with sources', () => {
       sources: { $then: { as_of: openTx }, $now: {} },
     });
     assert.equal(moved.statusCode, 200, moved.body);
-    assert.deepEqual(moved.json(), { result: [['A']] });
+    assert.deepEqual(moved.json().result, [['A']]);
   });
 
   it('refuses a source name that is not a $ symbol, and an undeclared source', async () => {

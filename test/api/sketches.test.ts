@@ -74,7 +74,7 @@ describe('sketch routes', () => {
       ['/v2/sketches/hot?k=0', 'k'],
       ['/v2/sketches/hot?k=65', 'k'],
       ['/v2/sketches/distinct?from=soon', 'from'],
-      ['/v2/sketches/hot?bucket=1', 'additional properties'],
+      ['/v2/sketches/hot?bucket=1', 'unknown property "bucket"'],
     ] as const) {
       const response = await h.app.inject(query);
       assert.equal(response.statusCode, 400, query);

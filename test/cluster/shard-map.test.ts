@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { fnv1a32, leaderPreference, preferredLeader, shardOf } from '../../src/cluster/shard-map.js';
+import { fmix32, fnv1a32, leaderPreference, preferredLeader, shardOf } from '../../src/cluster/shard-map.js';
 
 const nodeIds = fc.uniqueArray(fc.string({ minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 9 });
 
@@ -30,7 +30,7 @@ test('shardOf is FNV-1a 32-bit over UTF-8 bytes, mod N (the documented vectors)'
   assert.equal(fnv1a32('foobar'), 0xbf9cf968);
   // UTF-8, not UTF-16: 'é' is the two bytes c3 a9.
   assert.equal(fnv1a32('é'), Math.imul(Math.imul(0x811c9dc5 ^ 0xc3, 0x01000193) ^ 0xa9, 0x01000193) >>> 0);
-  assert.equal(shardOf('BTC-USD', 16), fnv1a32('BTC-USD') % 16);
+  assert.equal(shardOf('BTC-USD', 16), fmix32(fnv1a32('BTC-USD')) % 16);
   assert.throws(() => shardOf('BTC-USD', 0), /shard count/);
 });
 
@@ -42,7 +42,8 @@ test('markets spread evenly over the shards', () => {
       for (let i = 0; i < total; i++) counts[shardOf(`${prefix}MKT-${i}`, shards)]!++;
       assertEvenSpread(counts, total);
     }),
-    { numRuns: 20 },
+    // 58 shards and sequential ids: plain FNV-1a put 8 sigmas too many markets in one shard.
+    { numRuns: 20, examples: [[58, '']] },
   );
 });
 
