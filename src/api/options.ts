@@ -40,8 +40,13 @@ export const defaultLimits: ServerLimits = {
 
 export interface ServerOptions {
   store: Store;
-  /** When set, every /v2 route requires `Authorization: Bearer <token>`. */
+  /**
+   * When set, every route requires `Authorization: Bearer <token>` except /healthz, /readyz,
+   * /docs and, with `metricsPublic`, /metrics.
+   */
   token?: string;
+  /** Serve /metrics without the token (for a scraper on a trusted network). */
+  metricsPublic?: boolean;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** A pino logger, or false for none. */

@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { fail } from '../errors.js';
 import { IngestAdmission } from './admission.js';
-import { bearerCheck } from './auth.js';
+import { markRoutesPublic, requireToken } from './auth.js';
 import { installErrorReplies } from './error-reply.js';
 import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
@@ -45,12 +45,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
     }
   });
-  if (token !== undefined) {
-    const authenticate = bearerCheck(token);
-    app.addHook('onRequest', async (request) => {
-      if (/^\/v2(?:[/?]|$)/.test(request.url)) authenticate(request.headers.authorization);
-    });
-  }
+  if (token !== undefined) requireToken(app, token);
   installErrorReplies(app);
 
   await app.register(swagger, {
@@ -60,7 +55,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       ...(token === undefined ? {} : { security: [{ bearer: [] }] }),
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The API description holds no data, and browsers cannot send a bearer token to it.
+  await app.register(async (docs) => {
+    markRoutesPublic(docs);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 
   const admission = new IngestAdmission(store, limits);
   const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
@@ -77,6 +76,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     startedMs: now(),
     now,
     draining: () => draining,
+    metricsPublic: options.metricsPublic ?? false,
   });
   await app.ready();
   return app;

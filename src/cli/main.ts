@@ -58,8 +58,12 @@ program
       .argParser(integer),
   )
   .addOption(
-    new Option('--token <token>', 'require Authorization: Bearer <token> on /v2').env('GSWARM_TOKEN'),
+    new Option(
+      '--token <token>',
+      'require Authorization: Bearer <token> on every route but /healthz, /readyz and /docs',
+    ).env('GSWARM_TOKEN'),
   )
+  .option('--metrics-public', 'with --token: serve /metrics without the token', false)
   .option('--tls-cert <file>', 'PEM certificate; serve HTTPS with --tls-key')
   .option('--tls-key <file>', 'PEM private key')
   .addOption(new Option('--log-level <level>', 'pino log level').env('GSWARM_LOG_LEVEL').default('info'))

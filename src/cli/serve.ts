@@ -13,6 +13,7 @@ export interface ServeOptions {
   host: string;
   port: number;
   token?: string;
+  metricsPublic: boolean;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -32,6 +33,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const app = await buildServer({
     store,
     token: options.token,
+    metricsPublic: options.metricsPublic,
     tls,
     logger,
     limits: options.limits,
