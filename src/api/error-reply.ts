@@ -52,7 +52,7 @@ export function installErrorReplies(app: FastifyInstance): void {
       request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: body.code, status }, body.error);
     // A refused body may still be arriving; closing the connection stops reading it.
-    if (status === 413) reply.header('connection', 'close');
+    if (status === 413 || request.raw.complete === false) reply.header('connection', 'close');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

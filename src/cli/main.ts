@@ -81,13 +81,35 @@ program
     integer,
     defaultLimits.pendingBatchesMax,
   )
+  .option(
+    '--decoded-bytes-in-flight-max <n>',
+    'refuse ingest while all requests together hold this many decompressed bytes',
+    integer,
+    defaultLimits.decodedBytesInFlightMax,
+  )
+  .option('--batch-ticks-max <n>', 'rows one ingest request may carry', integer, defaultLimits.batchTicksMax)
+  .option(
+    '--body-timeout-ms <n>',
+    'answer 408 to an ingest body not arrived whole in this time',
+    integer,
+    defaultLimits.bodyTimeoutMs,
+  )
   .action(async (options) => {
     const { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax } = options;
+    const { decodedBytesInFlightMax, batchTicksMax, bodyTimeoutMs } = options;
     // Loaded here so the client commands never load the store.
     const { serve } = await import('./serve.js');
     await serve({
       ...options,
-      limits: { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax },
+      limits: {
+        bodyBytesMax,
+        decodedBytesMax,
+        commitLatencyMsMax,
+        pendingBatchesMax,
+        decodedBytesInFlightMax,
+        batchTicksMax,
+        bodyTimeoutMs,
+      },
     });
   });
 

@@ -1,6 +1,7 @@
 /** Helpers for the adversarial HTTP tests: raw request lines, the route table, liveness. */
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 
 export interface Route {
@@ -49,6 +50,20 @@ export async function openSocket(port: number, text: string): Promise<Socket> {
   await new Promise<void>((resolve) => socket.once('connect', resolve));
   socket.write(text);
   return socket;
+}
+
+/** Sends each text on its own socket, left open; resolves once the server has begun handling each. */
+export async function openRequests(app: FastifyInstance, texts: string[]): Promise<Socket[]> {
+  const port = (app.server.address() as { port: number }).port;
+  let seen = 0;
+  const count = () => seen++;
+  app.server.on('request', count);
+  const sockets = await Promise.all(texts.map((text) => openSocket(port, text)));
+  while (seen < texts.length) await turn();
+  app.server.off('request', count);
+  // A few more turns of the loop: the hooks before the handler are asynchronous.
+  for (let i = 0; i < 20; i++) await turn();
+  return sockets;
 }
 
 /** The server still answers its liveness route. */

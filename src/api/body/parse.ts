@@ -27,15 +27,25 @@ export interface ParsedBatch {
 
 const envelope = TypeCompiler.Compile(IngestEnvelope);
 
-export function parseBatch(text: string, format: BodyFormat): ParsedBatch {
-  return format === 'json' ? parseJson(text) : parseNdjson(text);
+/** Parses a batch of at most `rowsMax` rows (ticks and markets); more is refused (413). */
+export function parseBatch(text: string, format: BodyFormat, rowsMax: number): ParsedBatch {
+  return format === 'json' ? parseJson(text, rowsMax) : parseNdjson(text, rowsMax);
 }
 
-function parseJson(text: string): ParsedBatch {
+function refuseRowsOver(rowsMax: number): never {
+  return fail('GSW_ERR_BODY_TOO_LARGE', `the batch holds more than batchTicksMax (${rowsMax}) rows`, {
+    limit: 'batchTicksMax',
+    rowsMax,
+  });
+}
+
+function parseJson(text: string, rowsMax: number): ParsedBatch {
   const value = parseJsonText(text, 1);
   const byIndex = (index: number) => ({ index });
-  if (Array.isArray(value))
+  if (Array.isArray(value)) {
+    if (value.length > rowsMax) refuseRowsOver(rowsMax);
     return { marketLines: [], ticks: value, marketPlace: byIndex, tickPlace: byIndex };
+  }
   if (!envelope.Check(value)) {
     const first = envelope.Errors(value).First();
     fail('GSW_ERR_MALFORMED_BODY', 'a JSON body is an array of ticks or an object { markets, ticks }', {
@@ -43,6 +53,7 @@ function parseJson(text: string): ParsedBatch {
       reason: first?.message ?? '',
     });
   }
+  if ((value.markets?.length ?? 0) + (value.ticks?.length ?? 0) > rowsMax) refuseRowsOver(rowsMax);
   return {
     marketLines: (value.markets ?? []).map((market) => ({ market })),
     ticks: value.ticks ?? [],
@@ -51,7 +62,7 @@ function parseJson(text: string): ParsedBatch {
   };
 }
 
-function parseNdjson(text: string): ParsedBatch {
+function parseNdjson(text: string, rowsMax: number): ParsedBatch {
   const marketLines: unknown[] = [];
   const marketLineNumbers: number[] = [];
   const ticks: unknown[] = [];
@@ -63,6 +74,7 @@ function parseNdjson(text: string): ParsedBatch {
     const lineText = text.slice(lineStart, lineEnd);
     lineStart = lineEnd + 1;
     if (lineText.trim() === '') continue;
+    if (marketLines.length + ticks.length === rowsMax) refuseRowsOver(rowsMax);
     const row = parseJsonText(lineText, line);
     if (isMarketLine(row)) {
       marketLines.push(row);

@@ -1,7 +1,8 @@
 /**
  * POST /v2/ingest: decode, parse and validate a batch, then hand it to the store and answer 202
  * only once it is durable. The body is read by the handler, not by a Fastify parser, so
- * backpressure refuses a batch before any of it is read.
+ * backpressure refuses a batch before any of it is read, and a body that arrives too slowly ends
+ * with 408 instead of holding an admission slot.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { fail, GswarmError } from '../../errors.js';
@@ -19,7 +20,12 @@ export interface IngestRouteOptions {
   admission: IngestAdmission;
   metrics: ApiMetrics;
   rate: IngestRate;
-  limits: BodyLimits & { rowErrorsMax: number; retryAfterS: number };
+  limits: BodyLimits & {
+    rowErrorsMax: number;
+    retryAfterS: number;
+    batchTicksMax: number;
+    bodyTimeoutMs: number;
+  };
   now: () => number;
 }
 
@@ -51,16 +57,15 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       validatorCompiler: () => () => true,
     },
     async (request, reply) => {
-      const refusal = admission.refusal();
-      if (refusal !== undefined) {
-        metrics.rejections.inc({ reason: refusal });
-        reply.header('retry-after', String(limits.retryAfterS));
-        fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${refusal})`, {
-          reason: refusal,
-        });
-      }
-      admission.inFlight++;
+      const refuseIfOverloaded = () => {
+        const reason = admission.refusal();
+        if (reason === undefined) return;
+        fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${reason})`, { reason });
+      };
+      let decodedBytesHeld = 0;
       try {
+        // Before the body is read: an overloaded server reads nothing.
+        refuseIfOverloaded();
         const mediaType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         const format = formats[mediaType];
         if (format === undefined)
@@ -72,22 +77,37 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
             bytesMax: limits.bodyBytesMax,
           });
         }
-        const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits);
-        const parsed = parseBatch(body.toString('utf8'), format);
-        const batch = validateBatch(parsed, limits.rowErrorsMax);
-        const startedMs = performance.now();
-        const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
-        metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
-        metrics.batches.inc();
-        metrics.ticksIngested.inc(result.accepted);
-        metrics.duplicates.inc(result.duplicates);
-        rate.record(result.accepted, now());
-        return reply.code(202).send(result);
+        const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits, {
+          deadline: AbortSignal.timeout(limits.bodyTimeoutMs),
+          onDecoded: (bytes) => {
+            admission.holdDecoded(bytes);
+            decodedBytesHeld += bytes;
+          },
+        });
+        const parsed = parseBatch(body.toString('utf8'), format, limits.batchTicksMax);
+        // The slot is taken once the body is here, so slow senders cannot hold every slot.
+        refuseIfOverloaded();
+        admission.inFlight++;
+        try {
+          const batch = validateBatch(parsed, limits.rowErrorsMax);
+          const startedMs = performance.now();
+          const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
+          metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
+          metrics.batches.inc();
+          metrics.ticksIngested.inc(result.accepted);
+          metrics.duplicates.inc(result.duplicates);
+          rate.record(result.accepted, now());
+          return reply.code(202).send(result);
+        } finally {
+          admission.inFlight--;
+        }
       } catch (error) {
         metrics.rejections.inc({ reason: rejectionReason(error) });
+        if (error instanceof GswarmError && error.code === 'GSW_ERR_OVERLOADED')
+          reply.header('retry-after', String(limits.retryAfterS));
         throw error;
       } finally {
-        admission.inFlight--;
+        admission.releaseDecoded(decodedBytesHeld);
       }
     },
   );
@@ -113,10 +133,13 @@ const reasonsByCode: Partial<Record<string, RejectionReason>> = {
   GSW_ERR_UNIQUE_CONFLICT: 'conflict',
   GSW_ERR_MALFORMED_BODY: 'malformed_body',
   GSW_ERR_BODY_TOO_LARGE: 'body_too_large',
+  GSW_ERR_BODY_TIMEOUT: 'body_timeout',
   GSW_ERR_TX_TOO_LARGE: 'body_too_large',
   GSW_ERR_UNSUPPORTED_MEDIA: 'unsupported_media',
 };
 
 function rejectionReason(error: unknown): RejectionReason {
-  return (error instanceof GswarmError ? reasonsByCode[error.code] : undefined) ?? 'other';
+  if (!(error instanceof GswarmError)) return 'other';
+  if (error.code === 'GSW_ERR_OVERLOADED') return error.data.reason as RejectionReason;
+  return reasonsByCode[error.code] ?? 'other';
 }
