@@ -35,7 +35,7 @@ export const errorCatalogue = {
   },
   GSW_ERR_MALFORMED_BODY: {
     status: 400,
-    meaning: 'a body is not well-formed JSON, NDJSON or compressed data',
+    meaning: 'a body is not well-formed JSON, NDJSON or compressed data, or nests too deeply',
   },
   GSW_ERR_INVALID_ROWS: { status: 400, meaning: 'rows of an ingest batch break the tick or market schema' },
   GSW_ERR_UNAUTHORIZED: { status: 401, meaning: 'the bearer token is missing or wrong' },

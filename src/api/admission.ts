@@ -18,8 +18,10 @@ export interface AdmissionLimits {
 const recentCommits = 16;
 
 export class IngestAdmission {
-  /** Batches being validated or committed. */
+  /** Batches being validated or committed (each holds a slot). */
   inFlight = 0;
+  /** Batches whose body is still arriving (they hold no slot). */
+  reading = 0;
   /** Decompressed body bytes held by requests being read, parsed or committed. */
   decodedBytesInFlight = 0;
 

@@ -6,11 +6,11 @@
 import { hostname } from 'node:os';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { fail } from '../errors.js';
 import { IngestAdmission } from './admission.js';
 import { markRoutesPublic, requireToken } from './auth.js';
-import { installErrorReplies } from './error-reply.js';
+import { clientErrorReply, errorReply, installErrorReplies } from './error-reply.js';
 import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
 import { defaultLimits, type ServerOptions } from './options.js';
@@ -19,6 +19,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import { opsRoutes } from './routes/ops.js';
 import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
+import { idLengthMax } from './wire.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store, token } = options;
@@ -28,6 +29,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ...(options.tls === undefined ? {} : { https: options.tls }),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: limits.jsonBodyBytesMax,
+    // Room for an id of idLengthMax code units, each up to 9 characters percent-encoded.
+    routerOptions: { maxParamLength: idLengthMax * 9 },
+    clientErrorHandler: clientErrorReply,
+    // A path the router cannot take (bad percent-encoding, a parameter too long) is answered
+    // before any hook runs; it reaches no handler, and gets the one error shape.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { status, body } = errorReply(error);
+      reply.code(status).send(body);
+    },
     // Draining is answered by the hook below, in the one error shape.
     return503OnClosing: false,
     // One log line per request would cost more than an ingest batch; errors are logged instead.
@@ -47,6 +57,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   if (token !== undefined) requireToken(app, token);
   installErrorReplies(app);
+  // JSON routes take JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('preHandler', async (request) => {
+    refuseNonFinite('querystring', request.query);
+    refuseNonFinite('params', request.params);
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -62,7 +78,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   const admission = new IngestAdmission(store, limits);
-  const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
+  const metrics = new ApiMetrics(store, () => admission.reading + admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
   await app.register(ingestRoutes, { store, admission, metrics, rate, limits, now });
   await app.register(queryRoutes, { store, ticksLimitMax: limits.ticksLimitMax });
@@ -80,4 +96,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.ready();
   return app;
+}
+
+/**
+ * Ajv coerces `1e400` to Infinity and then skips the integer's bounds, so a parameter such as
+ * `limit=1e400` would pass `maximum`; any non-finite number after validation is refused here.
+ */
+function refuseNonFinite(where: string, values: unknown): void {
+  for (const [name, value] of Object.entries(values ?? {})) {
+    if (typeof value === 'number' && !Number.isFinite(value))
+      fail('GSW_ERR_BAD_REQUEST', `${where}/${name} must be a finite number`, { field: `${where}/${name}` });
+  }
 }

@@ -81,7 +81,7 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
-export const Tx = Type.Integer({ minimum: 0 });
+export const Tx = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 export const LatestTick = Type.Object({
   price: Type.Number(),

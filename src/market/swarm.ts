@@ -107,7 +107,11 @@ export class Swarm {
     markets: Record<string, LatestTick>;
   } {
     const view = this.viewAt(options.asOf);
-    const out: Record<string, LatestTick> = {};
+    // Keyed by market ids, which are user data: no prototype, so `__proto__` is a market like any.
+    const out: Record<string, LatestTick> = Object.create(null);
+    // Before the schema's tx there are no markets to read, rather than an unknown attribute.
+    if (view.attribute('market/id') === undefined)
+      return { basisTx: view.basisTx, counts: { 'tick/id': 0, 'market/id': 0 }, markets: out };
     const ids = options.markets ?? this.marketIds(view);
     for (const id of ids) {
       const market = view.entityWith(view.attributeNamed('market/id'), id);

@@ -30,13 +30,17 @@ export const concrete = (path: string) => path.replace(/:[^/]+/g, 'x1').replace(
 /** The path with its first letter percent-encoded: `/v2/status` → `/%762/status`. */
 export const percentEncoded = (path: string) => `/%${path.charCodeAt(1).toString(16)}${path.slice(2)}`;
 
-/** Sends `head` (a request line and headers, CRLF-separated, no blank line) and `body` on a new socket; resolves with what the server sent until it closed. */
+/**
+ * Sends `head` (a request line and headers, CRLF-separated, no blank line) and `body` on a new
+ * socket, with a Content-Length unless `head` has one; resolves with all the server sent.
+ */
 export async function rawExchange(port: number, head: string, body = ''): Promise<string> {
   const socket = connect({ host: '127.0.0.1', port });
   const received: Buffer[] = [];
   socket.on('data', (chunk) => received.push(chunk));
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.end(`${head}\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const length = /^content-length:/im.test(head) ? '' : `\r\ncontent-length: ${Buffer.byteLength(body)}`;
+  socket.end(`${head}\r\nconnection: close${length}\r\n\r\n${body}`);
   await new Promise<void>((resolve) => socket.once('close', () => resolve()));
   return Buffer.concat(received).toString('utf8');
 }

@@ -77,13 +77,14 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
             bytesMax: limits.bodyBytesMax,
           });
         }
+        admission.reading++;
         const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits, {
           deadline: AbortSignal.timeout(limits.bodyTimeoutMs),
           onDecoded: (bytes) => {
             admission.holdDecoded(bytes);
             decodedBytesHeld += bytes;
           },
-        });
+        }).finally(() => admission.reading--);
         const parsed = parseBatch(body.toString('utf8'), format, limits.batchTicksMax);
         // The slot is taken once the body is here, so slow senders cannot hold every slot.
         refuseIfOverloaded();

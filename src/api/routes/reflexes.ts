@@ -72,7 +72,10 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
       schema: {
         summary: 'Stored alerts in sequence order, optionally after a tx or a sequence number',
         querystring: Type.Object(
-          { since_tx: Type.Optional(Tx), after_seq: Type.Optional(Type.Integer({ minimum: 0 })) },
+          {
+            since_tx: Type.Optional(Tx),
+            after_seq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+          },
           { additionalProperties: false },
         ),
         response: { 200: AlertsResponse, ...errors },
