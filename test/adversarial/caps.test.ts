@@ -79,3 +79,40 @@ describe('decodedBytesInFlightMax', () => {
     }
   });
 });
+
+describe('GET /v2/alerts pages', () => {
+  it('returns at most limit alerts per page, resumes after the last seq, and refuses a limit over the max', async () => {
+    const h = await startServer();
+    try {
+      assert.equal((await ingest(h.app, { markets: [{ id: 'M' }] })).statusCode, 202);
+      const reflex = { id: 'hot', market: 'M', above: 150 };
+      assert.equal(
+        (await h.app.inject({ method: 'POST', url: '/v2/reflexes', payload: reflex })).statusCode,
+        201,
+      );
+      const ticks = [];
+      for (let i = 0; i < 5; i++) ticks.push(tick(`in${i}`, 'M', { price: 200 }), tick(`out${i}`, 'M'));
+      assert.equal((await ingest(h.app, ticks)).statusCode, 202);
+      const seqs: number[] = [];
+      for (let after = 0; ; ) {
+        const page = (await h.app.inject(`/v2/alerts?limit=2&after_seq=${after}`)).json().alerts;
+        assert.ok(page.length <= 2);
+        seqs.push(...page.map((alert: { seq: number }) => alert.seq));
+        if (page.length < 2) break;
+        after = page.at(-1).seq;
+      }
+      assert.equal(seqs.length, 5);
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+      );
+      assert.equal(new Set(seqs).size, 5);
+      const tooMany = await h.app.inject('/v2/alerts?limit=10001');
+      assert.equal(tooMany.statusCode, 400);
+      assert.equal(tooMany.json().code, 'GSW_ERR_BAD_REQUEST');
+      await assertAlive(h.app);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -5,13 +5,14 @@
  * skips any sequence number it has already sent.
  */
 import type { ServerResponse } from 'node:http';
+import { setImmediate } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { fail } from '../../errors.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { Store, StoreAlert } from '../store.js';
 import { ErrorBody } from '../wire.js';
-import { alertToWire } from './reflexes.js';
+import { alertsPageMax, alertToWire } from './reflexes.js';
 
 export interface AlertStreamOptions {
   store: Store;
@@ -94,7 +95,14 @@ class AlertFeed {
     const heartbeat = setInterval(() => this.response.write(': ping\n\n'), sseHeartbeatMs);
     heartbeat.unref();
     try {
-      if (afterSeq !== undefined) await this.send(store.alerts({ afterSeq }), false);
+      // Stored alerts in pages, yielding between them, so a resume from far back neither holds
+      // every alert in memory nor blocks the loop.
+      for (let after = afterSeq; after !== undefined && !this.closed; ) {
+        const page = store.alerts({ afterSeq: after, limit: alertsPageMax });
+        await this.send(page, false);
+        after = page.length < alertsPageMax ? undefined : page.at(-1)!.seq;
+        await setImmediate();
+      }
       while (!this.closed) {
         if (this.live.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
         await this.send(this.live.splice(0), true);

@@ -29,6 +29,9 @@ function reflexFromWire({ cooldown_ms, ...rest }: Reflex): StoreReflex {
 
 const errors = { '4xx': ErrorBody };
 
+/** Alerts one `GET /v2/alerts` page holds at most. */
+export const alertsPageMax = 10_000;
+
 export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { store }) => {
   app.post<{ Body: Reflex }>(
     '/v2/reflexes',
@@ -66,15 +69,18 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
     },
   );
 
-  app.get<{ Querystring: { since_tx?: number; after_seq?: number } }>(
+  app.get<{ Querystring: { since_tx?: number; after_seq?: number; limit: number } }>(
     '/v2/alerts',
     {
       schema: {
-        summary: 'Stored alerts in sequence order, optionally after a tx or a sequence number',
+        summary:
+          'Stored alerts in sequence order, optionally after a tx or a sequence number; one page of at ' +
+          `most limit (≤ ${alertsPageMax}): the next page is after_seq = the last seq`,
         querystring: Type.Object(
           {
             since_tx: Type.Optional(Tx),
             after_seq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+            limit: Type.Integer({ minimum: 1, maximum: alertsPageMax, default: alertsPageMax }),
           },
           { additionalProperties: false },
         ),
@@ -82,8 +88,8 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store }> = async (app, { 
       },
     },
     async (request) => {
-      const { since_tx, after_seq } = request.query;
-      return { alerts: store.alerts({ sinceTx: since_tx, afterSeq: after_seq }).map(alertToWire) };
+      const { since_tx, after_seq, limit } = request.query;
+      return { alerts: store.alerts({ sinceTx: since_tx, afterSeq: after_seq, limit }).map(alertToWire) };
     },
   );
 };
