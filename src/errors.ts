@@ -65,14 +65,15 @@ export const errorCatalogue = {
   },
   GSW_ERR_MALFORMED_BODY: {
     status: 400,
-    meaning: 'a body is not well-formed JSON, NDJSON or compressed data',
+    meaning: 'a body is not well-formed JSON, NDJSON or compressed data, or nests too deeply',
   },
   GSW_ERR_INVALID_ROWS: { status: 400, meaning: 'rows of an ingest batch break the tick or market schema' },
   GSW_ERR_UNAUTHORIZED: { status: 401, meaning: 'the bearer token is missing or wrong' },
+  GSW_ERR_BODY_TIMEOUT: { status: 408, meaning: 'a body did not arrive whole within bodyTimeoutMs' },
   GSW_ERR_NOT_FOUND: { status: 404, meaning: 'no route or resource has this name' },
   GSW_ERR_BODY_TOO_LARGE: {
     status: 413,
-    meaning: 'a body exceeds its compressed or decompressed size limit',
+    meaning: 'a body exceeds its compressed or decompressed size limit, or its row limit',
   },
   GSW_ERR_UNSUPPORTED_MEDIA: { status: 415, meaning: 'a content type or content encoding is not accepted' },
   GSW_ERR_OVERLOADED: { status: 503, meaning: 'the store is behind; retry after the Retry-After delay' },

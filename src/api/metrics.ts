@@ -8,6 +8,8 @@ const latencyBucketsS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 export type RejectionReason =
   | 'commit_latency'
   | 'queue_full'
+  | 'decoded_bytes'
+  | 'body_timeout'
   | 'shutting_down'
   | 'invalid_rows'
   | 'dangling_ref'

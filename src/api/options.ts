@@ -8,6 +8,12 @@ export interface ServerLimits {
   bodyBytesMax: number;
   /** An ingest body after decompression. */
   decodedBytesMax: number;
+  /** Decompressed ingest bytes held at once by all requests being read, parsed or committed. */
+  decodedBytesInFlightMax: number;
+  /** Rows (ticks and markets) in one ingest request. */
+  batchTicksMax: number;
+  /** Time for an ingest body to arrive whole, from its headers; a slower one is answered 408. */
+  bodyTimeoutMs: number;
   /** Any other JSON body (queries, reflexes). */
   jsonBodyBytesMax: number;
   /** Bad rows listed in one refusal; the count of all bad rows is given beside them. */
@@ -33,6 +39,9 @@ export interface ServerLimits {
 export const defaultLimits: ServerLimits = {
   bodyBytesMax: 16 * 1024 * 1024,
   decodedBytesMax: 64 * 1024 * 1024,
+  decodedBytesInFlightMax: 256 * 1024 * 1024,
+  batchTicksMax: 100_000,
+  bodyTimeoutMs: 10_000,
   jsonBodyBytesMax: 1024 * 1024,
   rowErrorsMax: 100,
   commitLatencyMsMax: 10,
@@ -47,8 +56,13 @@ export const defaultLimits: ServerLimits = {
 
 export interface ServerOptions {
   store: Store;
-  /** When set, every /v2 route requires `Authorization: Bearer <token>`. */
+  /**
+   * When set, every route requires `Authorization: Bearer <token>` except /healthz, /readyz,
+   * /docs and, with `metricsPublic`, /metrics.
+   */
   token?: string;
+  /** Serve /metrics without the token (for a scraper on a trusted network). */
+  metricsPublic?: boolean;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** A pino logger, or false for none. */

@@ -6,11 +6,11 @@
 import { hostname } from 'node:os';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 'fastify';
 import { fail } from '../errors.js';
 import { IngestAdmission } from './admission.js';
-import { bearerCheck } from './auth.js';
-import { installErrorReplies } from './error-reply.js';
+import { markRoutesPublic, requireToken } from './auth.js';
+import { clientErrorReply, errorReply, installErrorReplies } from './error-reply.js';
 import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
 import { describeOperations } from './openapi.js';
@@ -27,6 +27,7 @@ import { reflexRoutes } from './routes/reflexes.js';
 import { sketchRoutes } from './routes/sketches.js';
 import { timelineRoutes } from './routes/timeline.js';
 import { schemaErrorFormatter } from './validation-message.js';
+import { idLengthMax } from './wire.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { store, token } = options;
@@ -36,6 +37,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     ...(options.tls === undefined ? {} : { https: options.tls }),
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: limits.jsonBodyBytesMax,
+    // Room for an id of idLengthMax code units, each up to 9 characters percent-encoded.
+    routerOptions: { maxParamLength: idLengthMax * 9 },
+    clientErrorHandler: clientErrorReply,
+    // A path the router cannot take (bad percent-encoding, a parameter too long) is answered
+    // before any hook runs; it reaches no handler, and gets the one error shape.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const { status, body } = errorReply(error);
+      reply.code(status).send(body);
+    },
     // Draining is answered by the hook below, in the one error shape.
     return503OnClosing: false,
     // One log line per request would cost more than an ingest batch; errors are logged instead.
@@ -54,13 +64,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
     }
   });
-  if (token !== undefined) {
-    const authenticate = bearerCheck(token);
-    app.addHook('onRequest', async (request) => {
-      if (/^\/v2(?:[/?]|$)/.test(request.url)) authenticate(request.headers.authorization);
-    });
-  }
+  if (token !== undefined) requireToken(app, token);
   installErrorReplies(app);
+  // JSON routes take JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser('text/plain');
+  app.addHook('preHandler', async (request) => {
+    refuseNonFinite('querystring', request.query);
+    refuseNonFinite('params', request.params);
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -69,10 +80,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     },
   });
   describeOperations(app, { bearer: token !== undefined });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  // The API description holds no data, and browsers cannot send a bearer token to it.
+  await app.register(async (docs) => {
+    markRoutesPublic(docs);
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
 
   const admission = new IngestAdmission(store, limits);
-  const metrics = new ApiMetrics(store, () => admission.inFlight, options.storeBytes);
+  const metrics = new ApiMetrics(store, () => admission.reading + admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
   const ingestOptions = { store, admission, metrics, rate, limits, now };
   await app.register(ingestRoutes, ingestOptions);
@@ -98,7 +113,19 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     startedMs: now(),
     now,
     draining: () => draining,
+    metricsPublic: options.metricsPublic ?? false,
   });
   await app.ready();
   return app;
+}
+
+/**
+ * Ajv coerces `1e400` to Infinity and then skips the integer's bounds, so a parameter such as
+ * `limit=1e400` would pass `maximum`; any non-finite number after validation is refused here.
+ */
+function refuseNonFinite(where: string, values: unknown): void {
+  for (const [name, value] of Object.entries(values ?? {})) {
+    if (typeof value === 'number' && !Number.isFinite(value))
+      fail('GSW_ERR_BAD_REQUEST', `${where}/${name} must be a finite number`, { field: `${where}/${name}` });
+  }
 }

@@ -82,7 +82,7 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
-export const Tx = Type.Integer({ minimum: 0 });
+export const Tx = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** Where a tx is read as of: a tx id, or an ISO-8601 instant meaning the last tx at or before it. */
 export const TxOrInstant = Type.Union([

@@ -96,8 +96,12 @@ dataOption(program.command('serve'))
       .argParser(integer),
   )
   .addOption(
-    new Option('--token <token>', 'require Authorization: Bearer <token> on /v2').env('GSWARM_TOKEN'),
+    new Option(
+      '--token <token>',
+      'require Authorization: Bearer <token> on every route but /healthz, /readyz and /docs',
+    ).env('GSWARM_TOKEN'),
   )
+  .option('--metrics-public', 'with --token: serve /metrics without the token', false)
   .option('--tls-cert <file>', 'PEM certificate; serve HTTPS with --tls-key')
   .option('--tls-key <file>', 'PEM private key')
   .addOption(new Option('--log-level <level>', 'pino log level').env('GSWARM_LOG_LEVEL').default('info'))
@@ -115,13 +119,35 @@ dataOption(program.command('serve'))
     integer,
     defaultLimits.pendingBatchesMax,
   )
+  .option(
+    '--decoded-bytes-in-flight-max <n>',
+    'refuse ingest while all requests together hold this many decompressed bytes',
+    integer,
+    defaultLimits.decodedBytesInFlightMax,
+  )
+  .option('--batch-ticks-max <n>', 'rows one ingest request may carry', integer, defaultLimits.batchTicksMax)
+  .option(
+    '--body-timeout-ms <n>',
+    'answer 408 to an ingest body not arrived whole in this time',
+    integer,
+    defaultLimits.bodyTimeoutMs,
+  )
   .action(async (options) => {
     const { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax } = options;
+    const { decodedBytesInFlightMax, batchTicksMax, bodyTimeoutMs } = options;
     // Loaded here so the client commands never load the store.
     const { serve } = await import('./serve.js');
     const { stopped } = await serve({
       ...options,
-      limits: { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax },
+      limits: {
+        bodyBytesMax,
+        decodedBytesMax,
+        commitLatencyMsMax,
+        pendingBatchesMax,
+        decodedBytesInFlightMax,
+        batchTicksMax,
+        bodyTimeoutMs,
+      },
     });
     process.exit(await stopped);
   });

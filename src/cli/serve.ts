@@ -20,6 +20,7 @@ export interface ServeOptions {
   host: string;
   port: number;
   token?: string;
+  metricsPublic?: boolean;
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
@@ -46,6 +47,7 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
   const app = await buildServer({
     store,
     token: options.token,
+    metricsPublic: options.metricsPublic,
     tls,
     logger,
     limits: options.limits,

@@ -121,17 +121,23 @@ export class Swarm {
     markets: Record<string, LatestTick>;
   } {
     const view = this.viewAt(options.asOf);
-    const out: Record<string, LatestTick> = {};
+    // Before the schema's tx there are no markets to read, rather than an unknown attribute.
+    if (view.attribute('market/id') === undefined)
+      return { basisTx: view.basisTx, counts: { 'tick/id': 0, 'market/id': 0 }, markets: {} };
+    // Keyed by market ids, which are user data: a Map, then own properties (Object.fromEntries
+    // defines them), so a market named `__proto__` is a market like any other.
+    const out = new Map<string, LatestTick>();
     const ids = options.markets ?? this.marketIds(view);
     for (const id of ids) {
       const market = view.entityWith(view.attributeNamed('market/id'), id);
       const tick = market === undefined ? undefined : this.index.latest(view, market);
-      if (tick) out[id] = { price: tick.price, volume: tick.volume, ts: tick.ts, tick: tick.id, tx: tick.tx };
+      if (tick)
+        out.set(id, { price: tick.price, volume: tick.volume, ts: tick.ts, tick: tick.id, tx: tick.tx });
     }
     return {
       basisTx: view.basisTx,
       counts: { 'tick/id': view.count('tick/id'), 'market/id': view.count('market/id') },
-      markets: out,
+      markets: Object.fromEntries(out),
     };
   }
 
@@ -237,17 +243,23 @@ export class Swarm {
     return found ? { tx: report.tx } : undefined;
   }
 
-  /** Stored alerts, ordered by seq, after `sinceTx` and `afterSeq`. */
-  alerts(options: { sinceTx?: number; afterSeq?: number } = {}): Alert[] {
+  /**
+   * Stored alerts, ordered by seq, after `sinceTx` and `afterSeq`: the first `limit` of them (a
+   * page; the next starts after the last seq). Scans the alert ids, then reads only the page.
+   */
+  alerts(options: { sinceTx?: number; afterSeq?: number; limit?: number } = {}): Alert[] {
     const view = this.conn.view;
-    const alerts: Alert[] = [];
     const afterSeq = options.afterSeq ?? 0;
     const sinceTx = options.sinceTx ?? 0;
-    view.match(undefined, view.attributeNamed('alert/tx'), undefined, (e, _a, tx) => {
-      if (e > afterSeq && (tx as number) > sinceTx)
-        alerts.push(this.alertOf(view, e, view.txInstant(tx as number) ?? 0));
+    const matching: number[] = [];
+    view.matchLean(undefined, view.attributeNamed('alert/tx'), undefined, false, (e, _a, tx) => {
+      if (e > afterSeq && (tx as number) > sinceTx) matching.push(e);
     });
-    return alerts.sort((x, y) => x.seq - y.seq);
+    const page = matching.sort((x, y) => x - y).slice(0, options.limit ?? matching.length);
+    return page.map((e) => {
+      const alert = this.alertOf(view, e, 0);
+      return { ...alert, durableAtMs: view.txInstant(alert.tx) ?? 0 };
+    });
   }
 
   /** Calls `listener` with each alert once its tx is durable, in seq order. */

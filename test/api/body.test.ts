@@ -11,8 +11,10 @@ import { validateBatch } from '../../src/api/body/validate.js';
 import { GswarmError } from '../../src/errors.js';
 
 const limits = { bodyBytesMax: 1 << 20, decodedBytesMax: 1 << 20 };
+const unbounded = { deadline: new AbortController().signal, onDecoded: () => {} };
 const read = (bytes: Buffer, encoding: 'identity' | 'gzip' | 'zstd', caps = limits) =>
-  readBody(Readable.from([bytes]), encoding, caps);
+  readBody(Readable.from([bytes]), encoding, caps, unbounded);
+const rowsMax = 1000;
 
 async function rejectsWith(promise: Promise<unknown>, code: string) {
   await assert.rejects(promise, (error: unknown) => error instanceof GswarmError && error.code === code);
@@ -115,18 +117,21 @@ describe('batch parsing and validation', () => {
 
   it('accepts an envelope, a bare array and NDJSON alike', () => {
     const expected = { markets: [{ id: 'M' }], ticks: [tick('a')] };
-    assert.deepEqual(validateBatch(parseBatch(JSON.stringify(expected), 'json'), 100), expected);
-    assert.deepEqual(validateBatch(parseBatch(JSON.stringify([tick('a')]), 'json'), 100), {
+    assert.deepEqual(validateBatch(parseBatch(JSON.stringify(expected), 'json', rowsMax), 100), expected);
+    assert.deepEqual(validateBatch(parseBatch(JSON.stringify([tick('a')]), 'json', rowsMax), 100), {
       markets: [],
       ticks: [tick('a')],
     });
     const ndjson = `${JSON.stringify({ market: { id: 'M' } })}\r\n\n${JSON.stringify(tick('a'))}`;
-    assert.deepEqual(validateBatch(parseBatch(ndjson, 'ndjson'), 100), expected);
+    assert.deepEqual(validateBatch(parseBatch(ndjson, 'ndjson', rowsMax), 100), expected);
   });
 
   it('lists every bad row with its field', () => {
     const body = JSON.stringify([tick('a', { price: -1 }), tick('b'), tick(''), 7, tick('c', { extra: 1 })]);
-    const error = throwsWith(() => validateBatch(parseBatch(body, 'json'), 100), 'GSW_ERR_INVALID_ROWS');
+    const error = throwsWith(
+      () => validateBatch(parseBatch(body, 'json', rowsMax), 100),
+      'GSW_ERR_INVALID_ROWS',
+    );
     const rows = error.data.rows as { index: number; field: string }[];
     assert.deepEqual(
       rows.map((row) => [row.index, row.field]),
@@ -142,7 +147,10 @@ describe('batch parsing and validation', () => {
 
   it('caps the rows listed but counts them all', () => {
     const body = JSON.stringify(Array.from({ length: 500 }, (_, i) => tick(`t${i}`, { ts: 0.5 })));
-    const error = throwsWith(() => validateBatch(parseBatch(body, 'json'), 100), 'GSW_ERR_INVALID_ROWS');
+    const error = throwsWith(
+      () => validateBatch(parseBatch(body, 'json', rowsMax), 100),
+      'GSW_ERR_INVALID_ROWS',
+    );
     assert.equal((error.data.rows as unknown[]).length, 100);
     assert.equal(error.data.rows_invalid, 500);
   });
@@ -153,7 +161,10 @@ describe('batch parsing and validation', () => {
       '',
       JSON.stringify(tick('a', { volume: 'x' })),
     ].join('\n');
-    const error = throwsWith(() => validateBatch(parseBatch(ndjson, 'ndjson'), 100), 'GSW_ERR_INVALID_ROWS');
+    const error = throwsWith(
+      () => validateBatch(parseBatch(ndjson, 'ndjson', rowsMax), 100),
+      'GSW_ERR_INVALID_ROWS',
+    );
     assert.deepEqual(
       (error.data.rows as object[]).map(
         ({ index, line, field }: { index?: number; line?: number; field?: string }) => ({
@@ -170,24 +181,27 @@ describe('batch parsing and validation', () => {
   });
 
   it('reports malformed JSON and NDJSON with line and column', () => {
-    let error = throwsWith(() => parseBatch('[\n  {"id": }\n]', 'json'), 'GSW_ERR_MALFORMED_BODY');
+    let error = throwsWith(() => parseBatch('[\n  {"id": }\n]', 'json', rowsMax), 'GSW_ERR_MALFORMED_BODY');
     assert.deepEqual([error.data.line, error.data.column], [2, 10]);
     error = throwsWith(
-      () => parseBatch(`${JSON.stringify(tick('a'))}\n{"id":`, 'ndjson'),
+      () => parseBatch(`${JSON.stringify(tick('a'))}\n{"id":`, 'ndjson', rowsMax),
       'GSW_ERR_MALFORMED_BODY',
     );
     assert.deepEqual([error.data.line, error.data.column], [2, 7]);
   });
 
   it('refuses other JSON shapes and an empty batch', () => {
-    throwsWith(() => parseBatch('{"ticks":[],"other":1}', 'json'), 'GSW_ERR_MALFORMED_BODY');
-    throwsWith(() => parseBatch('42', 'json'), 'GSW_ERR_MALFORMED_BODY');
-    throwsWith(() => validateBatch(parseBatch('[]', 'json'), 100), 'GSW_ERR_INVALID_ROWS');
+    throwsWith(() => parseBatch('{"ticks":[],"other":1}', 'json', rowsMax), 'GSW_ERR_MALFORMED_BODY');
+    throwsWith(() => parseBatch('42', 'json', rowsMax), 'GSW_ERR_MALFORMED_BODY');
+    throwsWith(() => validateBatch(parseBatch('[]', 'json', rowsMax), 100), 'GSW_ERR_INVALID_ROWS');
   });
 
   it('refuses non-finite and out-of-range numbers', () => {
     const body = `[${JSON.stringify(tick('a')).replace('"price":1', '"price":1e400')}]`;
-    const error = throwsWith(() => validateBatch(parseBatch(body, 'json'), 100), 'GSW_ERR_INVALID_ROWS');
+    const error = throwsWith(
+      () => validateBatch(parseBatch(body, 'json', rowsMax), 100),
+      'GSW_ERR_INVALID_ROWS',
+    );
     assert.equal((error.data.rows as { field: string }[])[0].field, 'price');
   });
 });

@@ -151,3 +151,34 @@ describe('line protocol ingest', () => {
     assert.equal(h.store.count('tick/id').count, before);
   });
 });
+
+describe('line protocol ingest on a server with a token', () => {
+  let h: Harness;
+  let url: string;
+  before(async () => {
+    h = await startServer({ token: 's3cret' });
+    url = await h.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  after(() => h.close());
+
+  it("takes the InfluxDB client's `Token` scheme with the right token, and refuses a wrong one", async () => {
+    const point = new Point('tick').tag('market', 'EURUSD').floatField('price', 1).floatField('volume', 1);
+    const good = new InfluxDB({ url, token: 's3cret' }).getWriteApi('org', 'bucket', 'ms');
+    good.writePoint(point.timestamp(1000));
+    await good.close();
+    assert.equal(h.store.count('tick/id').count, 1);
+
+    const bad = new InfluxDB({ url, token: 'wrong', transportOptions: { maxRetries: 0 } }).getWriteApi(
+      'org',
+      'bucket',
+      'ms',
+      { maxRetries: 0 },
+    );
+    bad.writePoint(point.timestamp(2000));
+    await assert.rejects(bad.close(), (error: { statusCode?: number }) => error.statusCode === 401);
+    assert.equal(h.store.count('tick/id').count, 1);
+    const anonymous = await write(h, 'tick,market=EURUSD price=1,volume=1 3000', '?precision=ms');
+    assert.equal(anonymous.statusCode, 401);
+    assert.equal(h.store.count('tick/id').count, 1);
+  });
+});

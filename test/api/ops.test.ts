@@ -108,9 +108,9 @@ describe('bearer token', () => {
     assert.equal(refused.statusCode, 401);
   });
 
-  it('leaves health, readiness and metrics open', async () => {
-    for (const url of ['/healthz', '/readyz', '/metrics'])
-      assert.equal((await h.app.inject(url)).statusCode, 200, url);
+  it('leaves health and readiness open, and metrics closed by default', async () => {
+    for (const url of ['/healthz', '/readyz']) assert.equal((await h.app.inject(url)).statusCode, 200, url);
+    assert.equal((await h.app.inject('/metrics')).statusCode, 401);
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * Reads a request body through its content encoding with two caps: the bytes on the wire and the
  * bytes after decompression. Both are counted while streaming, so a compression bomb is cut off
- * at the cap rather than inflated into memory.
+ * at the cap rather than inflated into memory. A deadline ends a body that arrives too slowly.
  */
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
@@ -15,6 +15,13 @@ export interface BodyLimits {
   bodyBytesMax: number;
   /** Bytes after decompression. */
   decodedBytesMax: number;
+}
+
+export interface ReadControls {
+  /** Ends the read with GSW_ERR_BODY_TIMEOUT when it aborts. */
+  deadline: AbortSignal;
+  /** Called with the size of each decompressed chunk before it is kept; may throw to refuse it. */
+  onDecoded(bytes: number): void;
 }
 
 /** zstd frames may ask for a window up to 2^31 bytes; 2^24 (16 MiB) bounds a decoder's memory. */
@@ -33,17 +40,22 @@ export async function readBody(
   source: AsyncIterable<Buffer>,
   encoding: ContentEncoding,
   limits: BodyLimits,
+  controls: ReadControls,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
   const collect = async (decoded: AsyncIterable<Buffer>) => {
-    for await (const chunk of decoded) chunks.push(chunk);
+    for await (const chunk of decoded) {
+      controls.onDecoded(chunk.length);
+      chunks.push(chunk);
+    }
   };
   const wire = capped(limits.bodyBytesMax, 'body');
   const inflated = capped(limits.decodedBytesMax, 'decompressed body');
+  const arriving = beforeDeadline(source, controls.deadline);
   try {
-    if (encoding === 'identity') await pipeline(source, wire, inflated, collect);
-    else if (encoding === 'gzip') await pipeline(source, wire, createGunzip(), inflated, collect);
-    else await pipeline(source, wire, zstdDecode, inflated, collect);
+    if (encoding === 'identity') await pipeline(arriving, wire, inflated, collect);
+    else if (encoding === 'gzip') await pipeline(arriving, wire, createGunzip(), inflated, collect);
+    else await pipeline(arriving, wire, zstdDecode, inflated, collect);
   } catch (error) {
     if (error instanceof GswarmError) throw error;
     if (isDecoderError(error)) {
@@ -52,6 +64,37 @@ export async function readBody(
     throw error;
   }
   return Buffer.concat(chunks);
+}
+
+/**
+ * The chunks of `source` until `deadline` aborts, then GSW_ERR_BODY_TIMEOUT. A pending read is
+ * raced rather than awaited: a stalled sender never resolves it (pipeline's own signal does not
+ * end a stage that waits on it).
+ */
+async function* beforeDeadline(source: AsyncIterable<Buffer>, deadline: AbortSignal): AsyncGenerator<Buffer> {
+  const chunks = source[Symbol.asyncIterator]();
+  let onAbort = () => {};
+  const timedOut = new Promise<never>((_resolve, reject) => {
+    onAbort = () =>
+      reject(
+        new GswarmError('GSW_ERR_BODY_TIMEOUT', 'the body did not arrive within bodyTimeoutMs', {
+          limit: 'bodyTimeoutMs',
+        }),
+      );
+    if (deadline.aborted) onAbort();
+    else deadline.addEventListener('abort', onAbort, { once: true });
+  });
+  // Observed by each race below; this keeps a rejection between reads from counting as unhandled.
+  timedOut.catch(() => {});
+  try {
+    for (;;) {
+      const next = await Promise.race([chunks.next(), timedOut]);
+      if (next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    deadline.removeEventListener('abort', onAbort);
+  }
 }
 
 function capped(bytesMax: number, what: string) {

@@ -28,16 +28,29 @@ export interface ParsedBatch {
 
 const envelope = TypeCompiler.Compile(IngestEnvelope);
 
-export function parseBatch(text: string, format: BodyFormat): ParsedBatch {
+/**
+ * Parses a batch; JSON and NDJSON stop as soon as it holds more than `rowsMax` rows (ticks and
+ * markets), refused with 413 (the ingest pipeline counts every format's rows once parsed).
+ */
+export function parseBatch(text: string, format: BodyFormat, rowsMax: number): ParsedBatch {
   if (format === 'csv') return parseCsvBatch(text);
-  return format === 'json' ? parseJson(text) : parseNdjson(text);
+  return format === 'json' ? parseJson(text, rowsMax) : parseNdjson(text, rowsMax);
 }
 
-function parseJson(text: string): ParsedBatch {
+export function refuseRowsOver(rowsMax: number): never {
+  return fail('GSW_ERR_BODY_TOO_LARGE', `the batch holds more than batchTicksMax (${rowsMax}) rows`, {
+    limit: 'batchTicksMax',
+    rowsMax,
+  });
+}
+
+function parseJson(text: string, rowsMax: number): ParsedBatch {
   const value = parseJsonText(text, 1);
   const byIndex = (index: number) => ({ index });
-  if (Array.isArray(value))
+  if (Array.isArray(value)) {
+    if (value.length > rowsMax) refuseRowsOver(rowsMax);
     return { marketLines: [], ticks: value, marketPlace: byIndex, tickPlace: byIndex };
+  }
   if (!envelope.Check(value)) {
     const first = envelope.Errors(value).First();
     const field = first?.path.slice(1) ?? '';
@@ -49,6 +62,7 @@ function parseJson(text: string): ParsedBatch {
       { field, reason },
     );
   }
+  if ((value.markets?.length ?? 0) + (value.ticks?.length ?? 0) > rowsMax) refuseRowsOver(rowsMax);
   return {
     marketLines: (value.markets ?? []).map((market) => ({ market })),
     ticks: value.ticks ?? [],
@@ -57,7 +71,7 @@ function parseJson(text: string): ParsedBatch {
   };
 }
 
-function parseNdjson(text: string): ParsedBatch {
+function parseNdjson(text: string, rowsMax: number): ParsedBatch {
   const marketLines: unknown[] = [];
   const marketLineNumbers: number[] = [];
   const ticks: unknown[] = [];
@@ -69,6 +83,7 @@ function parseNdjson(text: string): ParsedBatch {
     const lineText = text.slice(lineStart, lineEnd);
     lineStart = lineEnd + 1;
     if (lineText.trim() === '') continue;
+    if (marketLines.length + ticks.length === rowsMax) refuseRowsOver(rowsMax);
     const row = parseJsonText(lineText, line);
     if (isMarketLine(row)) {
       marketLines.push(row);

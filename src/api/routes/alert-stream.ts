@@ -5,13 +5,14 @@
  * skips any sequence number it has already sent.
  */
 import type { ServerResponse } from 'node:http';
+import { setImmediate } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { fail } from '../../errors.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { Store, StoreAlert } from '../store.js';
 import { ErrorBody } from '../wire.js';
-import { alertToWire } from './reflexes.js';
+import { alertsPageMax, alertToWire } from './reflexes.js';
 
 export interface AlertStreamOptions {
   store: Store;
@@ -70,7 +71,10 @@ class AlertFeed {
   private readonly live: StoreAlert[] = [];
   private lastSentSeq = Number.NEGATIVE_INFINITY;
   private closed = false;
+  /** Set while the socket holds more than it should and the feed waits for it to drain. */
+  private draining = false;
   private wake: (() => void) | undefined;
+  private unsubscribe: () => void = () => {};
 
   constructor(
     private readonly response: ServerResponse,
@@ -86,54 +90,85 @@ class AlertFeed {
       'x-accel-buffering': 'no',
     });
     this.response.write(': alerts\n\n');
-    const unsubscribe = store.onAlert((alert) => {
+    this.unsubscribe = store.onAlert((alert) => {
       this.live.push(alert);
-      // A client this far behind is dropped rather than buffered without bound; it resumes.
-      if (this.live.length > sseQueuedAlertsMax) this.close();
+      // A client that is not reading (its socket full) while this many alerts wait is dropped
+      // rather than buffered without bound; it resumes by Last-Event-ID. A burst to a client that
+      // keeps up is taken whole, however large.
+      if (this.draining && this.live.length > sseQueuedAlertsMax) this.drop();
       this.wake?.();
     });
     const heartbeat = setInterval(() => this.response.write(': ping\n\n'), sseHeartbeatMs);
     heartbeat.unref();
     try {
-      if (afterSeq !== undefined) await this.send(store.alerts({ afterSeq }), false);
+      // Stored alerts in pages, yielding between them, so a resume from far back neither holds
+      // every alert in memory nor blocks the loop.
+      for (let after = afterSeq; after !== undefined && !this.closed; ) {
+        const page = store.alerts({ afterSeq: after, limit: alertsPageMax });
+        await this.send(page, false);
+        after = page.length < alertsPageMax ? undefined : page.at(-1)!.seq;
+        await setImmediate();
+      }
       while (!this.closed) {
         if (this.live.length === 0) await new Promise<void>((resolve) => (this.wake = resolve));
         await this.send(this.live.splice(0), true);
       }
     } finally {
       clearInterval(heartbeat);
-      unsubscribe();
+      this.unsubscribe();
       this.response.end();
     }
   }
 
   close(): void {
     this.closed = true;
+    this.unsubscribe();
     this.wake?.();
   }
 
+  /** Closes a stuck client at once: what its socket holds cannot be delivered anyway. */
+  private drop(): void {
+    this.close();
+    this.live.length = 0;
+    this.response.destroy();
+  }
+
   /**
-   * Writes alerts as one chunk: an alert burst goes out in one write rather than waiting for the
-   * socket to drain between alerts (the event loop may meanwhile be busy with the next batch).
-   * Waits for the drain only when the socket holds more than `sseBufferedBytesMax`.
+   * Writes alerts in chunks of about `sseChunkBytes` (a burst goes out in few writes rather than
+   * one per alert) and waits for the socket to drain whenever it holds more than
+   * `sseBufferedBytesMax`, so a burst costs bounded memory per client.
    */
   private async send(alerts: readonly StoreAlert[], live: boolean): Promise<void> {
     let chunk = '';
     for (const alert of alerts) {
+      if (this.closed) return;
       if (alert.seq <= this.lastSentSeq) continue;
       this.lastSentSeq = alert.seq;
       chunk += `id: ${alert.seq}\ndata: ${JSON.stringify(alertToWire(alert))}\n\n`;
+      if (chunk.length >= sseChunkBytes) {
+        await this.write(chunk);
+        chunk = '';
+      }
     }
-    if (this.closed || chunk === '') return;
-    this.response.write(chunk);
+    if (chunk !== '' && !this.closed) await this.write(chunk);
     if (live) {
       const now = this.options.now();
       for (const alert of alerts) this.options.metrics.alertLatency.observe((now - alert.durableAtMs) / 1000);
     }
-    if (this.response.writableLength > sseBufferedBytesMax) await drainedOrClosed(this.response);
+  }
+
+  private async write(chunk: string): Promise<void> {
+    this.response.write(chunk);
+    if (this.response.writableLength <= sseBufferedBytesMax) return;
+    this.draining = true;
+    if (this.live.length > this.options.sseQueuedAlertsMax) this.drop();
+    else await drainedOrClosed(this.response);
+    this.draining = false;
   }
 }
 
+/** Bytes of SSE text written to the socket at once. */
+const sseChunkBytes = 64 * 1024;
 /** Bytes an SSE socket may hold unsent before the feed waits for it to drain. */
 const sseBufferedBytesMax = 1 << 20;
 

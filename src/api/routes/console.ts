@@ -9,13 +9,6 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsync } from 'fastify';
 import { fail } from '../../errors.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /** The route answers without the bearer token. */
-    public?: boolean;
-  }
-}
-
 /** Where `npm run build` puts the console, from src/api/routes or dist/api/routes alike. */
 export const builtConsoleDir = fileURLToPath(new URL('../../../dist/console/', import.meta.url));
 

@@ -1,13 +1,14 @@
 /**
  * POST /v2/ingest: decode, parse and validate a batch, then hand it to the store and answer 202
  * only once it is durable. The body is read by the handler, not by a Fastify parser, so
- * backpressure refuses a batch before any of it is read.
+ * backpressure refuses a batch before any of it is read, and a body that arrives too slowly ends
+ * with 408 instead of holding an admission slot.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { fail, GswarmError } from '../../errors.js';
 import type { IngestAdmission } from '../admission.js';
 import { type BodyLimits, contentEncoding, readBody } from '../body/decode.js';
-import { type BodyFormat, type ParsedBatch, parseBatch } from '../body/parse.js';
+import { type BodyFormat, type ParsedBatch, parseBatch, refuseRowsOver } from '../body/parse.js';
 import { validateBatch } from '../body/validate.js';
 import type { IngestRate } from '../ingest-rate.js';
 import type { ApiMetrics, RejectionReason } from '../metrics.js';
@@ -19,7 +20,12 @@ export interface IngestRouteOptions {
   admission: IngestAdmission;
   metrics: ApiMetrics;
   rate: IngestRate;
-  limits: BodyLimits & { rowErrorsMax: number; retryAfterS: number };
+  limits: BodyLimits & {
+    rowErrorsMax: number;
+    retryAfterS: number;
+    batchTicksMax: number;
+    bodyTimeoutMs: number;
+  };
   now: () => number;
 }
 
@@ -55,7 +61,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         const format = formats[mediaType];
         if (format === undefined)
           fail('GSW_ERR_UNSUPPORTED_MEDIA', `content type '${mediaType}' is not accepted`);
-        return (text) => parseBatch(text, format);
+        return (text, rowsMax) => parseBatch(text, format, rowsMax);
       });
       return reply.code(202).send(result);
     },
@@ -63,27 +69,27 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
 };
 
 /**
- * The ingest pipeline behind every ingest route: backpressure, the body through its encoding and
- * caps, the route's parser (chosen from the request before any body is read), validation, the
- * store, and the metrics. Resolves once the batch is durable.
+ * The ingest pipeline behind every ingest route: backpressure, the body through its encoding,
+ * caps and deadline, the route's parser (chosen from the request before any body is read),
+ * validation, the store, and the metrics. Resolves once the batch is durable. A batch takes its
+ * admission slot only once its body is here, so slow senders cannot hold every slot.
  */
 export async function ingestPipeline(
   options: IngestRouteOptions,
   request: FastifyRequest,
   reply: FastifyReply,
-  parserFor: () => (text: string) => ParsedBatch,
+  parserFor: () => (text: string, rowsMax: number) => ParsedBatch,
 ): Promise<IngestResult> {
   const { store, admission, metrics, rate, limits, now } = options;
-  const refusal = admission.refusal();
-  if (refusal !== undefined) {
-    metrics.rejections.inc({ reason: refusal });
-    reply.header('retry-after', String(limits.retryAfterS));
-    fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${refusal})`, {
-      reason: refusal,
-    });
-  }
-  admission.inFlight++;
+  const refuseIfOverloaded = () => {
+    const reason = admission.refusal();
+    if (reason === undefined) return;
+    fail('GSW_ERR_OVERLOADED', `ingest is refused while the store catches up (${reason})`, { reason });
+  };
+  let decodedBytesHeld = 0;
   try {
+    // Before the body is read: an overloaded server reads nothing.
+    refuseIfOverloaded();
     const parse = parserFor();
     const encoding = contentEncoding(request.headers['content-encoding']);
     const declaredBytes = Number(request.headers['content-length'] ?? 0);
@@ -92,22 +98,39 @@ export async function ingestPipeline(
         bytesMax: limits.bodyBytesMax,
       });
     }
-    const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits);
-    const parsed = parse(body.toString('utf8'));
-    const batch = validateBatch(parsed, limits.rowErrorsMax);
-    const startedMs = performance.now();
-    const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
-    metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
-    metrics.batches.inc();
-    metrics.ticksIngested.inc(result.accepted);
-    metrics.duplicates.inc(result.duplicates);
-    rate.record(result.accepted, now());
-    return result;
+    admission.reading++;
+    const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits, {
+      deadline: AbortSignal.timeout(limits.bodyTimeoutMs),
+      onDecoded: (bytes) => {
+        admission.holdDecoded(bytes);
+        decodedBytesHeld += bytes;
+      },
+    }).finally(() => admission.reading--);
+    const parsed = parse(body.toString('utf8'), limits.batchTicksMax);
+    if (parsed.ticks.length + parsed.marketLines.length > limits.batchTicksMax)
+      refuseRowsOver(limits.batchTicksMax);
+    refuseIfOverloaded();
+    admission.inFlight++;
+    try {
+      const batch = validateBatch(parsed, limits.rowErrorsMax);
+      const startedMs = performance.now();
+      const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
+      metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
+      metrics.batches.inc();
+      metrics.ticksIngested.inc(result.accepted);
+      metrics.duplicates.inc(result.duplicates);
+      rate.record(result.accepted, now());
+      return result;
+    } finally {
+      admission.inFlight--;
+    }
   } catch (error) {
     metrics.rejections.inc({ reason: rejectionReason(error) });
+    if (error instanceof GswarmError && error.code === 'GSW_ERR_OVERLOADED')
+      reply.header('retry-after', String(limits.retryAfterS));
     throw error;
   } finally {
-    admission.inFlight--;
+    admission.releaseDecoded(decodedBytesHeld);
   }
 }
 
@@ -131,10 +154,13 @@ const reasonsByCode: Partial<Record<string, RejectionReason>> = {
   GSW_ERR_UNIQUE_CONFLICT: 'conflict',
   GSW_ERR_MALFORMED_BODY: 'malformed_body',
   GSW_ERR_BODY_TOO_LARGE: 'body_too_large',
+  GSW_ERR_BODY_TIMEOUT: 'body_timeout',
   GSW_ERR_TX_TOO_LARGE: 'body_too_large',
   GSW_ERR_UNSUPPORTED_MEDIA: 'unsupported_media',
 };
 
 function rejectionReason(error: unknown): RejectionReason {
-  return (error instanceof GswarmError ? reasonsByCode[error.code] : undefined) ?? 'other';
+  if (!(error instanceof GswarmError)) return 'other';
+  if (error.code === 'GSW_ERR_OVERLOADED') return error.data.reason as RejectionReason;
+  return reasonsByCode[error.code] ?? 'other';
 }

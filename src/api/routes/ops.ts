@@ -16,20 +16,27 @@ export interface OpsRouteOptions {
   now: () => number;
   /** True once the server has begun to drain. */
   draining: () => boolean;
+  /** Whether /metrics is answered without the bearer token. */
+  metricsPublic: boolean;
 }
 
 const Ok = Type.Object({ status: Type.String() });
 
 export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, options) => {
-  const { store, metrics, rate, nodeId, startedMs, now, draining } = options;
+  const { store, metrics, rate, nodeId, startedMs, now, draining, metricsPublic } = options;
 
-  app.get('/healthz', { schema: { summary: 'The process is up', response: { 200: Ok } } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { config: { public: true }, schema: { summary: 'The process is up', response: { 200: Ok } } },
+    async () => ({ status: 'ok' }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { summary: 'The store is open and accepting writes', response: { 200: Ok, 503: ErrorBody } } },
+    {
+      config: { public: true },
+      schema: { summary: 'The store is open and accepting writes', response: { 200: Ok, 503: ErrorBody } },
+    },
     async () => {
       if (draining()) fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
       if (!store.accepting) fail('GSW_ERR_STORE_FAILED', 'the store is closed or failed; restart to recover');
@@ -37,10 +44,14 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, option
     },
   );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
-    const text = await metrics.registry.metrics();
-    return reply.type(metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { config: { public: metricsPublic }, schema: { summary: 'Prometheus metrics' } },
+    async (_request, reply) => {
+      const text = await metrics.registry.metrics();
+      return reply.type(metrics.registry.contentType).send(text);
+    },
+  );
 
   app.get(
     '/v2/status',

@@ -30,6 +30,9 @@ function reflexFromWire({ cooldown_ms, ...rest }: Reflex): StoreReflex {
 
 const errors = { '4xx': ErrorBody };
 
+/** Alerts one `GET /v2/alerts` page holds at most. */
+export const alertsPageMax = 10_000;
+
 export const reflexRoutes: FastifyPluginAsync<{ store: Store; now: () => number }> = async (
   app,
   { store, now },
@@ -70,15 +73,18 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store; now: () => number 
     },
   );
 
-  app.get<{ Querystring: { since_tx?: TxOrInstant; after_seq?: number } }>(
+  app.get<{ Querystring: { since_tx?: TxOrInstant; after_seq?: number; limit: number } }>(
     '/v2/alerts',
     {
       schema: {
-        summary: 'Stored alerts in sequence order, optionally after a tx or a sequence number',
+        summary:
+          'Stored alerts in sequence order, optionally after a tx or a sequence number; one page of at ' +
+          `most limit (≤ ${alertsPageMax}): the next page is after_seq = the last seq`,
         querystring: Type.Object(
           {
             since_tx: Type.Optional(TxOrInstantSchema),
-            after_seq: Type.Optional(Type.Integer({ minimum: 0 })),
+            after_seq: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+            limit: Type.Integer({ minimum: 1, maximum: alertsPageMax, default: alertsPageMax }),
           },
           { additionalProperties: false },
         ),
@@ -86,9 +92,9 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store; now: () => number 
       },
     },
     async (request) => {
-      const { since_tx, after_seq } = request.query;
+      const { since_tx, after_seq, limit } = request.query;
       const sinceTx = since_tx === undefined ? undefined : requestBasis(store, since_tx, now()).tx;
-      return { alerts: store.alerts({ sinceTx, afterSeq: after_seq }).map(alertToWire) };
+      return { alerts: store.alerts({ sinceTx, afterSeq: after_seq, limit }).map(alertToWire) };
     },
   );
 };
