@@ -16,7 +16,13 @@ import {
 } from './http.js';
 
 const token = 's3cret';
-const isPublic = (path: string) => path === '/healthz' || path === '/readyz' || path.startsWith('/docs');
+/** Exactly these answer without the token: probes, the API description and the console's page. */
+const isPublic = (path: string) =>
+  path === '/healthz' ||
+  path === '/readyz' ||
+  path.startsWith('/docs') ||
+  path === '/' ||
+  path.startsWith('/console/');
 
 describe('bearer token on every route', () => {
   let h: Harness;
