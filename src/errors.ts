@@ -24,6 +24,12 @@ export const errorCatalogue = {
   GSW_ERR_FENCED: { status: 409, meaning: 'the log moved under this writer; it may not append' },
   GSW_ERR_STORE_FAILED: { status: 503, meaning: 'a disk write failed; reopen to recover from the log' },
   GSW_ERR_CLOSED: { status: 503, meaning: 'the database is closed' },
+  GSW_ERR_ENTRY_TOO_LARGE: { status: 413, meaning: 'a log entry exceeds entryBytesMax' },
+  GSW_ERR_LOG_CORRUPT: { status: 500, meaning: 'bytes read from the log are not a valid entry or record' },
+  GSW_ERR_NATS_UNREACHABLE: {
+    status: 503,
+    meaning: 'no NATS server could be reached, or the connection was refused (TLS, credentials)',
+  },
   GSW_ERR_CHECKPOINT: {
     status: 500,
     meaning: 'a checkpoint is unreadable; it is ignored and the log replayed',

@@ -72,6 +72,13 @@ export interface DbOptions {
 
 export const txDatomsMaxDefault = 5_000_000;
 
+/** The record `commit` would append for `plan`, without appending it; undefined if it changes nothing. */
+export function planRecord(plan: TxPlan, txId: number, instantMs: number): TxRecord | undefined {
+  if (plan.datoms.length === 0) return undefined;
+  const { e, attr, value, added } = plan.datoms;
+  return { tx: txId, instantMs, e, a: attr.map((a) => a.id), v: value, added };
+}
+
 export class Db {
   readonly store: DatomStore;
   readonly txDatomsMax: number;
@@ -88,9 +95,8 @@ export class Db {
 
   /** Appends a validated plan as tx `txId`; returns undefined if the plan changes nothing. */
   commit(plan: TxPlan, txId: number, instantMs: number): TxReport | undefined {
-    if (plan.datoms.length === 0) return undefined;
-    const { e, attr, value, added } = plan.datoms;
-    const record: TxRecord = { tx: txId, instantMs, e, a: attr.map((a) => a.id), v: value, added };
+    const record = planRecord(plan, txId, instantMs);
+    if (record === undefined) return undefined;
     const txIndex = this.append(record);
     assert(
       plan.newEntities === 0 ||

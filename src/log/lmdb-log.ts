@@ -1,20 +1,47 @@
 /**
- * The log on LMDB, the embedded default: one key per record (its position, uint32), written in
- * one LMDB transaction per group commit. The only file that touches LMDB.
+ * The log on LMDB, the embedded default: one key per entry (its position, uint32), each entry
+ * written in its own LMDB transaction. The only file that touches LMDB.
  *
  * Durability: lmdb-js by default resolves a write when the transaction commits and flushes to
  * disk afterwards (`overlappingSync`). The log opens with `overlappingSync: false`, so a commit
  * resolves only once synced, and never uses `noSync`.
+ *
+ * `follow` wakes on appends made in this process, through any LmdbLog on the same path; the
+ * embedded log has one writer, its own process. Another process's appends are seen by `read` and
+ * `last`, not awaited by `follow`.
  */
+import { resolve } from 'node:path';
 import { type Database, open } from 'lmdb';
 import { fail, GswarmError } from '../errors.js';
-import type { TxLog } from './log.js';
+import { checkEntryBytes, decodeEntry, encodeEntry } from './entry-codec.js';
+import { LocalAppends } from './follow.js';
+import { type LogEntry, localEntryBytesMaxDefault, type TxLog } from './log.js';
+
+/** One pulse per log path in this process, shared by every LmdbLog open on it. */
+const pulses = (() => {
+  const byPath = new Map<string, { pulse: LocalAppends; users: number }>();
+  return {
+    open(path: string): LocalAppends {
+      const shared = byPath.get(path) ?? { pulse: new LocalAppends(), users: 0 };
+      shared.users++;
+      byPath.set(path, shared);
+      return shared.pulse;
+    },
+    close(path: string): void {
+      const shared = byPath.get(path);
+      if (shared && --shared.users === 0) byPath.delete(path);
+    },
+  };
+})();
 
 export class LmdbLog implements TxLog {
   private readonly db: Database<Uint8Array, number>;
-  private lastPosition: number;
+  private readonly appends: LocalAppends;
 
-  constructor(path: string) {
+  constructor(
+    private readonly path: string,
+    readonly entryBytesMax = localEntryBytesMaxDefault,
+  ) {
     this.db = open<Uint8Array, number>({
       path,
       keyEncoding: 'uint32',
@@ -23,17 +50,23 @@ export class LmdbLog implements TxLog {
       noSync: false,
       mapSize: 2 ** 40,
     });
-    this.lastPosition = this.lastKeyOnDisk();
+    this.appends = new LocalAppends(pulses.open(resolve(path)));
   }
 
   async append(records: readonly Uint8Array[], options: { expectedLast: number }): Promise<number> {
-    const start = options.expectedLast;
+    this.appends.checkOpen();
+    checkEntryBytes(records, this.entryBytesMax);
+    const { expectedLast } = options;
+    const position = expectedLast + 1;
+    const entry = encodeEntry(records);
     let written: boolean;
     try {
-      // The fence: the write is conditional on position start + 1 still being free when LMDB
-      // commits it, checked inside the writer thread, so a concurrent writer cannot slip in.
-      written = await this.db.ifNoExists(start + 1, () => {
-        records.forEach((record, i) => this.db.put(start + i + 1, record));
+      // The fence: checked inside the write transaction, which holds LMDB's writer lock, so no
+      // other writer (in any process) can move the log between the check and the put.
+      written = await this.db.transaction(() => {
+        if (this.lastOnDisk() !== expectedLast) return false;
+        this.db.put(position, entry);
+        return true;
       });
     } catch (error) {
       throw new GswarmError(
@@ -43,26 +76,40 @@ export class LmdbLog implements TxLog {
         error,
       );
     }
-    if (!written)
-      fail('GSW_ERR_FENCED', `expected the log to end at ${start}, but another writer appended there`);
-    this.lastPosition = start + records.length;
-    return this.lastPosition;
+    if (!written) {
+      fail('GSW_ERR_FENCED', `expected the log to end at ${expectedLast}, but it ends elsewhere`, {
+        expectedLast,
+      });
+    }
+    this.appends.appended();
+    return position;
   }
 
-  *read(from: number): Iterable<{ position: number; record: Uint8Array }> {
-    for (const { key, value } of this.db.getRange({ start: from + 1 }))
-      yield { position: key, record: value };
+  async *read(from: number): AsyncIterable<LogEntry> {
+    this.appends.checkOpen();
+    const end = this.lastOnDisk();
+    for (const { key, value } of this.db.getRange({ start: from + 1, end: end + 1 })) {
+      this.appends.checkOpen();
+      yield { position: key, records: decodeEntry(value, `log entry ${key}`) };
+    }
   }
 
-  last(): number {
-    return this.lastPosition;
+  follow(from: number, options: { signal?: AbortSignal } = {}): AsyncIterable<LogEntry> {
+    return this.appends.follow((at) => this.read(at), from, options.signal);
+  }
+
+  async last(): Promise<number> {
+    return this.lastOnDisk();
   }
 
   async close(): Promise<void> {
+    if (this.appends.closed) return;
+    this.appends.close();
+    pulses.close(resolve(this.path));
     await this.db.close();
   }
 
-  private lastKeyOnDisk(): number {
+  private lastOnDisk(): number {
     for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
   }

@@ -1,28 +1,44 @@
 /** The log kept in memory: for `storage.memory()` and tests. Nothing survives the process. */
 import { fail } from '../errors.js';
-import type { TxLog } from './log.js';
+import { checkEntryBytes } from './entry-codec.js';
+import { LocalAppends } from './follow.js';
+import { type LogEntry, localEntryBytesMaxDefault, type TxLog } from './log.js';
 
 export class MemoryLog implements TxLog {
-  private readonly records: Uint8Array[] = [];
+  private readonly entries: (readonly Uint8Array[])[] = [];
+  private readonly appends = new LocalAppends();
+
+  constructor(readonly entryBytesMax = localEntryBytesMaxDefault) {}
 
   async append(records: readonly Uint8Array[], options: { expectedLast: number }): Promise<number> {
-    if (options.expectedLast !== this.records.length) {
+    this.appends.checkOpen();
+    checkEntryBytes(records, this.entryBytesMax);
+    if (options.expectedLast !== this.entries.length) {
       fail(
         'GSW_ERR_FENCED',
-        `expected the log to end at ${options.expectedLast}, it ends at ${this.records.length}`,
+        `expected the log to end at ${options.expectedLast}, it ends at ${this.entries.length}`,
+        { expectedLast: options.expectedLast, last: this.entries.length },
       );
     }
-    this.records.push(...records);
-    return this.records.length;
+    this.entries.push([...records]);
+    this.appends.appended();
+    return this.entries.length;
   }
 
-  *read(from: number): Iterable<{ position: number; record: Uint8Array }> {
-    for (let i = from; i < this.records.length; i++) yield { position: i + 1, record: this.records[i]! };
+  async *read(from: number): AsyncIterable<LogEntry> {
+    const end = this.entries.length;
+    for (let i = from; i < end; i++) yield { position: i + 1, records: this.entries[i]! };
   }
 
-  last(): number {
-    return this.records.length;
+  follow(from: number, options: { signal?: AbortSignal } = {}): AsyncIterable<LogEntry> {
+    return this.appends.follow((at) => this.read(at), from, options.signal);
   }
 
-  async close(): Promise<void> {}
+  async last(): Promise<number> {
+    return this.entries.length;
+  }
+
+  async close(): Promise<void> {
+    this.appends.close();
+  }
 }

@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatomStore } from '../db/datoms.js';
-import { Db, type TxReport } from '../db/db.js';
+import { Db, planRecord, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
 import type { Query } from '../db/query/index.js';
 import { schemaTxData } from '../db/schema.js';
@@ -19,15 +19,19 @@ import { type Change, Subscription, txDatoms } from '../db/subscription.js';
 import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
+import { entryBytes, recordsFitting } from '../log/entry-codec.js';
 import { LmdbLog } from '../log/lmdb-log.js';
 import type { TxLog } from '../log/log.js';
+import { decodeLogRecord, encodeLogRecord } from '../log/log-record.js';
 import { MemoryLog } from '../log/memory-log.js';
-import { decodeRecord, encodeRecord } from '../log/record-codec.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import type { Storage } from './storage.js';
 
 export interface OpenOptions {
+  /** Where checkpoints go, and the log unless `log` is given. */
   storage: Storage;
+  /** The log to replay and append to, instead of the storage's own (e.g. a JetStream log). */
+  log?: TxLog;
   /** Attributes to declare (or re-declare) on open; already-declared ones add nothing. */
   schema?: SchemaSpec;
   clock?: Clock;
@@ -51,21 +55,29 @@ const commitWindow = 64;
 
 export async function open(options: OpenOptions): Promise<Connection> {
   const { storage } = options;
-  let db: Db;
-  let log: TxLog;
+  let db = new Db(options);
+  let logPosition = 0;
   let checkpointPath: string | undefined;
-  if (storage.kind === 'memory') {
-    db = new Db(options);
-    log = new MemoryLog();
-  } else {
+  if (storage.kind === 'persistent') {
     mkdirSync(storage.path, { recursive: true });
     checkpointPath = join(storage.path, 'checkpoint');
-    log = new LmdbLog(join(storage.path, 'log.mdb'));
     const checkpoint = readCheckpointOrNone(checkpointPath);
-    db = checkpoint ? new Db(options, checkpoint.store) : new Db(options);
-    for (const { record } of log.read(checkpoint?.logPosition ?? 0)) db.replay(decodeRecord(record));
+    if (checkpoint) {
+      db = new Db(options, checkpoint.store);
+      logPosition = checkpoint.logPosition;
+    }
   }
-  const connection = new Connection(db, log, options, checkpointPath);
+  const log =
+    options.log ?? (storage.kind === 'memory' ? new MemoryLog() : new LmdbLog(join(storage.path, 'log.mdb')));
+  for await (const entry of log.read(logPosition)) {
+    logPosition = entry.position;
+    for (const bytes of entry.records) {
+      // Epoch records say who leads; they carry no datoms.
+      const record = decodeLogRecord(bytes);
+      if (record.kind === 'tx') db.replay(record.tx);
+    }
+  }
+  const connection = new Connection(db, log, logPosition, options, checkpointPath);
   if (options.schema) await connection.transact(schemaTxData(options.schema));
   return connection;
 }
@@ -104,13 +116,14 @@ export class Connection {
   constructor(
     private readonly db: Db,
     private readonly log: TxLog,
+    logPosition: number,
     options: OpenOptions,
     private readonly checkpointPath: string | undefined,
   ) {
     this.clock = options.clock ?? systemClock;
     this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
     this.durableTxIndex = db.store.txCount - 1;
-    this.logPosition = log.last();
+    this.logPosition = logPosition;
     this.checkpointedDatoms = db.store.datomCount;
     this.current = db.view(this.durableTxIndex);
   }
@@ -172,6 +185,15 @@ export class Connection {
     const instantMs = this.clock.nowMs();
     const txId = nextTxId(store.lastTxId, instantMs);
     const plan = this.db.plan(build(this.db.view(), txId));
+    const planned = planRecord(plan, txId, instantMs);
+    const record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
+    if (record && entryBytes([record]) > this.log.entryBytesMax) {
+      fail(
+        'GSW_ERR_TX_TOO_LARGE',
+        `the tx takes ${record.byteLength} bytes in the log, more than one log entry holds (entryBytesMax ${this.log.entryBytesMax})`,
+        { bytes: record.byteLength, entryBytesMax: this.log.entryBytesMax },
+      );
+    }
     const committed = this.db.commit(plan, txId, instantMs);
     const report: TxReport = committed ?? {
       tx: store.lastTxId,
@@ -180,7 +202,7 @@ export class Connection {
       tempids: plan.tempids,
       datoms: [],
     };
-    return this.enqueue(committed?.record && encodeRecord(committed.record), report);
+    return this.enqueue(record, report);
   }
 
   /** Runs a Datalog query on the current view. */
@@ -253,8 +275,13 @@ export class Connection {
 
   private async flushAll(): Promise<void> {
     while (this.queue.length > 0 && this.failure === undefined) {
-      const group = this.queue;
-      this.queue = [];
+      // A group is one log entry, so it holds what fits one.
+      const size = recordsFitting(
+        this.queue.map((q) => q.record),
+        this.log.entryBytesMax,
+      );
+      const group = this.queue.slice(0, size);
+      this.queue = this.queue.slice(size);
       await this.flushGroup(group);
     }
     this.flushing = undefined;

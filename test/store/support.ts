@@ -13,7 +13,8 @@ import { decodeStringTable } from '../../src/db/string-table.js';
 import type { Datom } from '../../src/db/types.js';
 import { fromRaw } from '../../src/db/values.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
-import { decodeRecord } from '../../src/log/record-codec.js';
+import type { TxLog } from '../../src/log/log.js';
+import { decodeLogRecord } from '../../src/log/log-record.js';
 import type { Swarm } from '../../src/market/swarm.js';
 import type { Connection } from '../../src/store/connection.js';
 
@@ -185,6 +186,13 @@ export interface LogTx {
   datoms: Datom[];
 }
 
+/** Every entry of `log` as [position, records as byte arrays]. */
+export async function entriesOf(log: TxLog): Promise<[number, number[][]][]> {
+  const out: [number, number[][]][] = [];
+  for await (const entry of log.read(0)) out.push([entry.position, entry.records.map((r) => [...r])]);
+  return out;
+}
+
 /** A Db rebuilt from every record of the log in `dir`, and each record's tx. */
 export async function rebuildFromLog(dir: string): Promise<{ db: Db; txs: LogTx[] }> {
   const log = new LmdbLog(join(dir, 'log.mdb'));
@@ -192,10 +200,15 @@ export async function rebuildFromLog(dir: string): Promise<{ db: Db; txs: LogTx[
   const txs: LogTx[] = [];
   try {
     let expected = 1;
-    for (const { position, record } of log.read(0)) {
+    for await (const { position, records } of log.read(0)) {
       assert.equal(position, expected++, 'log positions are dense');
-      const report = db.replay(decodeRecord(record));
-      txs.push({ position, tx: report.tx, digest: digest(report.datoms), datoms: report.datoms });
+      for (const bytes of records) {
+        const record = decodeLogRecord(bytes);
+        assert.equal(record.kind, 'tx', 'an embedded log holds only tx records');
+        if (record.kind !== 'tx') continue;
+        const report = db.replay(record.tx);
+        txs.push({ position, tx: report.tx, digest: digest(report.datoms), datoms: report.datoms });
+      }
     }
   } finally {
     await log.close();
