@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildServer } from '../../src/api/index.js';
 import type { ServerOptions } from '../../src/api/options.js';
 import type { Tick } from '../../src/api/wire.js';
@@ -54,7 +54,7 @@ export function ingest(
   app: FastifyInstance,
   payload: string | Buffer | object,
   headers: Record<string, string> = {},
-) {
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: '/v2/ingest',
