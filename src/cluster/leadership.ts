@@ -21,7 +21,23 @@
  *
  * Silence is measured on a listening clock that advances by at most `tickGapMsMax` per tick, so
  * a node that was stalled (SIGSTOP, a long GC) does not take its own deafness for the leader's
- * silence when it wakes.
+ * silence when it wakes. *
+ * Driving it (one machine per node process; perform each step's actions in order):
+ * - At start, per shard: after loading a checkpoint feed `applied` (its position and the latest
+ *   epoch record at or before it); read the stream's last sequence and feed `streamLast`. Until
+ *   then the node neither claims nor leads.
+ * - Feed `tick` every ~10 ms from a monotonic clock, every other node's `heartbeat`, and
+ *   `applied` for every record the replica applies, in order (the leader's own records too).
+ * - publishHeartbeat: publish on the heartbeat subject, fire and forget.
+ * - appendEpoch: append the epoch record with expected-last-sequence; feed epochAppended, or
+ *   epochFenced on "wrong last sequence", or epochFailed when the outcome is unknown.
+ * - becomeLeader: take writes, appending tx records fenced on `position` and then on each
+ *   acknowledged position. A fenced tx append: feed writeFenced. One of unknown outcome: resolve
+ *   it, or feed writeFenced (safe; it costs a failover if the record had not landed).
+ * - stopWrites: hold new batches, let in-flight appends finish, feed writesStopped with the last
+ *   position written. resumeWrites: take writes again.
+ * - stepDown: fail in-flight and held batches with a retryable error, drop what was planned but
+ *   is not durable, and follow. Route the shard's writes to `status()`'s leader.
  */
 import { assert } from '../db/assert.js';
 import { leaderPreference, type NodeId } from './shard-map.js';
@@ -69,6 +85,11 @@ export type LeadershipEvent =
   | { type: 'epochAppended'; shard: number; epoch: number; position: number }
   /** An `appendEpoch` action was refused by the fence (the stream had moved). */
   | { type: 'epochFenced'; shard: number; epoch: number }
+  /**
+   * An `appendEpoch` action's outcome is unknown (timeout, lost connection): the record may or
+   * may not be in the stream. If it is, the replica will apply it like any other.
+   */
+  | { type: 'epochFailed'; shard: number; epoch: number }
   /** A tx append made as leader was refused by the fence. */
   | { type: 'writeFenced'; shard: number; expectedLast: number }
   /** After `stopWrites`: no append is in flight; `last` is the last position this leader wrote. */
@@ -79,7 +100,7 @@ export type StepDownReason = 'fenced' | 'handoff' | 'superseded';
 export type LeadershipAction =
   /** Publish on the heartbeat subject (best effort: a lost heartbeat is harmless). */
   | { type: 'publishHeartbeat'; beat: Heartbeat }
-  /** Append `record` with expected-last-sequence = `expectedLast`; report epochAppended/epochFenced. */
+  /** Append `record` with expected-last-sequence `expectedLast`; report epochAppended/Fenced/Failed. */
   | { type: 'appendEpoch'; shard: number; record: EpochRecord; expectedLast: number }
   /** Start writing the shard: append tx records with expected-last-sequence from `position` on. */
   | { type: 'becomeLeader'; shard: number; epoch: number; position: number }
@@ -205,6 +226,9 @@ export class Leadership {
         break;
       case 'epochFenced':
         this.onEpochFenced(event.shard, event.epoch);
+        break;
+      case 'epochFailed':
+        this.onEpochFailed(event.shard, event.epoch);
         break;
       case 'writeFenced':
         this.onWriteFenced(event.shard, event.expectedLast);
@@ -348,9 +372,7 @@ export class Leadership {
     if (s.role !== 'stopping') return;
     const peer = this.peers.get(s.taker!)!;
     if (!this.alive(peer)) {
-      s.role = 'leader';
-      s.taker = null;
-      this.actions.push({ type: 'resumeWrites', shard, epoch: s.epoch });
+      this.resume(shard, s);
       return;
     }
     s.role = 'handingOff';
@@ -376,6 +398,24 @@ export class Leadership {
     this.raiseKnownLast(s, s.pending.expectedLast + 1);
     s.pending = null;
     if (s.role === 'handingOff') this.stepDown(shard, s, 'fenced');
+  }
+
+  /**
+   * A claim is forgotten (the next tick may claim again, and is fenced if the first landed). A
+   * handoff is called off: if its record did land, the leader's next write is fenced.
+   */
+  private onEpochFailed(shard: number, epoch: number): void {
+    const s = this.shard(shard);
+    if (s.pending?.record.epoch !== epoch) return;
+    s.pending = null;
+    if (s.role === 'handingOff') this.resume(shard, s);
+  }
+
+  /** Calls a handoff off. */
+  private resume(shard: number, s: ShardState): void {
+    s.role = 'leader';
+    s.taker = null;
+    this.actions.push({ type: 'resumeWrites', shard, epoch: s.epoch });
   }
 
   private onWriteFenced(shard: number, expectedLast: number): void {

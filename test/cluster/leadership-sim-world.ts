@@ -13,7 +13,7 @@ import { type EpochRecord, Leadership, type LeadershipAction } from '../../src/c
 
 export type StreamRecord =
   | { kind: 'epoch'; epoch: number; leader: string }
-  | { kind: 'tx'; writer: string; epoch: number; batch: number };
+  | { kind: 'tx'; writer: string; epoch: number; batches: number[] };
 
 export interface Observer {
   appended(shard: number, position: number, record: StreamRecord): void;
@@ -28,18 +28,22 @@ export interface Network {
   dropRate: number;
   /** Upper bound of a message's delay, in ms. */
   delayMsMax: number;
+  /** Probability that an append request, or its reply, is lost (the writer times out). */
+  lossRate: number;
   /** Pairs (`from>to`) whose heartbeats are cut. */
   cut: Set<string>;
 }
 
 const tickMs = 10;
 const traceLinesMax = 80;
+const appendTimeoutMs = 100;
 
 interface LeaderSession {
   epoch: number;
   /** The position the next append expects to be last. */
   last: number;
-  inFlight: number | null;
+  /** The group being appended: client batches, one record. */
+  inFlight: number[] | null;
   stopping: boolean;
 }
 
@@ -55,7 +59,7 @@ export class World {
   /** Per shard, each record and when each node (by index) can first read it. */
   readonly streams: { record: StreamRecord; visibleAt: number[] }[][];
   readonly nodes: SimNode[];
-  readonly network: Network = { dropRate: 0, delayMsMax: 5, cut: new Set() };
+  readonly network: Network = { dropRate: 0, delayMsMax: 5, lossRate: 0, cut: new Set() };
   /** Client batches waiting for their shard's leader, per shard. */
   readonly pending: number[][];
   /** The latest notable steps (actions but heartbeats, faults), to print when a run fails. */
@@ -208,7 +212,7 @@ export class SimNode {
       if (session === null) return;
       if (!session.stopping) this.world.observer.writing(shard, this.id, false);
       // The client's request times out and it sends the batch again.
-      if (session.inFlight !== null) this.world.pending[shard]!.push(session.inFlight);
+      if (session.inFlight !== null) this.world.pending[shard]!.push(...session.inFlight);
     });
   }
 
@@ -287,21 +291,19 @@ export class SimNode {
         return;
       case 'appendEpoch': {
         const { shard, record, expectedLast } = action;
-        const incarnation = this.incarnation;
-        world.at(world.now + world.delay(), () => {
-          const position = world.append(shard, { kind: 'epoch', ...record }, expectedLast);
-          if (position === null) world.observer.fenced(shard, this.id, 'epoch');
-          this.later(
-            world.delay(),
-            () =>
+        this.request(
+          () => world.append(shard, { kind: 'epoch', ...record }, expectedLast),
+          (position) => {
+            if (position === null) world.observer.fenced(shard, this.id, 'epoch');
+            return () =>
               this.feed(
                 position === null
                   ? { type: 'epochFenced', shard, epoch: record.epoch }
                   : { type: 'epochAppended', shard, epoch: record.epoch, position },
-              ),
-            incarnation,
-          );
-        });
+              );
+          },
+          () => this.feed({ type: 'epochFailed', shard, epoch: record.epoch }),
+        );
         return;
       }
       case 'becomeLeader':
@@ -329,7 +331,7 @@ export class SimNode {
       case 'stepDown': {
         const session = this.sessions[action.shard]!;
         // In-flight batches fail with a retryable error: the client sends them again.
-        if (session.inFlight !== null) world.pending[action.shard]!.unshift(session.inFlight);
+        if (session.inFlight !== null) world.pending[action.shard]!.unshift(...session.inFlight);
         if (!session.stopping) world.observer.writing(action.shard, this.id, false);
         this.sessions[action.shard] = null;
         return;
@@ -337,36 +339,62 @@ export class SimNode {
     }
   }
 
-  /** A leader's group commit: one append in flight per shard, fenced on the last it wrote. */
+  /** A leader's group commit: one append in flight per shard, of all waiting batches, fenced on the last it wrote. */
   private writeNext(shard: number): void {
     const session = this.sessions[shard];
-    const batch = this.world.pending[shard]![0];
-    if (session == null || session.stopping || session.inFlight !== null || batch === undefined) return;
-    this.world.pending[shard]!.shift();
-    session.inFlight = batch;
+    const pending = this.world.pending[shard]!;
+    if (session == null || session.stopping || session.inFlight !== null || pending.length === 0) return;
+    const batches = pending.splice(0);
+    session.inFlight = batches;
     const { world } = this;
     const expectedLast = session.last;
-    const incarnation = this.incarnation;
-    world.at(world.now + world.delay(), () => {
-      const record: StreamRecord = { kind: 'tx', writer: this.id, epoch: session.epoch, batch };
-      const position = world.append(shard, record, expectedLast);
-      if (position === null) world.observer.fenced(shard, this.id, 'tx');
-      this.later(
-        world.delay(),
-        () => {
-          if (this.sessions[shard] !== session) return; // stepped down: the batch was failed already
+    const failed = () => {
+      if (this.sessions[shard] !== session) return; // stepped down: the batches were failed already
+      session.inFlight = null;
+      pending.unshift(...batches);
+      this.feed({ type: 'writeFenced', shard, expectedLast });
+    };
+    this.request(
+      () => world.append(shard, { kind: 'tx', writer: this.id, epoch: session.epoch, batches }, expectedLast),
+      (position) => {
+        if (position === null) world.observer.fenced(shard, this.id, 'tx');
+        return () => {
+          if (position === null) return failed();
+          if (this.sessions[shard] !== session) return;
           session.inFlight = null;
-          if (position === null) {
-            world.pending[shard]!.unshift(batch);
-            this.feed({ type: 'writeFenced', shard, expectedLast });
-            return;
-          }
           session.last = position;
-          world.observer.acked(batch, shard, position);
+          for (const batch of batches) world.observer.acked(batch, shard, position);
           if (session.stopping) this.feed({ type: 'writesStopped', shard, last: position });
-        },
-        incarnation,
-      );
+          else this.writeNext(shard);
+        };
+      },
+      // Unsure whether it landed, the leader steps down as if fenced: safe, at the cost of a
+      // failover if it had not.
+      failed,
+    );
+  }
+
+  /**
+   * An append over the network: `send` runs at the stream after a delay and `received` turns its
+   * outcome into what the reply does here; if the request or the reply is lost, `timedOut` runs
+   * after the append timeout instead.
+   */
+  private request(
+    send: () => number | null,
+    received: (position: number | null) => () => void,
+    timedOut: () => void,
+  ): void {
+    const { world } = this;
+    const incarnation = this.incarnation;
+    const lost = () => world.random() < world.network.lossRate;
+    if (lost()) {
+      this.later(appendTimeoutMs, timedOut);
+      return;
+    }
+    world.at(world.now + world.delay(), () => {
+      const reply = received(send());
+      if (lost()) this.later(appendTimeoutMs, timedOut, incarnation);
+      else this.later(world.delay(), reply, incarnation);
     });
   }
 }

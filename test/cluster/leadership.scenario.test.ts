@@ -11,7 +11,7 @@
  *   beat NODE | SHARD applied=P epoch=E leader=X [leading] | ...
  *   stream-last SHARD P
  *   applied SHARD P [epoch=E leader=X]
- *   epoch-appended SHARD epoch=E position=P  |  epoch-fenced SHARD epoch=E
+ *   epoch-appended SHARD epoch=E position=P  |  epoch-fenced SHARD epoch=E  |  epoch-failed SHARD epoch=E
  *   write-fenced SHARD expected-last=P       |  writes-stopped SHARD last=P
  *   status
  */
@@ -207,6 +207,8 @@ class Runner {
         };
       case 'epoch-fenced':
         return { type: 'epochFenced', shard, epoch: num(kv.get('epoch'), 'epoch') };
+      case 'epoch-failed':
+        return { type: 'epochFailed', shard, epoch: num(kv.get('epoch'), 'epoch') };
       case 'write-fenced':
         return { type: 'writeFenced', shard, expectedLast: num(kv.get('expected-last'), 'expected-last') };
       case 'writes-stopped':
