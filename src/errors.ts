@@ -26,6 +26,10 @@ export const errorCatalogue = {
   GSW_ERR_CLOSED: { status: 503, meaning: 'the database is closed' },
   GSW_ERR_ENTRY_TOO_LARGE: { status: 413, meaning: 'a log entry exceeds entryBytesMax' },
   GSW_ERR_LOG_CORRUPT: { status: 500, meaning: 'bytes read from the log are not a valid entry or record' },
+  GSW_ERR_LOG_UNAVAILABLE: {
+    status: 503,
+    meaning: "the shard's log did not confirm an append in time; it may or may not have landed",
+  },
   GSW_ERR_NATS_UNREACHABLE: {
     status: 503,
     meaning: 'no NATS server could be reached, or the connection was refused (TLS, credentials)',
