@@ -25,7 +25,6 @@ export const errorCatalogue = {
   GSW_ERR_STORE_FAILED: { status: 503, meaning: 'a disk write failed; reopen to recover from the log' },
   GSW_ERR_CLOSED: { status: 503, meaning: 'the database is closed' },
   GSW_ERR_ENTRY_TOO_LARGE: { status: 413, meaning: 'a log entry exceeds entryBytesMax' },
-  GSW_ERR_LOG_CORRUPT: { status: 500, meaning: 'bytes read from the log are not a valid entry or record' },
   GSW_ERR_LOG_UNAVAILABLE: {
     status: 503,
     meaning: "the shard's log did not confirm an append in time; it may or may not have landed",
@@ -33,6 +32,12 @@ export const errorCatalogue = {
   GSW_ERR_NATS_UNREACHABLE: {
     status: 503,
     meaning: 'no NATS server could be reached, or the connection was refused (TLS, credentials)',
+  },
+  GSW_ERR_LOCKED: { status: 409, meaning: 'the data directory is open in another process' },
+  GSW_ERR_LOG_CORRUPT: { status: 500, meaning: 'the log is damaged; gswarm verify says where' },
+  GSW_ERR_INVARIANT: {
+    status: 500,
+    meaning: 'an internal invariant broke while applying a tx; restart to recover from the log',
   },
   GSW_ERR_CHECKPOINT: {
     status: 500,

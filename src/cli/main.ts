@@ -46,10 +46,8 @@ const program = new Command('gswarm')
   .version('2.0.0')
   .showHelpAfterError();
 
-program
-  .command('serve')
+dataOption(program.command('serve'))
   .description('serve the HTTP API over a persistent store')
-  .addOption(new Option('--data <dir>', 'data directory').env('GSWARM_DATA').default('./data'))
   .addOption(new Option('--host <host>', 'listen address').env('GSWARM_HOST').default('127.0.0.1'))
   .addOption(
     new Option('--port <n>', 'listen port (0: any free port)')
@@ -81,10 +79,37 @@ program
     const { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax } = options;
     // Loaded here so the client commands never load the store.
     const { serve } = await import('./serve.js');
-    await serve({
+    const { stopped } = await serve({
       ...options,
       limits: { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax },
     });
+    process.exit(await stopped);
+  });
+
+/** The data directory option of the commands that work on a store's files. */
+function dataOption(command: Command): Command {
+  return command.addOption(new Option('--data <dir>', 'data directory').env('GSWARM_DATA').default('./data'));
+}
+
+dataOption(program.command('verify'))
+  .description('read a data directory whole and report the first damage (exit 1 if damaged)')
+  .action(async (options) => {
+    const { formatVerifyReport, verifyStore } = await import('./verify.js');
+    const report = await verifyStore(options.data);
+    process.stdout.write(`${formatVerifyReport(report)}\n`);
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
+dataOption(program.command('recover'))
+  .description('keep log records 1 to N and remove the rest (after damage; see docs/recovery.md)')
+  .requiredOption('--truncate-after <n>', 'the last record to keep', integer)
+  .action(async (options) => {
+    const { truncateLog } = await import('./recover.js');
+    const report = await truncateLog(options.data, options.truncateAfter);
+    process.stdout.write(
+      `removed ${report.removedRecords} record(s); the log ends at record ${report.lastPosition}` +
+        `${report.checkpointRemoved ? '; checkpoint removed (the next start replays the log)' : ''}\n`,
+    );
   });
 
 batchOptions(clientOptions(program.command('ingest')))

@@ -69,11 +69,12 @@ export class LmdbLog implements TxLog {
         return true;
       });
     } catch (error) {
+      const cause = await commitCause(error);
       throw new GswarmError(
         'GSW_ERR_STORE_FAILED',
-        `log append failed: ${(error as Error).message}`,
+        `log append failed: ${(cause as Error).message}`,
         {},
-        error,
+        cause,
       );
     }
     if (!written) {
@@ -109,8 +110,33 @@ export class LmdbLog implements TxLog {
     await this.db.close();
   }
 
+  /** Removes every entry after `position`, in one LMDB transaction (`gswarm recover`). */
+  truncateAfter(position: number): number {
+    const keys = [...this.db.getKeys({ start: position + 1 })];
+    this.db.transactionSync(() => {
+      for (const key of keys) this.db.removeSync(key);
+    });
+    return keys.length;
+  }
+
   private lastOnDisk(): number {
     for (const key of this.db.getKeys({ reverse: true, limit: 1 })) return key;
     return 0;
   }
+}
+
+/**
+ * The real reason of a failed LMDB commit. lmdb-js rejects the write with "Commit failed (see
+ * commitError for details)" and rejects `error.commitError` with the cause (ENOSPC, ...) in the
+ * same callback; left unhandled, that second rejection would kill the process.
+ */
+async function commitCause(error: unknown): Promise<unknown> {
+  const commitError = (error as { commitError?: Promise<unknown> }).commitError;
+  if (commitError === undefined) return error;
+  const cause = commitError.then(
+    () => error,
+    (reason: unknown) => reason,
+  );
+  // Settled already when lmdb-js rejected the write; never wait on it past this turn.
+  return Promise.race([cause, new Promise((resolve) => setImmediate(() => resolve(error)))]);
 }

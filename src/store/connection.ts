@@ -1,30 +1,40 @@
 /**
- * A running replica of one database: the pure Db plus its log, a clock and a commit pipeline.
+ * A database you can write: a replica (src/store/replica.ts) with the leader write path on top,
+ * tx ids from a clock, planning, and a commit pipeline.
  *
  * transact plans and applies a tx in memory at once (so later txs validate against it), then
  * queues its record. One flush at a time appends every queued record in a single log write
  * (group commit); only when that write is durable do the txs' promises resolve, does the current
  * view move forward, and are listeners told. Readers therefore never see a tx that could still
- * be lost. If a log write fails the connection fails: in-memory state may be ahead of the log,
- * so every later call is refused and a reopen recovers from the log, which is the truth.
+ * be lost. If a log write fails, or applying a tx breaks an invariant, the connection fails:
+ * in-memory state may be ahead of the log (or half-written), so every later write is refused,
+ * fault listeners hear of it, and a reopen recovers from the log, which is the truth. That is
+ * also how a deposed leader (its append refused by the fence, GSW_ERR_FENCED) drops what it
+ * planned but never got durable: it reopens from its checkpoint and the log's tail.
+ *
+ * A persistent store takes an exclusive lock on its directory (src/store/dir-lock.ts) and checks
+ * its LMDB file before mapping it (src/log/lmdb-check.ts). A checkpoint is also written after a
+ * long replay at open.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatomStore } from '../db/datoms.js';
 import { Db, planRecord, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
-import type { Query } from '../db/query/index.js';
 import { schemaTxData } from '../db/schema.js';
-import { type Change, Subscription, txDatoms } from '../db/subscription.js';
-import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
+import type { SchemaSpec } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import { entryBytes, recordsFitting } from '../log/entry-codec.js';
+import { checkLmdbFile } from '../log/lmdb-check.js';
 import { LmdbLog } from '../log/lmdb-log.js';
-import type { TxLog } from '../log/log.js';
-import { decodeLogRecord, encodeLogRecord } from '../log/log-record.js';
+import type { LogEntry, TxLog } from '../log/log.js';
+import { encodeLogRecord } from '../log/log-record.js';
 import { MemoryLog } from '../log/memory-log.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint } from './checkpoint.js';
+import { lockDirectory } from './dir-lock.js';
+import { replayLog } from './replay.js';
+import { type Disk, Replica } from './replica.js';
 import type { Storage } from './storage.js';
 
 export interface OpenOptions {
@@ -39,9 +49,11 @@ export interface OpenOptions {
   txDatomsMax?: number;
   /** Datoms appended between automatic checkpoints. */
   checkpointDatoms?: number;
+  /** Datoms replayed from the log at open from which a checkpoint is written at once. */
+  replayCheckpointDatoms?: number;
 }
 
-export type TxListener = (report: TxReport) => void;
+export type { Fault, TxListener } from './replica.js';
 
 interface Queued {
   record: Uint8Array | undefined;
@@ -50,36 +62,69 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-const checkpointDatomsDefault = 20_000_000;
+const replayCheckpointDatomsDefault = 1_000_000;
 const commitWindow = 64;
 
 export async function open(options: OpenOptions): Promise<Connection> {
   const { storage } = options;
-  let db = new Db(options);
-  let logPosition = 0;
-  let checkpointPath: string | undefined;
-  if (storage.kind === 'persistent') {
+  let connection: Connection;
+  if (storage.kind === 'memory') {
+    const db = new Db(options);
+    const log = options.log ?? new MemoryLog();
+    const position = await replayLog(db, log, 0, 'the log');
+    connection = new Connection(db, log, position, options, undefined);
+  } else {
     mkdirSync(storage.path, { recursive: true });
-    checkpointPath = join(storage.path, 'checkpoint');
-    const checkpoint = readCheckpointOrNone(checkpointPath);
-    if (checkpoint) {
-      db = new Db(options, checkpoint.store);
-      logPosition = checkpoint.logPosition;
+    const unlock = lockDirectory(storage.path);
+    try {
+      connection = await openDirectory(storage.path, options, unlock);
+    } catch (error) {
+      unlock();
+      throw error;
     }
   }
-  const log =
-    options.log ?? (storage.kind === 'memory' ? new MemoryLog() : new LmdbLog(join(storage.path, 'log.mdb')));
-  for await (const entry of log.read(logPosition)) {
-    logPosition = entry.position;
-    for (const bytes of entry.records) {
-      // Epoch records say who leads; they carry no datoms.
-      const record = decodeLogRecord(bytes);
-      if (record.kind === 'tx') db.replay(record.tx);
-    }
+  try {
+    if (options.schema) await connection.transact(schemaTxData(options.schema));
+  } catch (error) {
+    await connection.close();
+    throw error;
   }
-  const connection = new Connection(db, log, logPosition, options, checkpointPath);
-  if (options.schema) await connection.transact(schemaTxData(options.schema));
   return connection;
+}
+
+async function openDirectory(dir: string, options: OpenOptions, unlock: () => void): Promise<Connection> {
+  const checkpointPath = join(dir, 'checkpoint');
+  const logPath = options.log ? 'the log' : join(dir, 'log.mdb');
+  if (!options.log) checkLmdbFile(logPath);
+  const log = options.log ?? new LmdbLog(logPath);
+  try {
+    const checkpoint = readCheckpointOrNone(checkpointPath);
+    const db = checkpoint ? new Db(options, checkpoint.store) : new Db(options);
+    const checkpointedDatoms = db.store.datomCount;
+    const from = checkpoint?.logPosition ?? 0;
+    const last = await log.last();
+    if (from > last) {
+      fail(
+        'GSW_ERR_LOG_CORRUPT',
+        `log ${logPath} ends at entry ${last}, before the checkpoint's position ${from}: entries were lost`,
+        { file: logPath, position: last + 1 },
+      );
+    }
+    const position = await replayLog(db, log, from, logPath);
+    const connection = new Connection(db, log, position, options, {
+      checkpointPath,
+      checkpointedDatoms,
+      unlock,
+    });
+    const replayed = db.store.datomCount - checkpointedDatoms;
+    if (replayed > 0 && replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault)) {
+      connection.checkpoint();
+    }
+    return connection;
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
 }
 
 function readCheckpointOrNone(path: string) {
@@ -95,74 +140,19 @@ function readCheckpointOrNone(path: string) {
   }
 }
 
-export class Connection {
+/**
+ * The leader write path over a replica: tx ids, planning, and group commit with the fence.
+ */
+export class Connection extends Replica {
   private readonly clock: Clock;
-  private readonly checkpointDatoms: number;
-  private durableTxIndex: number;
-  private logPosition: number;
-  private checkpointedDatoms: number;
-  private current: View;
   private queue: Queued[] = [];
   private flushing: Promise<void> | undefined;
   private failure: GswarmError | undefined;
-  private closed = false;
-  private readonly listeners = new Set<TxListener>();
-  private readonly subscriptions = new Set<{
-    subscription: Subscription;
-    onChange: (change: Change) => void;
-  }>();
   private readonly commitLatenciesMs: number[] = [];
 
-  constructor(
-    private readonly db: Db,
-    private readonly log: TxLog,
-    logPosition: number,
-    options: OpenOptions,
-    private readonly checkpointPath: string | undefined,
-  ) {
+  constructor(db: Db, log: TxLog, logPosition: number, options: OpenOptions, disk: Disk | undefined) {
+    super(db, log, logPosition, options, disk);
     this.clock = options.clock ?? systemClock;
-    this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
-    this.durableTxIndex = db.store.txCount - 1;
-    this.logPosition = logPosition;
-    this.checkpointedDatoms = db.store.datomCount;
-    this.current = db.view(this.durableTxIndex);
-  }
-
-  /** The current view: every durable tx, nothing else. */
-  get view(): View {
-    return this.current;
-  }
-
-  get basisTx(): number {
-    return this.current.basisTx;
-  }
-
-  asOf(tx: number): View {
-    return this.current.asOf(tx);
-  }
-
-  since(tx: number): View {
-    return this.current.since(tx);
-  }
-
-  history(): View {
-    return this.current.history();
-  }
-
-  pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
-    return this.current.pull(e, pattern);
-  }
-
-  entity(e: number): Record<string, unknown> | null {
-    return this.current.entity(e);
-  }
-
-  datoms(index: IndexName, ...components: unknown[]): Datom[] {
-    return this.current.datoms(index, ...components);
-  }
-
-  count(attr: string): number {
-    return this.current.count(attr);
   }
 
   /**
@@ -194,7 +184,20 @@ export class Connection {
         { bytes: record.byteLength, entryBytesMax: this.log.entryBytesMax },
       );
     }
-    const committed = this.db.commit(plan, txId, instantMs);
+    let committed: TxReport | undefined;
+    try {
+      committed = this.db.commit(plan, txId, instantMs);
+    } catch (error) {
+      // The store may hold part of the tx: nothing after it can be trusted until a reopen.
+      throw this.fail(
+        new GswarmError(
+          'GSW_ERR_INVARIANT',
+          `applying tx ${txId} failed, the database refuses all writes until it is reopened: ${(error as Error).message}`,
+          { tx: txId },
+          error,
+        ),
+      );
+    }
     const report: TxReport = committed ?? {
       tx: store.lastTxId,
       txIndex: store.txCount - 1,
@@ -205,65 +208,49 @@ export class Connection {
     return this.enqueue(record, report);
   }
 
-  /** Runs a Datalog query on the current view. */
-  q(query: Query | string, ...inputs: unknown[]): unknown {
-    return this.current.q(query, ...inputs);
-  }
-
-  /**
-   * A live query: `onChange` gets the whole result at once (`initial`), then, after each durable
-   * tx that changes it, the rows added and removed. Returns the unsubscribe function.
-   */
-  subscribe(query: Query | string, onChange: (change: Change) => void, ...inputs: unknown[]): () => void {
-    const subscription = new Subscription(query, inputs);
-    const entry = { subscription, onChange };
-    onChange(subscription.start(this.current));
-    this.subscriptions.add(entry);
-    return () => this.subscriptions.delete(entry);
-  }
-
-  /** Calls `listener` with the report of every tx once it is durable. */
-  listen(listener: TxListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
   commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number } {
     return { commitLatencyMs: this.commitLatenciesMs, pendingTxs: this.queue.length };
   }
 
-  /** Bytes of the log and checkpoint on disk (0 in memory). Reads the directory. */
-  storeBytes(): number {
-    if (this.checkpointPath === undefined) return 0;
-    const dir = dirname(this.checkpointPath);
-    return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
-  }
-
-  /** Finishes queued commits, writes a checkpoint and closes the log. */
-  async close(): Promise<void> {
+  /**
+   * Finishes queued commits, writes a checkpoint if the log holds datoms the last one does not
+   * (replayed at open or written since), closes the log and releases the directory.
+   */
+  override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.flushing;
-    if (this.failure === undefined && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
-    await this.log.close();
+    await this.closeReplica(this.failure === undefined);
   }
 
-  /** Writes a checkpoint now (persistent storage only). Only call with nothing queued. */
-  checkpoint(): void {
-    if (this.checkpointPath === undefined) return;
-    writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
-    this.checkpointedDatoms = this.db.store.datomCount;
-  }
-
-  /** Whether transacts are taken: not closed, and no log write has failed. */
+  /** Whether transacts are taken: not closed, and not failed (by a log write or an invariant). */
   get accepting(): boolean {
     return !this.closed && this.failure === undefined;
+  }
+
+  /**
+   * Applies a durable entry another writer appended (a follower's path). Refused once this
+   * connection has failed: its Db may hold txs the log does not, and only a reopen drops them.
+   */
+  override applyEntry(entry: LogEntry): void {
+    if (this.failure) throw this.failure;
+    super.applyEntry(entry);
   }
 
   private checkOpen(): void {
     if (this.failure) throw this.failure;
     if (this.closed) fail('GSW_ERR_CLOSED', 'the database is closed');
+  }
+
+  /** Fails the connection: refuses every queued and later write. Returns the failure. */
+  private fail(error: GswarmError): GswarmError {
+    if (this.failure !== undefined) return this.failure;
+    this.failure = error;
+    for (const q of this.queue) q.reject(error);
+    this.queue = [];
+    this.tell({ kind: 'failed', error });
+    return error;
   }
 
   private enqueue(record: Uint8Array | undefined, report: TxReport): Promise<TxReport> {
@@ -285,23 +272,18 @@ export class Connection {
       await this.flushGroup(group);
     }
     this.flushing = undefined;
-    if (
-      this.failure === undefined &&
-      this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms
-    ) {
-      this.checkpoint();
-    }
+    // Only here is nothing in flight, so the Db holds durable txs only.
+    if (this.failure === undefined) this.checkpointIfDue();
   }
 
   private async flushGroup(group: Queued[]): Promise<void> {
     const records = group.flatMap((q) => (q.record ? [q.record] : []));
     const started = performance.now();
+    let position = this.logPosition;
     try {
-      if (records.length > 0) {
-        this.logPosition = await this.log.append(records, { expectedLast: this.logPosition });
-      }
+      if (records.length > 0) position = await this.log.append(records, { expectedLast: this.logPosition });
     } catch (error) {
-      this.failure =
+      const failure =
         error instanceof GswarmError
           ? error
           : new GswarmError(
@@ -310,48 +292,21 @@ export class Connection {
               {},
               error,
             );
-      for (const q of [...group, ...this.queue]) q.reject(this.failure);
-      this.queue = [];
+      for (const q of group) q.reject(failure);
+      this.fail(failure);
       return;
     }
     this.recordLatency(performance.now() - started);
-    const last = group[group.length - 1]!.report.txIndex;
-    if (last > this.durableTxIndex) {
-      this.durableTxIndex = last;
-      this.current = this.db.view(last);
-    }
+    this.advance(
+      position,
+      group.flatMap((q) => (q.record ? [q.report] : [])),
+      false,
+    );
     for (const q of group) q.resolve(q.report);
-    for (const q of group) {
-      if (q.record === undefined) continue;
-      for (const listener of this.listeners) notify(listener, q.report);
-      this.updateSubscriptions(q.report);
-    }
-  }
-
-  private updateSubscriptions(report: TxReport): void {
-    if (this.subscriptions.size === 0) return;
-    const before = this.db.view(report.txIndex - 1);
-    const after = this.db.view(report.txIndex);
-    const datoms = txDatoms(report.datoms);
-    for (const { subscription, onChange } of this.subscriptions) {
-      const change = subscription.update(before, after, datoms);
-      if (change.added.length > 0 || change.removed.length > 0) notify(onChange, change);
-    }
   }
 
   private recordLatency(ms: number): void {
     this.commitLatenciesMs.push(ms);
     if (this.commitLatenciesMs.length > commitWindow) this.commitLatenciesMs.shift();
-  }
-}
-
-/** A throwing listener must not break the commit pipeline; its error surfaces on its own. */
-function notify<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }

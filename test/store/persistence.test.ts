@@ -5,10 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { unpack } from 'msgpackr';
 import { GswarmError } from '../../src/errors.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -17,19 +16,11 @@ import { marketSchema } from '../../src/market/schema.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { type Connection, open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
-import { assertSameImage, entriesOf, rebuildFromLog, seeded, Workload } from './support.js';
+import { assertSameImage, entriesOf, rebuildFromLog, seeded, temporaryDirs, Workload } from './support.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const child = join(import.meta.dirname, 'crash-child.ts');
-const temporary: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gswarm-persist-'));
-  temporary.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirs('persist');
 
 const noCheckpoint = 1e12;
 const steps = 240;

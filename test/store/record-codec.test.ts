@@ -5,10 +5,7 @@
  * where it is read.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { pack } from 'msgpackr';
 import { InvariantError } from '../../src/db/assert.js';
@@ -19,11 +16,9 @@ import { marketSchema } from '../../src/market/schema.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
+import { temporaryDirs } from './support.js';
 
-const temporary: string[] = [];
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirs('unicode');
 
 function isValueTypeError(attribute: string) {
   return (error: unknown) =>
@@ -47,8 +42,7 @@ describe('strings that are not well-formed Unicode', () => {
   });
 
   it('are refused in a tick batch, and well-formed ids (pairs included) survive a restart', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gswarm-unicode-'));
-    temporary.push(dir);
+    const dir = tempDir();
     const swarm = await Swarm.open({ storage: storage.persistent(dir) });
     await swarm.ingest({ markets: [{ id: 'm' }] });
     const tick = (id: string) => ({ id, market: 'm', price: 1, volume: 1, ts: 1 });

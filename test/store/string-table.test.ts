@@ -4,10 +4,9 @@
  * string alone does, and a checkpoint written with tiny chunks loads the same strings.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { InvariantError } from '../../src/db/assert.js';
 import { Interner } from '../../src/db/intern.js';
@@ -15,17 +14,9 @@ import { decodeStringTable, encodeStringTable, stringTableBytes } from '../../sr
 import { GswarmError } from '../../src/errors.js';
 import { open, schemas, storage } from '../../src/index.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
-import { stringsOf } from './support.js';
+import { stringsOf, temporaryDirs } from './support.js';
 
-const temporary: string[] = [];
-const tempDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gswarm-strings-'));
-  temporary.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = temporaryDirs('strings');
 
 const anyString = fc.string({ unit: 'grapheme', maxLength: 40 });
 

@@ -6,7 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { Db } from '../../src/db/db.js';
 import { decodeStringTable } from '../../src/db/string-table.js';
@@ -17,6 +20,19 @@ import type { TxLog } from '../../src/log/log.js';
 import { decodeLogRecord } from '../../src/log/log-record.js';
 import type { Swarm } from '../../src/market/swarm.js';
 import type { Connection } from '../../src/store/connection.js';
+
+/** A maker of temporary directories, all removed after the test file's tests. */
+export function temporaryDirs(prefix: string): () => string {
+  const made: string[] = [];
+  after(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), `gswarm-${prefix}-`));
+    made.push(dir);
+    return dir;
+  };
+}
 
 /** mulberry32: a small seeded generator, so failures can be replayed from the seed. */
 export function seeded(seed: number): () => number {
