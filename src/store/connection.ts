@@ -232,9 +232,13 @@ export class Connection extends Replica {
   /**
    * Applies a durable entry another writer appended (a follower's path). Refused once this
    * connection has failed: its Db may hold txs the log does not, and only a reopen drops them.
+   * Skipped while txs are in flight: the entry is either this connection's own append (about to
+   * be advanced over) or another writer's, and then the fence refuses that append and the
+   * connection fails.
    */
   override applyEntry(entry: LogEntry): void {
     if (this.failure) throw this.failure;
+    if (this.flushing !== undefined || this.db.store.txCount - 1 !== this.durableTxIndex) return;
     super.applyEntry(entry);
   }
 
