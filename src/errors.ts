@@ -33,6 +33,10 @@ export const errorCatalogue = {
     status: 503,
     meaning: 'no NATS server could be reached, or the connection was refused (TLS, credentials)',
   },
+  GSW_ERR_NOT_LEADER: {
+    status: 503,
+    meaning: 'this node does not lead the shard (a failover or handoff); retry',
+  },
   GSW_ERR_LOCKED: { status: 409, meaning: 'the data directory is open in another process' },
   GSW_ERR_LOG_CORRUPT: { status: 500, meaning: 'the log is damaged; gswarm verify says where' },
   GSW_ERR_INVARIANT: {

@@ -28,6 +28,7 @@ import { fail, GswarmError } from '../errors.js';
 import { entryBytes, recordsFitting } from '../log/entry-codec.js';
 import { checkLmdbFile } from '../log/lmdb-check.js';
 import { LmdbLog } from '../log/lmdb-log.js';
+import type { EpochRecord } from '../log/epoch-record.js';
 import type { LogEntry, TxLog } from '../log/log.js';
 import { encodeLogRecord } from '../log/log-record.js';
 import { MemoryLog } from '../log/memory-log.js';
@@ -51,6 +52,8 @@ export interface OpenOptions {
   checkpointDatoms?: number;
   /** Datoms replayed from the log at open from which a checkpoint is written at once. */
   replayCheckpointDatoms?: number;
+  /** Hears every epoch (leadership) record replayed at open, with its position. */
+  onEpoch?: (epoch: EpochRecord, position: number) => void;
 }
 
 export type { Fault, TxListener } from './replica.js';
@@ -71,7 +74,7 @@ export async function open(options: OpenOptions): Promise<Connection> {
   if (storage.kind === 'memory') {
     const db = new Db(options);
     const log = options.log ?? new MemoryLog();
-    const position = await replayLog(db, log, 0, 'the log');
+    const position = await replayLog(db, log, 0, 'the log', options.onEpoch);
     connection = new Connection(db, log, position, options, undefined);
   } else {
     mkdirSync(storage.path, { recursive: true });
@@ -110,7 +113,7 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
         { file: logPath, position: last + 1 },
       );
     }
-    const position = await replayLog(db, log, from, logPath);
+    const position = await replayLog(db, log, from, logPath, options.onEpoch);
     const connection = new Connection(db, log, position, options, {
       checkpointPath,
       checkpointedDatoms,
@@ -222,6 +225,11 @@ export class Connection extends Replica {
     this.closed = true;
     await this.flushing;
     await this.closeReplica(this.failure === undefined);
+  }
+
+  /** Resolves once no commit is in flight (queued txs included). */
+  async drained(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   /** Whether transacts are taken: not closed, and not failed (by a log write or an invariant). */

@@ -6,11 +6,21 @@
  */
 import type { Db } from '../db/db.js';
 import { GswarmError } from '../errors.js';
+import type { EpochRecord } from '../log/epoch-record.js';
 import type { TxLog } from '../log/log.js';
 import { decodeLogRecord } from '../log/log-record.js';
 
-/** Applies the entries of `log` after position `from` to `db`; returns the last position applied. */
-export async function replayLog(db: Db, log: TxLog, from: number, file: string): Promise<number> {
+/**
+ * Applies the entries of `log` after position `from` to `db`; returns the last position applied.
+ * `onEpoch` hears every epoch record replayed, with its position.
+ */
+export async function replayLog(
+  db: Db,
+  log: TxLog,
+  from: number,
+  file: string,
+  onEpoch?: (epoch: EpochRecord, position: number) => void,
+): Promise<number> {
   let last = from;
   try {
     // Reading can fail too (an entry that does not decode): that is damage at the next position.
@@ -19,6 +29,7 @@ export async function replayLog(db: Db, log: TxLog, from: number, file: string):
       for (const bytes of records) {
         const record = decodeLogRecord(bytes);
         if (record.kind === 'tx') db.replay(record.tx);
+        else onEpoch?.(record.epoch, position);
       }
       last = position;
     }
