@@ -47,7 +47,7 @@ function agreedLeader(nodes: ClusterNode[], shard: number): ClusterNode | undefi
   const leaders = new Set(nodes.map((n) => n.status()[shard]!.leader));
   if (leaders.size !== 1) return undefined;
   const leader = nodes.find((n) => n.id === [...leaders][0]);
-  return leader?.status()[shard]!.role === 'leader' ? leader : undefined;
+  return leader !== undefined && leader.status()[shard]!.role === 'leader' ? leader : undefined;
 }
 
 async function transactWhenLeading(nodes: ClusterNode[], shard: number, txData: unknown) {
