@@ -10,6 +10,7 @@
  * - last is the stream's last sequence, from stream info.
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeliverPolicy,
   DiscardPolicy,
@@ -49,6 +50,8 @@ const headerBytesMax = 16 * 1024;
 const appendMsMaxDefault = 5_000;
 /** How long a consumer's pull waits before asking again; its heartbeats are half of it. */
 const pullMsMax = 2_000;
+/** How soon a follow asks again after the stream could not be asked, ms. */
+const followRetryMs = 250;
 
 export function streamName(cluster: string, shard: number): string {
   return `GSWARM_${cluster}_${shard}`;
@@ -135,12 +138,26 @@ export class JetStreamLog implements TxLog {
     }
   }
 
+  /**
+   * Goes on through the loss of NATS servers: the ordered consumer recreates itself, and when the
+   * stream cannot be asked (no leader yet), following starts again after the last entry yielded.
+   */
   async *follow(from: number, options: { signal?: AbortSignal } = {}): AsyncIterable<LogEntry> {
-    if (this.stopping.signal.aborted) return;
     const signal = options.signal
       ? AbortSignal.any([options.signal, this.stopping.signal])
       : this.stopping.signal;
-    yield* this.consume(from, signal);
+    let position = from;
+    while (!signal.aborted && !this.options.nats.isClosed()) {
+      try {
+        for await (const entry of this.consume(position, signal)) {
+          yield entry;
+          position = entry.position;
+        }
+      } catch (error) {
+        if (!(error instanceof GswarmError && error.code === 'GSW_ERR_LOG_UNAVAILABLE')) throw error;
+        await sleep(followRetryMs, undefined, { signal }).catch(() => {});
+      }
+    }
   }
 
   async last(): Promise<number> {

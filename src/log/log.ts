@@ -39,9 +39,6 @@ export interface TxLog {
   close(): Promise<void>;
 }
 
-/** Entries up to this many bytes fit a NATS message under its default 1 MiB `max_payload`. */
-export const entryBytesMaxDefault = 1024 * 1024 - 16 * 1024;
-
 /**
  * An embedded log (memory, LMDB) takes any transaction the database takes: entries up to this
  * many bytes, far above what `txDatomsMax` and the HTTP body limits let through.

@@ -25,17 +25,36 @@ const reconnectWaitMs = 100;
 export async function connectNats(options: NatsOptions): Promise<NatsConnection> {
   // The client defaults to 127.0.0.1:4222 when given no server: never let that happen silently.
   if (options.servers.length === 0) fail('GSW_ERR_NATS_UNREACHABLE', 'no NATS server given');
+  const connectMsMax = options.connectMsMax ?? connectMsMaxDefault;
+  const connecting = connect({
+    servers: [...options.servers],
+    name: options.name,
+    timeout: connectMsMax,
+    tls: options.tls ? { ...options.tls } : undefined,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: reconnectWaitMs,
+    waitOnFirstConnect: false,
+  });
+  // The client's own timeout does not cover a TLS handshake that the server ends by refusing our
+  // certificate (with TLS 1.3 the client sees that only later): the connect never settles. Our
+  // own deadline turns that into a refusal, and closes the connection should it arrive after all.
+  const deadlineMs = connectMsMax * options.servers.length;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `no server completed the connection within ${deadlineMs} ms${options.tls ? ' (was the client certificate refused?)' : ''}`,
+          ),
+        ),
+      deadlineMs,
+    );
+  });
   try {
-    return await connect({
-      servers: [...options.servers],
-      name: options.name,
-      timeout: options.connectMsMax ?? connectMsMaxDefault,
-      tls: options.tls ? { ...options.tls } : undefined,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: reconnectWaitMs,
-      waitOnFirstConnect: false,
-    });
+    return await Promise.race([connecting, deadline]);
   } catch (error) {
+    connecting.then((late) => late.close()).catch(() => {});
     const cause = error instanceof Error ? `${error.message}${causeOf(error)}` : String(error);
     throw new GswarmError(
       'GSW_ERR_NATS_UNREACHABLE',
@@ -43,6 +62,8 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
       { servers: options.servers },
       error,
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

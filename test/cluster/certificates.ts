@@ -42,21 +42,12 @@ export function makeCertificates(dir: string): TestCertificates {
   };
 }
 
+/** A new EC P-256 key; the arguments `openssl req` takes for it. */
+const newKey = (name: string) =>
+  `-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ${name}.key`;
+
 function authority(dir: string, name: string, subject: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '2',
+  openssl(dir, `req -x509 ${newKey(name)} -out ${name}.pem -days 2`, [
     '-subj',
     `/CN=${subject}`,
     '-addext',
@@ -68,40 +59,17 @@ function authority(dir: string, name: string, subject: string): void {
 
 function issue(dir: string, ca: string, name: string, subject: string, extensions: string): void {
   writeFileSync(join(dir, `${name}.ext`), `basicConstraints=CA:FALSE\n${extensions}\n`);
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${subject}`,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
+  openssl(dir, `req ${newKey(name)} -out ${name}.csr`, ['-subj', `/CN=${subject}`]);
+  openssl(
+    dir,
+    `x509 -req -in ${name}.csr -CA ${ca}.pem -CAkey ${ca}.key -CAcreateserial -out ${name}.pem -days 2 -extfile ${name}.ext`,
+    [],
+  );
 }
 
-function openssl(dir: string, args: string[]): void {
+/** Runs openssl in `dir` with `words` (file names without spaces) and then `args`. */
+function openssl(dir: string, words: string, extra: string[]): void {
+  const args = [...words.split(' '), ...extra];
   try {
     execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (error) {

@@ -126,6 +126,8 @@ export class NatsCluster {
       }
     });
     server.process = child;
+    running.add(child);
+    child.once('exit', () => running.delete(child));
   }
 
   /** Waits until every running server is routed to every other running one and sees a meta leader. */
@@ -147,6 +149,12 @@ export class NatsCluster {
     }
   }
 }
+
+/** Every server process started here; killed when the test process exits, however it exits. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
 
 function requireNatsServer(): void {
   try {
