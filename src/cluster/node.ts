@@ -22,6 +22,7 @@ import { encodeLogRecord } from '../log/log-record.js';
 import { connectNats, type NatsOptions } from '../log/nats-connection.js';
 import { type Connection, open } from '../store/connection.js';
 import { storage } from '../store/storage.js';
+import { checkShardCount } from './cluster-meta.js';
 import {
   type EpochRecord,
   type Heartbeat,
@@ -83,6 +84,7 @@ export class ClusterNode {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const node = new ClusterNode(options, await connectNats({ name: options.node, ...options.nats }));
     try {
+      await checkShardCount(node.nats, options.cluster, options.shards);
       for (let shard = 0; shard < options.shards; shard++) node.shards.push(await node.openShard(shard));
     } catch (error) {
       await node.close();

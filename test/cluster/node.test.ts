@@ -64,7 +64,7 @@ async function transactWhenLeading(nodes: ClusterNode[], shard: number, txData: 
 }
 
 describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
-  it('elect one leader per shard, replicate writes, and fail over when a leader stops', async () => {
+  it('elect one leader per shard, replicate writes, fail over when a leader stops, and refuse another shard count', async () => {
     const cluster = 'nodes1';
     const nodes = [
       await startNode(cluster, 'a', 0),
@@ -94,6 +94,18 @@ describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
       }
       for (let shard = 0; shard < shards; shard++)
         await until(`a leader of shard ${shard} among survivors`, () => agreedLeader(survivors, shard));
+      await assert.rejects(
+        ClusterNode.start({
+          nats: { servers: [nats.url(0)] },
+          cluster,
+          node: 'd',
+          shards: shards + 1,
+          schema: marketSchema,
+        }),
+        (error: unknown) =>
+          (error as { code?: string }).code === 'GSW_ERR_CLUSTER_MISMATCH' &&
+          /created with 3 shards; this node was started with 4/.test((error as Error).message),
+      );
     } finally {
       for (const node of nodes) await node.close();
     }
