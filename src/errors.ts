@@ -36,6 +36,14 @@ export const errorCatalogue = {
     status: 503,
     meaning: 'no NATS server could be reached, or the connection was refused (TLS, credentials)',
   },
+  GSW_ERR_CLUSTER_MISMATCH: {
+    status: 409,
+    meaning: "a node's options contradict the cluster's recorded metadata (its shard count)",
+  },
+  GSW_ERR_NOT_LEADER: {
+    status: 503,
+    meaning: 'this node does not lead the shard (a failover or handoff); retry',
+  },
   GSW_ERR_LOCKED: { status: 409, meaning: 'the data directory is open in another process' },
   GSW_ERR_INVARIANT: {
     status: 500,

@@ -1,5 +1,6 @@
 /**
- * A running replica of one database: the pure Db plus its log, a clock and a commit pipeline.
+ * A database you can write: a replica (src/store/replica.ts) with the leader write path on top,
+ * tx ids from a clock, planning, and a commit pipeline.
  *
  * transact plans and applies a tx in memory at once (so later txs validate against it), then
  * queues its record. One flush at a time appends every queued record in a single log write
@@ -7,33 +8,34 @@
  * view move forward, and are listeners told. Readers therefore never see a tx that could still
  * be lost. If a log write fails, or applying a tx breaks an invariant, the connection fails:
  * in-memory state may be ahead of the log (or half-written), so every later write is refused,
- * fault listeners hear of it, and a reopen recovers from the log, which is the truth.
+ * fault listeners hear of it, and a reopen recovers from the log, which is the truth. That is
+ * also how a deposed leader (its append refused by the fence, GSW_ERR_FENCED) drops what it
+ * planned but never got durable: it reopens from its checkpoint and the log's tail.
  *
  * A persistent store takes an exclusive lock on its directory (src/store/dir-lock.ts) and checks
- * its LMDB file before mapping it (src/log/lmdb-check.ts). A checkpoint is written after a long
- * replay at open, every `checkpointDatoms` datoms, and on close; a checkpoint that cannot be
- * written (a full disk) loses only a shortcut: it is reported to fault listeners, never thrown.
+ * its LMDB file before mapping it (src/log/lmdb-check.ts). A checkpoint is also written after a
+ * long replay at open.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DatomStore } from '../db/datoms.js';
 import { Db, planRecord, type TxReport } from '../db/db.js';
 import { type Clock, nextTxId, systemClock } from '../db/ids.js';
-import type { Query } from '../db/query/index.js';
 import { schemaTxData } from '../db/schema.js';
-import { type Change, Subscription, txDatoms } from '../db/subscription.js';
-import type { Datom, IndexName, SchemaSpec } from '../db/types.js';
+import type { SchemaSpec } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import { entryBytes, recordsFitting } from '../log/entry-codec.js';
+import type { EpochRecord } from '../log/epoch-record.js';
 import { checkLmdbFile } from '../log/lmdb-check.js';
 import { LmdbLog } from '../log/lmdb-log.js';
-import type { TxLog } from '../log/log.js';
+import type { LogEntry, TxLog } from '../log/log.js';
 import { encodeLogRecord } from '../log/log-record.js';
 import { MemoryLog } from '../log/memory-log.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { readCheckpoint } from './checkpoint.js';
 import { lockDirectory } from './dir-lock.js';
 import { replayLog } from './replay.js';
+import { type Disk, Replica } from './replica.js';
 import type { Storage } from './storage.js';
 
 export interface OpenOptions {
@@ -50,22 +52,11 @@ export interface OpenOptions {
   checkpointDatoms?: number;
   /** Datoms replayed from the log at open from which a checkpoint is written at once. */
   replayCheckpointDatoms?: number;
+  /** Hears every epoch (leadership) record replayed at open, with its position. */
+  onEpoch?: (epoch: EpochRecord, position: number) => void;
 }
 
-export type TxListener = (report: TxReport) => void;
-
-/** Something an operator must hear of: the connection failed, or a checkpoint was not written. */
-export type Fault =
-  | { kind: 'failed'; error: GswarmError }
-  | { kind: 'checkpoint-failed'; error: GswarmError };
-
-/** What a persistent connection keeps on disk besides its log. */
-interface Disk {
-  checkpointPath: string;
-  /** Datoms the checkpoint loaded at open covers (0 without one). */
-  checkpointedDatoms: number;
-  unlock: () => void;
-}
+export type { Fault, TxListener } from './replica.js';
 
 interface Queued {
   record: Uint8Array | undefined;
@@ -74,7 +65,6 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-const checkpointDatomsDefault = 20_000_000;
 const replayCheckpointDatomsDefault = 1_000_000;
 const commitWindow = 64;
 
@@ -82,9 +72,9 @@ export async function open(options: OpenOptions): Promise<Connection> {
   const { storage } = options;
   let connection: Connection;
   if (storage.kind === 'memory') {
-    const log = options.log ?? new MemoryLog();
     const db = new Db(options);
-    const position = await replayLog(db, log, 0, 'the log');
+    const log = options.log ?? new MemoryLog();
+    const position = await replayLog(db, log, 0, 'the log', options.onEpoch);
     connection = new Connection(db, log, position, options, undefined);
   } else {
     mkdirSync(storage.path, { recursive: true });
@@ -107,8 +97,8 @@ export async function open(options: OpenOptions): Promise<Connection> {
 
 async function openDirectory(dir: string, options: OpenOptions, unlock: () => void): Promise<Connection> {
   const checkpointPath = join(dir, 'checkpoint');
-  const logPath = options.log === undefined ? join(dir, 'log.mdb') : 'the log';
-  if (options.log === undefined) checkLmdbFile(logPath);
+  const logPath = options.log ? 'the log' : join(dir, 'log.mdb');
+  if (!options.log) checkLmdbFile(logPath);
   const log = options.log ?? new LmdbLog(logPath);
   try {
     const checkpoint = readCheckpointOrNone(checkpointPath);
@@ -123,7 +113,7 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
         { file: logPath, position: last + 1 },
       );
     }
-    const position = await replayLog(db, log, from, logPath);
+    const position = await replayLog(db, log, from, logPath, options.onEpoch);
     const connection = new Connection(db, log, position, options, {
       checkpointPath,
       checkpointedDatoms,
@@ -153,79 +143,19 @@ function readCheckpointOrNone(path: string) {
   }
 }
 
-export class Connection {
+/**
+ * The leader write path over a replica: tx ids, planning, and group commit with the fence.
+ */
+export class Connection extends Replica {
   private readonly clock: Clock;
-  private readonly checkpointDatoms: number;
-  private durableTxIndex: number;
-  private logPosition: number;
-  private checkpointedDatoms: number;
-  private current: View;
   private queue: Queued[] = [];
   private flushing: Promise<void> | undefined;
   private failure: GswarmError | undefined;
-  private closed = false;
-  private readonly listeners = new Set<TxListener>();
-  private readonly subscriptions = new Set<{
-    subscription: Subscription;
-    onChange: (change: Change) => void;
-  }>();
   private readonly commitLatenciesMs: number[] = [];
-  private readonly faultListeners = new Set<(fault: Fault) => void>();
-  private readonly checkpointPath: string | undefined;
-  /** The last checkpoint failure, until a checkpoint succeeds. */
-  checkpointError: GswarmError | undefined;
 
-  constructor(
-    private readonly db: Db,
-    private readonly log: TxLog,
-    logPosition: number,
-    options: OpenOptions,
-    private readonly disk: Disk | undefined,
-  ) {
+  constructor(db: Db, log: TxLog, logPosition: number, options: OpenOptions, disk: Disk | undefined) {
+    super(db, log, logPosition, options, disk);
     this.clock = options.clock ?? systemClock;
-    this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
-    this.durableTxIndex = db.store.txCount - 1;
-    this.logPosition = logPosition;
-    this.checkpointPath = disk?.checkpointPath;
-    this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
-    this.current = db.view(this.durableTxIndex);
-  }
-
-  /** The current view: every durable tx, nothing else. */
-  get view(): View {
-    return this.current;
-  }
-
-  get basisTx(): number {
-    return this.current.basisTx;
-  }
-
-  asOf(tx: number): View {
-    return this.current.asOf(tx);
-  }
-
-  since(tx: number): View {
-    return this.current.since(tx);
-  }
-
-  history(): View {
-    return this.current.history();
-  }
-
-  pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
-    return this.current.pull(e, pattern);
-  }
-
-  entity(e: number): Record<string, unknown> | null {
-    return this.current.entity(e);
-  }
-
-  datoms(index: IndexName, ...components: unknown[]): Datom[] {
-    return this.current.datoms(index, ...components);
-  }
-
-  count(attr: string): number {
-    return this.current.count(attr);
   }
 
   /**
@@ -248,13 +178,8 @@ export class Connection {
     const instantMs = this.clock.nowMs();
     const txId = nextTxId(store.lastTxId, instantMs);
     const plan = this.db.plan(build(this.db.view(), txId));
-    let record: Uint8Array | undefined;
-    try {
-      const planned = planRecord(plan, txId, instantMs);
-      record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
-    } catch (error) {
-      throw this.fail(invariantBroken(txId, error));
-    }
+    const planned = planRecord(plan, txId, instantMs);
+    const record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
     if (record && entryBytes([record]) > this.log.entryBytesMax) {
       fail(
         'GSW_ERR_TX_TOO_LARGE',
@@ -267,7 +192,14 @@ export class Connection {
       committed = this.db.commit(plan, txId, instantMs);
     } catch (error) {
       // The store may hold part of the tx: nothing after it can be trusted until a reopen.
-      throw this.fail(invariantBroken(txId, error));
+      throw this.fail(
+        new GswarmError(
+          'GSW_ERR_INVARIANT',
+          `applying tx ${txId} failed, the database refuses all writes until it is reopened: ${(error as Error).message}`,
+          { tx: txId },
+          error,
+        ),
+      );
     }
     const report: TxReport = committed ?? {
       tx: store.lastTxId,
@@ -279,84 +211,43 @@ export class Connection {
     return this.enqueue(record, report);
   }
 
-  /** Runs a Datalog query on the current view. */
-  q(query: Query | string, ...inputs: unknown[]): unknown {
-    return this.current.q(query, ...inputs);
-  }
-
-  /**
-   * A live query: `onChange` gets the whole result at once (`initial`), then, after each durable
-   * tx that changes it, the rows added and removed. Returns the unsubscribe function.
-   */
-  subscribe(query: Query | string, onChange: (change: Change) => void, ...inputs: unknown[]): () => void {
-    const subscription = new Subscription(query, inputs);
-    const entry = { subscription, onChange };
-    onChange(subscription.start(this.current));
-    this.subscriptions.add(entry);
-    return () => this.subscriptions.delete(entry);
-  }
-
-  /** Calls `listener` with the report of every tx once it is durable. */
-  listen(listener: TxListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Calls `listener` when the connection fails or a checkpoint cannot be written. */
-  onFault(listener: (fault: Fault) => void): () => void {
-    this.faultListeners.add(listener);
-    return () => this.faultListeners.delete(listener);
-  }
-
   /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
   commitStats(): { commitLatencyMs: readonly number[]; pendingTxs: number } {
     return { commitLatencyMs: this.commitLatenciesMs, pendingTxs: this.queue.length };
-  }
-
-  /** Bytes of the log and checkpoint on disk (0 in memory). Reads the directory. */
-  storeBytes(): number {
-    if (this.checkpointPath === undefined) return 0;
-    const dir = dirname(this.checkpointPath);
-    return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
   }
 
   /**
    * Finishes queued commits, writes a checkpoint if the log holds datoms the last one does not
    * (replayed at open or written since), closes the log and releases the directory.
    */
-  async close(): Promise<void> {
+  override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.flushing;
-    try {
-      if (this.failure === undefined && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
-      await this.log.close();
-    } finally {
-      this.disk?.unlock();
-    }
+    await this.closeReplica(this.failure === undefined);
   }
 
-  /**
-   * Writes a checkpoint now (persistent storage only). Only call with nothing queued. A failure
-   * is kept in `checkpointError` and told to fault listeners; the log still holds everything.
-   */
-  checkpoint(): void {
-    if (this.checkpointPath === undefined) return;
-    // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
-    this.checkpointedDatoms = this.db.store.datomCount;
-    try {
-      writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
-      this.checkpointError = undefined;
-    } catch (error) {
-      if (!(error instanceof GswarmError)) throw error;
-      this.checkpointError = error;
-      this.tell({ kind: 'checkpoint-failed', error });
-    }
+  /** Resolves once no commit is in flight (queued txs included). */
+  async drained(): Promise<void> {
+    while (this.flushing) await this.flushing;
   }
 
   /** Whether transacts are taken: not closed, and not failed (by a log write or an invariant). */
   get accepting(): boolean {
     return !this.closed && this.failure === undefined;
+  }
+
+  /**
+   * Applies a durable entry another writer appended (a follower's path). Refused once this
+   * connection has failed: its Db may hold txs the log does not, and only a reopen drops them.
+   * Skipped while txs are in flight: the entry is either this connection's own append (about to
+   * be advanced over) or another writer's, and then the fence refuses that append and the
+   * connection fails.
+   */
+  override applyEntry(entry: LogEntry): void {
+    if (this.failure) throw this.failure;
+    if (this.flushing !== undefined || this.db.store.txCount - 1 !== this.durableTxIndex) return;
+    super.applyEntry(entry);
   }
 
   private checkOpen(): void {
@@ -372,10 +263,6 @@ export class Connection {
     this.queue = [];
     this.tell({ kind: 'failed', error });
     return error;
-  }
-
-  private tell(fault: Fault): void {
-    for (const listener of this.faultListeners) notify(listener, fault);
   }
 
   private enqueue(record: Uint8Array | undefined, report: TxReport): Promise<TxReport> {
@@ -397,21 +284,16 @@ export class Connection {
       await this.flushGroup(group);
     }
     this.flushing = undefined;
-    if (
-      this.failure === undefined &&
-      this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms
-    ) {
-      this.checkpoint();
-    }
+    // Only here is nothing in flight, so the Db holds durable txs only.
+    if (this.failure === undefined) this.checkpointIfDue();
   }
 
   private async flushGroup(group: Queued[]): Promise<void> {
     const records = group.flatMap((q) => (q.record ? [q.record] : []));
     const started = performance.now();
+    let position = this.logPosition;
     try {
-      if (records.length > 0) {
-        this.logPosition = await this.log.append(records, { expectedLast: this.logPosition });
-      }
+      if (records.length > 0) position = await this.log.append(records, { expectedLast: this.logPosition });
     } catch (error) {
       const failure =
         error instanceof GswarmError
@@ -427,52 +309,16 @@ export class Connection {
       return;
     }
     this.recordLatency(performance.now() - started);
-    const last = group[group.length - 1]!.report.txIndex;
-    if (last > this.durableTxIndex) {
-      this.durableTxIndex = last;
-      this.current = this.db.view(last);
-    }
+    this.advance(
+      position,
+      group.flatMap((q) => (q.record ? [q.report] : [])),
+      false,
+    );
     for (const q of group) q.resolve(q.report);
-    for (const q of group) {
-      if (q.record === undefined) continue;
-      for (const listener of this.listeners) notify(listener, q.report);
-      this.updateSubscriptions(q.report);
-    }
-  }
-
-  private updateSubscriptions(report: TxReport): void {
-    if (this.subscriptions.size === 0) return;
-    const before = this.db.view(report.txIndex - 1);
-    const after = this.db.view(report.txIndex);
-    const datoms = txDatoms(report.datoms);
-    for (const { subscription, onChange } of this.subscriptions) {
-      const change = subscription.update(before, after, datoms);
-      if (change.added.length > 0 || change.removed.length > 0) notify(onChange, change);
-    }
   }
 
   private recordLatency(ms: number): void {
     this.commitLatenciesMs.push(ms);
     if (this.commitLatenciesMs.length > commitWindow) this.commitLatenciesMs.shift();
-  }
-}
-
-function invariantBroken(txId: number, error: unknown): GswarmError {
-  return new GswarmError(
-    'GSW_ERR_INVARIANT',
-    `applying tx ${txId} failed, the database refuses all writes until it is reopened: ${(error as Error).message}`,
-    { tx: txId },
-    error,
-  );
-}
-
-/** A throwing listener must not break the commit pipeline; its error surfaces on its own. */
-function notify<T>(listener: (value: T) => void, value: T): void {
-  try {
-    listener(value);
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
   }
 }

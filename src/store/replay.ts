@@ -1,18 +1,27 @@
 /**
  * Replaying the log into a database: at open (after the checkpoint's position) and by
- * `gswarm verify` (from the start). A record that is missing, cannot be decoded, or cannot be
+ * `gswarm verify` (from the start). An entry that is missing, cannot be decoded, or cannot be
  * applied is damage, reported by file and position (GSW_ERR_LOG_CORRUPT), never half-believed.
+ * Epoch (leadership) records carry no datoms and are skipped.
  */
 import type { Db } from '../db/db.js';
 import { GswarmError } from '../errors.js';
+import type { EpochRecord } from '../log/epoch-record.js';
 import type { TxLog } from '../log/log.js';
 import { decodeLogRecord } from '../log/log-record.js';
 
 /**
- * Applies the tx records of the log's entries after position `from` to `db` (epoch records say
- * who leads and carry no datoms); returns the last position applied.
+ * Applies the tx records of the log's entries after position `from` to `db`; returns the last
+ * position applied. Epoch records say who leads and carry no datoms: `onEpoch` hears each one
+ * replayed, with its position.
  */
-export async function replayLog(db: Db, log: TxLog, from: number, file: string): Promise<number> {
+export async function replayLog(
+  db: Db,
+  log: TxLog,
+  from: number,
+  file: string,
+  onEpoch?: (epoch: EpochRecord, position: number) => void,
+): Promise<number> {
   let last = from;
   try {
     for await (const { position, records } of log.read(from)) {
@@ -20,6 +29,7 @@ export async function replayLog(db: Db, log: TxLog, from: number, file: string):
       for (const bytes of records) {
         const record = decodeLogRecord(bytes, db.store.lastTxId);
         if (record.kind === 'tx') db.replay(record.tx);
+        else onEpoch?.(record.epoch, position);
       }
       last = position;
     }

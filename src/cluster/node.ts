@@ -1,0 +1,297 @@
+/**
+ * A cluster node: for every shard a JetStream log and a local replica that follows it, and the
+ * leadership machine (src/cluster/leadership.ts) driven with real time and real I/O. All I/O of
+ * leadership is here; the rules are in the machine.
+ *
+ * - A ~10 ms timer feeds `tick`; heartbeats go out and come in on `gswarm.<cluster>.heartbeat`
+ *   (core NATS, best effort).
+ * - Every record a replica applies is fed as `applied` (epoch records with their epoch); a
+ *   leader's own tx appends are fed once durable.
+ * - As leader of a shard the node writes through that shard's connection (`transact`), whose
+ *   appends are fenced on the stream's last sequence. A fenced append is fed as `writeFenced`.
+ * - On stepDown the replica is reopened from the log (simplest correct: it drops whatever was
+ *   planned but never durable), and follows again.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import type { TxReport } from '../db/db.js';
+import { schemaTxData } from '../db/schema.js';
+import type { SchemaSpec } from '../db/types.js';
+import { fail, GswarmError } from '../errors.js';
+import { JetStreamLog } from '../log/jetstream-log.js';
+import { encodeLogRecord } from '../log/log-record.js';
+import { connectNats, type NatsOptions } from '../log/nats-connection.js';
+import { type Connection, open } from '../store/connection.js';
+import { storage } from '../store/storage.js';
+import { checkShardCount } from './cluster-meta.js';
+import {
+  type EpochRecord,
+  type Heartbeat,
+  Leadership,
+  type LeadershipAction,
+  type LeadershipEvent,
+  type NodeId,
+  type ShardStatus,
+} from './leadership.js';
+
+export interface ClusterNodeOptions {
+  /** The servers and TLS files; the node opens (and closes) its own connection. */
+  nats: NatsOptions;
+  /** Names the cluster's streams and subjects. */
+  cluster: string;
+  node: NodeId;
+  shards: number;
+  /** Declared by each shard's first leader. */
+  schema: SchemaSpec;
+  heartbeatIntervalMs?: number;
+}
+
+interface ShardReplica {
+  log: JetStreamLog;
+  connection: Connection;
+  following: AbortController;
+  /** Whether this node writes the shard now (between becomeLeader/resumeWrites and stop/stepDown). */
+  writing: boolean;
+  /** A reopen in progress: the shard takes no events' I/O until it is done. */
+  reopening: Promise<void> | undefined;
+}
+
+const tickMs = 10;
+const reopenRetryMs = 100;
+
+export function heartbeatSubject(cluster: string): string {
+  return `gswarm.${cluster}.heartbeat`;
+}
+
+export class ClusterNode {
+  private readonly leadership: Leadership;
+  private readonly shards: ShardReplica[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private heartbeats: Subscription | undefined;
+  private closed = false;
+  private readonly appliedFed: number[] = [];
+
+  private constructor(
+    private readonly options: ClusterNodeOptions,
+    private readonly nats: NatsConnection,
+  ) {
+    this.leadership = new Leadership({
+      node: options.node,
+      shards: options.shards,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+    });
+  }
+
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const node = new ClusterNode(options, await connectNats({ name: options.node, ...options.nats }));
+    try {
+      await checkShardCount(node.nats, options.cluster, options.shards);
+      for (let shard = 0; shard < options.shards; shard++) node.shards.push(await node.openShard(shard));
+    } catch (error) {
+      await node.close();
+      throw error;
+    }
+    node.listen();
+    return node;
+  }
+
+  get id(): NodeId {
+    return this.options.node;
+  }
+
+  status(): ShardStatus[] {
+    return this.leadership.status();
+  }
+
+  /** The replica of `shard` (reads). */
+  replica(shard: number): Connection {
+    return this.shardOf(shard).connection;
+  }
+
+  /** Commits `txData` on `shard`, which this node must lead; resolves once durable. */
+  async transact(shard: number, txData: unknown): Promise<TxReport> {
+    const replica = this.shardOf(shard);
+    if (!replica.writing) {
+      const leader = this.leadership.status()[shard]!.leader;
+      fail('GSW_ERR_NOT_LEADER', `node ${this.id} does not lead shard ${shard} (leader: ${leader})`, {
+        shard,
+        leader,
+      });
+    }
+    const { connection } = replica;
+    try {
+      const report = await connection.transact(txData);
+      this.applied(shard, connection.position);
+      return report;
+    } catch (error) {
+      if (error instanceof GswarmError && error.code === 'GSW_ERR_FENCED') {
+        this.feed({ type: 'writeFenced', shard, expectedLast: error.data.expectedLast as number });
+        throw new GswarmError(
+          'GSW_ERR_NOT_LEADER',
+          `node ${this.id} was deposed as leader of shard ${shard}; nothing of this write is durable`,
+          { shard, leader: null },
+          error,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Stops at once, as a crash would (no handoff): for tests and shutdown. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.heartbeats?.unsubscribe();
+    for (const replica of this.shards) {
+      replica.writing = false;
+      replica.following.abort();
+      await replica.reopening;
+      await replica.connection.close();
+    }
+    await this.nats.close();
+  }
+
+  private shardOf(shard: number): ShardReplica {
+    const replica = this.shards[shard];
+    if (replica === undefined)
+      fail('GSW_ERR_BAD_REQUEST', `no shard ${shard} (the cluster has ${this.shards.length})`);
+    return replica;
+  }
+
+  private listen(): void {
+    const { nats } = this;
+    const { cluster } = this.options;
+    this.heartbeats = nats.subscribe(heartbeatSubject(cluster), {
+      callback: (error, message) => {
+        if (error || this.closed) return;
+        const beat = message.json<Heartbeat>();
+        if (beat.node !== this.id) this.feed({ type: 'heartbeat', beat });
+      },
+    });
+    this.timer = setInterval(() => this.feed({ type: 'tick', nowMs: performance.now() }), tickMs);
+  }
+
+  /** Opens shard's log and replica, tells the machine where it stands, and starts following. */
+  private async openShard(shard: number): Promise<ShardReplica> {
+    const { nats } = this;
+    const { cluster } = this.options;
+    const log = await JetStreamLog.open({ nats, cluster, shard });
+    let latest: { epoch: EpochRecord; position: number } | undefined;
+    const connection = await open({
+      storage: storage.memory(),
+      log,
+      shard,
+      onEpoch: (epoch, position) => {
+        latest = { epoch: { epoch: epoch.epoch, leader: epoch.node }, position };
+      },
+    });
+    const replica: ShardReplica = {
+      log,
+      connection,
+      following: new AbortController(),
+      writing: false,
+      reopening: undefined,
+    };
+    this.applied(shard, connection.position, latest?.epoch);
+    this.feed({ type: 'streamLast', shard, position: await log.last() });
+    connection.listenRecords((record, position) => {
+      const epoch =
+        record.kind === 'epoch' ? { epoch: record.epoch.epoch, leader: record.epoch.node } : undefined;
+      this.applied(shard, position, epoch);
+    });
+    connection.follow(replica.following.signal).catch(() => {
+      // A replica that cannot apply what it reads (fenced mid-flight, a gap) starts over.
+      if (!this.closed && !replica.following.signal.aborted) this.reopen(shard);
+    });
+    return replica;
+  }
+
+  /** Feeds `applied` for a position past the last one fed (a reopen replays what was fed). */
+  private applied(shard: number, position: number, epoch?: EpochRecord): void {
+    if (position <= (this.appliedFed[shard] ?? 0)) return;
+    this.appliedFed[shard] = position;
+    this.feed({ type: 'applied', shard, position, epoch });
+  }
+
+  private feed(event: LeadershipEvent): void {
+    if (this.closed) return;
+    for (const action of this.leadership.step(event)) this.perform(action);
+  }
+
+  private perform(action: LeadershipAction): void {
+    const { nats } = this;
+    const { cluster } = this.options;
+    switch (action.type) {
+      case 'publishHeartbeat':
+        nats.publish(heartbeatSubject(cluster), JSON.stringify(action.beat));
+        return;
+      case 'appendEpoch':
+        this.appendEpoch(action.shard, action.record, action.expectedLast);
+        return;
+      case 'becomeLeader':
+        this.lead(action.shard);
+        return;
+      case 'stopWrites': {
+        const replica = this.shardOf(action.shard);
+        replica.writing = false;
+        replica.connection
+          .drained()
+          .then(() =>
+            this.feed({ type: 'writesStopped', shard: action.shard, last: replica.connection.position }),
+          );
+        return;
+      }
+      case 'resumeWrites':
+        this.shardOf(action.shard).writing = true;
+        return;
+      case 'stepDown':
+        this.shardOf(action.shard).writing = false;
+        this.reopen(action.shard);
+        return;
+    }
+  }
+
+  private appendEpoch(shard: number, record: EpochRecord, expectedLast: number): void {
+    const bytes = encodeLogRecord({
+      kind: 'epoch',
+      epoch: { epoch: record.epoch, node: record.leader, shard },
+    });
+    this.shardOf(shard)
+      .log.append([bytes], { expectedLast })
+      .then(
+        (position) => this.feed({ type: 'epochAppended', shard, epoch: record.epoch, position }),
+        (error: unknown) => {
+          const fenced = error instanceof GswarmError && error.code === 'GSW_ERR_FENCED';
+          this.feed({ type: fenced ? 'epochFenced' : 'epochFailed', shard, epoch: record.epoch });
+        },
+      );
+  }
+
+  /** Starts writing `shard`: declares the schema (a no-op once declared), then takes writes. */
+  private lead(shard: number): void {
+    const replica = this.shardOf(shard);
+    replica.writing = true;
+    this.transact(shard, schemaTxData(this.options.schema)).catch(() => {
+      // A fenced schema write steps the node down like any other; nothing else to do here.
+    });
+  }
+
+  /** Drops the shard's replica and opens it again from the log: what was never durable is gone. */
+  private reopen(shard: number): void {
+    const replica = this.shardOf(shard);
+    if (replica.reopening || this.closed) return;
+    replica.reopening = (async () => {
+      replica.following.abort();
+      await replica.connection.close();
+      const fresh = await this.openShard(shard);
+      Object.assign(replica, { ...fresh, writing: false });
+    })()
+      .catch(() => {
+        // The stream is unreachable for now: try again shortly rather than give the shard up.
+        if (!this.closed) setTimeout(() => this.reopen(shard), reopenRetryMs).unref();
+      })
+      .finally(() => {
+        replica.reopening = undefined;
+      });
+  }
+}

@@ -1,0 +1,275 @@
+/**
+ * A replica of one database: the pure Db, the log it mirrors, and what readers see of it.
+ *
+ * The replica's view holds durable txs only. Durable entries reach it from any source: a leader's
+ * own group commits (`advance`, after its append resolved) or the log itself (`applyEntry`, from
+ * `follow`, on a follower). Either way the view moves forward, tx listeners and live queries are
+ * told, and checkpoints are written every `checkpointDatoms` datoms and on close. A checkpoint
+ * that cannot be written (a full disk) loses only a shortcut: it is reported to fault listeners,
+ * never thrown.
+ *
+ * The leader write path (src/store/connection.ts) sits on top: it may apply planned txs to the Db
+ * ahead of the view; a follower never does, so every entry it reads applies at the head.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { Db, TxReport } from '../db/db.js';
+import type { Query } from '../db/query/index.js';
+import { type Change, Subscription, txDatoms } from '../db/subscription.js';
+import type { Datom, IndexName } from '../db/types.js';
+import type { View } from '../db/view.js';
+import { fail, GswarmError } from '../errors.js';
+import type { LogEntry, TxLog } from '../log/log.js';
+import { decodeLogRecord, type LogRecord } from '../log/log-record.js';
+import { writeCheckpoint } from './checkpoint.js';
+
+export type TxListener = (report: TxReport) => void;
+
+/** Something an operator must hear of: the connection failed, or a checkpoint was not written. */
+export type Fault =
+  | { kind: 'failed'; error: GswarmError }
+  | { kind: 'checkpoint-failed'; error: GswarmError };
+
+/** What a persistent replica keeps on disk besides its log. */
+export interface Disk {
+  checkpointPath: string;
+  /** Datoms the checkpoint loaded at open covers (0 without one). */
+  checkpointedDatoms: number;
+  unlock: () => void;
+}
+
+export const checkpointDatomsDefault = 20_000_000;
+
+export class Replica {
+  protected durableTxIndex: number;
+  protected logPosition: number;
+  protected checkpointedDatoms: number;
+  protected current: View;
+  protected closed = false;
+  private readonly checkpointDatoms: number;
+  private readonly listeners = new Set<TxListener>();
+  private readonly recordListeners = new Set<(record: LogRecord, position: number) => void>();
+  private readonly subscriptions = new Set<{
+    subscription: Subscription;
+    onChange: (change: Change) => void;
+  }>();
+  private readonly faultListeners = new Set<(fault: Fault) => void>();
+  private readonly checkpointPath: string | undefined;
+  /** The last checkpoint failure, until a checkpoint succeeds. */
+  checkpointError: GswarmError | undefined;
+
+  constructor(
+    protected readonly db: Db,
+    protected readonly log: TxLog,
+    logPosition: number,
+    options: { checkpointDatoms?: number },
+    private readonly disk: Disk | undefined,
+  ) {
+    this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
+    this.durableTxIndex = db.store.txCount - 1;
+    this.logPosition = logPosition;
+    this.checkpointPath = disk?.checkpointPath;
+    this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
+    this.current = db.view(this.durableTxIndex);
+  }
+
+  /** The current view: every durable tx, nothing else. */
+  get view(): View {
+    return this.current;
+  }
+
+  get basisTx(): number {
+    return this.current.basisTx;
+  }
+
+  /** The last log position this replica has applied. */
+  get position(): number {
+    return this.logPosition;
+  }
+
+  asOf(tx: number): View {
+    return this.current.asOf(tx);
+  }
+
+  since(tx: number): View {
+    return this.current.since(tx);
+  }
+
+  history(): View {
+    return this.current.history();
+  }
+
+  pull(e: number, pattern: readonly unknown[]): Record<string, unknown> | null {
+    return this.current.pull(e, pattern);
+  }
+
+  entity(e: number): Record<string, unknown> | null {
+    return this.current.entity(e);
+  }
+
+  datoms(index: IndexName, ...components: unknown[]): Datom[] {
+    return this.current.datoms(index, ...components);
+  }
+
+  count(attr: string): number {
+    return this.current.count(attr);
+  }
+
+  /** Runs a Datalog query on the current view. */
+  q(query: Query | string, ...inputs: unknown[]): unknown {
+    return this.current.q(query, ...inputs);
+  }
+
+  /**
+   * A live query: `onChange` gets the whole result at once (`initial`), then, after each durable
+   * tx that changes it, the rows added and removed. Returns the unsubscribe function.
+   */
+  subscribe(query: Query | string, onChange: (change: Change) => void, ...inputs: unknown[]): () => void {
+    const subscription = new Subscription(query, inputs);
+    const entry = { subscription, onChange };
+    onChange(subscription.start(this.current));
+    this.subscriptions.add(entry);
+    return () => this.subscriptions.delete(entry);
+  }
+
+  /** Calls `listener` with the report of every tx once it is durable. */
+  listen(listener: TxListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Calls `listener` with every record (tx or epoch) applied from the log by `applyEntry`. */
+  listenRecords(listener: (record: LogRecord, position: number) => void): () => void {
+    this.recordListeners.add(listener);
+    return () => this.recordListeners.delete(listener);
+  }
+
+  /** Calls `listener` when the connection fails or a checkpoint cannot be written. */
+  onFault(listener: (fault: Fault) => void): () => void {
+    this.faultListeners.add(listener);
+    return () => this.faultListeners.delete(listener);
+  }
+
+  /** Bytes of the log and checkpoint on disk (0 in memory). Reads the directory. */
+  storeBytes(): number {
+    if (this.checkpointPath === undefined) return 0;
+    const dir = dirname(this.checkpointPath);
+    return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0);
+  }
+
+  /**
+   * Applies a durable entry read from the log. Entries at or before the replica's position (its
+   * own appends, seen again by `follow`) are skipped; a gap is corruption. Only for a replica
+   * whose Db holds nothing beyond its view (a follower, or a leader with nothing in flight).
+   */
+  applyEntry(entry: LogEntry): void {
+    if (entry.position <= this.logPosition) return;
+    if (entry.position !== this.logPosition + 1) {
+      fail('GSW_ERR_LOG_CORRUPT', `the log skipped from entry ${this.logPosition} to ${entry.position}`, {
+        position: entry.position,
+      });
+    }
+    if (this.db.store.txCount - 1 !== this.durableTxIndex) {
+      fail('GSW_ERR_FENCED', 'a durable entry arrived while txs of this replica are in flight', {
+        position: entry.position,
+      });
+    }
+    const reports: TxReport[] = [];
+    const records = entry.records.map(decodeLogRecord);
+    for (const record of records) if (record.kind === 'tx') reports.push(this.db.replay(record.tx));
+    this.advance(entry.position, reports);
+    for (const record of records) {
+      for (const listener of this.recordListeners) notify(listener, record, entry.position);
+    }
+  }
+
+  /**
+   * Applies every entry the log gets after this replica's position, as it becomes durable, until
+   * `signal` aborts or the log closes. A failure (a corrupt entry) ends it with that error.
+   */
+  async follow(signal?: AbortSignal): Promise<void> {
+    for await (const entry of this.log.follow(this.logPosition, { signal })) this.applyEntry(entry);
+  }
+
+  /**
+   * Writes a checkpoint now (persistent storage only), of the durable view only: never call it
+   * with txs in flight. A failure is kept in `checkpointError` and told to fault listeners.
+   */
+  checkpoint(): void {
+    if (this.checkpointPath === undefined) return;
+    // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
+    this.checkpointedDatoms = this.db.store.datomCount;
+    try {
+      writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
+      this.checkpointError = undefined;
+    } catch (error) {
+      if (!(error instanceof GswarmError)) throw error;
+      this.checkpointError = error;
+      this.tell({ kind: 'checkpoint-failed', error });
+    }
+  }
+
+  /** Closes the log and releases the directory, after a last checkpoint if one is due. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.closeReplica(true);
+  }
+
+  /**
+   * Records that the log holds everything up to `position`, `reports` being its txs (already in
+   * the Db): moves the view, tells listeners and live queries, checkpoints when one is due.
+   */
+  protected advance(position: number, reports: readonly TxReport[], checkpointDue = true): void {
+    this.logPosition = position;
+    const last = reports[reports.length - 1]?.txIndex ?? -1;
+    if (last > this.durableTxIndex) {
+      this.durableTxIndex = last;
+      this.current = this.db.view(last);
+    }
+    for (const report of reports) {
+      for (const listener of this.listeners) notify(listener, report);
+      this.updateSubscriptions(report);
+    }
+    if (checkpointDue) this.checkpointIfDue();
+  }
+
+  protected checkpointIfDue(): void {
+    if (this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms) this.checkpoint();
+  }
+
+  protected async closeReplica(checkpoint: boolean): Promise<void> {
+    try {
+      if (checkpoint && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
+      await this.log.close();
+    } finally {
+      this.disk?.unlock();
+    }
+  }
+
+  protected tell(fault: Fault): void {
+    for (const listener of this.faultListeners) notify(listener, fault);
+  }
+
+  private updateSubscriptions(report: TxReport): void {
+    if (this.subscriptions.size === 0) return;
+    const before = this.db.view(report.txIndex - 1);
+    const after = this.db.view(report.txIndex);
+    const datoms = txDatoms(report.datoms);
+    for (const { subscription, onChange } of this.subscriptions) {
+      const change = subscription.update(before, after, datoms);
+      if (change.added.length > 0 || change.removed.length > 0) notify(onChange, change);
+    }
+  }
+}
+
+/** A throwing listener must not break the commit pipeline; its error surfaces on its own. */
+export function notify<T extends unknown[]>(listener: (...values: T) => void, ...values: T): void {
+  try {
+    listener(...values);
+  } catch (error) {
+    queueMicrotask(() => {
+      throw error;
+    });
+  }
+}
