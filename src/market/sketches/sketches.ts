@@ -3,10 +3,10 @@
  * by tick count and by volume, per event-time bucket, answerable for any window as of any tx.
  *
  * Fed only by durable txs (the connection's listener), so a sketch never counts a tick that
- * could still be lost; built on open from the ticks the store already holds (checkpoint plus
- * log), so it needs no persistence of its own. Ticks are added in the order of their
- * `tick/market` datoms, on open and live alike, so a rebuilt sketch is the very sketch that was
- * kept live. Ticks are write-once, so a sketch only ever adds.
+ * could still be lost; built on the first answer from the ticks the store then holds (so an
+ * open never waits for it), and kept up to date from then on, so it needs no persistence of its
+ * own. Ticks are added in the order of their `tick/market` datoms, built and live alike, so a
+ * rebuilt sketch is the very sketch that was kept live. Ticks are write-once, so a sketch only ever adds.
  */
 import type { TxReport } from '../../db/db.js';
 import type { SchemaAttribute } from '../../db/schema.js';
@@ -65,6 +65,8 @@ export interface HotAnswer extends Window {
 export class Sketches {
   readonly buckets: BucketedSketches;
   private readonly marketKeys = new Map<number, number>();
+  /** Whether the sketches cover the store: they are built on the first answer, not at open. */
+  private built = false;
   private readonly attrs: {
     market: SchemaAttribute;
     ts: SchemaAttribute;
@@ -84,8 +86,11 @@ export class Sketches {
       volume: view.attributeNamed('tick/volume'),
       id: view.attributeNamed('market/id'),
     };
-    this.rebuild(view);
-    source.listen((report) => this.onDurable(report));
+    // Building from a large store takes seconds: an open must not wait for it, and a store whose
+    // sketches are never asked for never pays for them.
+    source.listen((report) => {
+      if (this.built) this.onDurable(report);
+    });
   }
 
   distinct(attr: DistinctAttr, query: WindowQuery = {}): DistinctAnswer {
@@ -123,6 +128,10 @@ export class Sketches {
   }
 
   private windowOf(query: WindowQuery): { window: Window; parts: WindowParts } {
+    if (!this.built) {
+      this.rebuild(this.source.view);
+      this.built = true;
+    }
     const view = query.asOf === undefined ? this.source.view : this.source.asOf(query.asOf);
     const parts = this.buckets.window(
       query.from ?? Number.NEGATIVE_INFINITY,
