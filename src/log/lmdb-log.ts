@@ -88,6 +88,9 @@ export class LmdbLog implements TxLog {
 
   async *read(from: number): AsyncIterable<LogEntry> {
     this.appends.checkOpen();
+    // lmdb-js reuses one read snapshot for a while: without a fresh one, a follow woken by another
+    // LmdbLog's append on this file could read the old snapshot, see nothing, and wait forever.
+    this.db.resetReadTxn();
     const end = this.lastOnDisk();
     for (const { key, value } of this.db.getRange({ start: from + 1, end: end + 1 })) {
       this.appends.checkOpen();
