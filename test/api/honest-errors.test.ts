@@ -62,7 +62,15 @@ describe('errors that say what to do', () => {
 describe('alert durable time', () => {
   it('comes from the injected clock, one value on the live feed and in the stored alert', async () => {
     let nowMs = 1_000_000;
-    const store = await Swarm.open({ storage: storage.memory(), clock: { nowMs: () => (nowMs += 1000) } });
+    const given: number[] = [];
+    const clock = {
+      nowMs: () => {
+        nowMs += 1000;
+        given.push(nowMs);
+        return nowMs;
+      },
+    };
+    const store = await Swarm.open({ storage: storage.memory(), clock });
     const app = await buildServer({ store, now: () => nowMs });
     try {
       await store.ingest({ markets: [{ id: 'M' }] });
@@ -73,7 +81,7 @@ describe('alert durable time', () => {
       const stored = (await app.inject('/v2/alerts')).json().alerts;
       assert.equal(stored.length, 1);
       assert.deepEqual(live, [stored[0].durable_at_ms]);
-      assert.ok(stored[0].durable_at_ms < 2_000_000, 'the fake clock, not the wall clock');
+      assert.ok(given.includes(stored[0].durable_at_ms), 'a value of the injected clock, not the wall clock');
     } finally {
       await app.close();
       await store.close();
