@@ -44,6 +44,10 @@ export const errorCatalogue = {
     status: 503,
     meaning: 'this node does not lead the shard (a failover or handoff); retry',
   },
+  GSW_ERR_CLUSTER_UNSUPPORTED: {
+    status: 501,
+    meaning: 'a node of a sharded cluster does not answer this request (yet); an embedded store does',
+  },
   GSW_ERR_LOCKED: { status: 409, meaning: 'the data directory is open in another process' },
   GSW_ERR_INVARIANT: {
     status: 500,

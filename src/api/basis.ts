@@ -3,8 +3,8 @@
  * instant, meaning the last tx committed at or before that instant. This is the one place that
  * resolution happens; responses then name both the basis tx and its instant.
  */
-import type { View } from '../db/view.js';
 import { fail } from '../errors.js';
+import type { Store, Timeline } from './store.js';
 
 /** A tx id, or an ISO-8601 instant such as `2026-11-30T10:00:00Z` or `2026-11-30T11:00+01:00`. */
 export type TxOrInstant = number | string;
@@ -42,7 +42,7 @@ export function parseInstant(text: string): number {
  * the last tx at or before it; undefined becomes the view's own basis. An instant later than
  * `nowMs` is refused, since no tx can be known for it yet.
  */
-export function resolveBasis(view: View, given: TxOrInstant | undefined, nowMs: number): number {
+export function resolveBasis(view: Timeline, given: TxOrInstant | undefined, nowMs: number): number {
   if (given === undefined) return view.basisTx;
   if (typeof given === 'number') return given;
   const instantMs = parseInstant(given);
@@ -61,7 +61,7 @@ export interface BasisFields {
 }
 
 /** The wire fields naming a basis: the tx, and the instant it was committed at (none for tx 0). */
-export function basisFields(view: View, tx: number): BasisFields {
+export function basisFields(view: Timeline, tx: number): BasisFields {
   const instantMs = view.txInstant(tx);
   return instantMs === undefined
     ? { basis_tx: tx }
@@ -69,15 +69,17 @@ export function basisFields(view: View, tx: number): BasisFields {
 }
 
 /**
- * A request's basis, resolved against one view of the store so that the basis named in the reply
- * is the one read: the tx to read as of, and the fields that name it.
+ * A request's basis, resolved against one timeline of the store so that the basis named in the
+ * reply is the one read: the tx to read as of, and the fields that name it. In a cluster it waits
+ * until the read is final on this node (every shard closed through the tx, and applied here).
  */
-export function requestBasis(
-  store: { conn: { view: View } },
+export async function requestBasis(
+  store: Pick<Store, 'timeline' | 'settle'>,
   given: TxOrInstant | undefined,
   nowMs: number,
-): { tx: number; fields: BasisFields } {
-  const view = store.conn.view;
-  const tx = resolveBasis(view, given, nowMs);
-  return { tx, fields: basisFields(view, tx) };
+): Promise<{ tx: number; fields: BasisFields }> {
+  const timeline = store.timeline();
+  const tx = resolveBasis(timeline, given, nowMs);
+  await store.settle?.(tx);
+  return { tx, fields: basisFields(timeline, tx) };
 }

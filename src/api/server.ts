@@ -17,6 +17,7 @@ import { describeOperations } from './openapi.js';
 import { defaultLimits, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { candleRoutes } from './routes/candles.js';
+import { clusterUnsupportedRoutes } from './routes/cluster-unsupported.js';
 import { builtConsoleDir, consoleRoutes } from './routes/console.js';
 import { exportRoutes } from './routes/export.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -26,6 +27,7 @@ import { queryRoutes } from './routes/queries.js';
 import { reflexRoutes } from './routes/reflexes.js';
 import { sketchRoutes } from './routes/sketches.js';
 import { timelineRoutes } from './routes/timeline.js';
+import { isLocal } from './store.js';
 import { schemaErrorFormatter } from './validation-message.js';
 import { idLengthMax } from './wire.js';
 
@@ -100,9 +102,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(candleRoutes, { store, now });
   await app.register(reflexRoutes, { store, now });
-  await app.register(sketchRoutes, { store, now });
-  await app.register(timelineRoutes, { store, now });
-  await app.register(exportRoutes, { store, now });
+  if (isLocal(store)) {
+    await app.register(sketchRoutes, { store, now });
+    await app.register(timelineRoutes, { store, now });
+    await app.register(exportRoutes, { store, now });
+  } else {
+    await app.register(clusterUnsupportedRoutes);
+  }
   await app.register(consoleRoutes, { consoleDir: options.consoleDir ?? builtConsoleDir });
   await app.register(alertStreamRoutes, { store, metrics, now, ...limits });
   await app.register(opsRoutes, {

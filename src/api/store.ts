@@ -1,5 +1,17 @@
-/** What the HTTP API needs from the market store (src/market/swarm.ts). */
+/**
+ * What the HTTP API needs from the market store: the embedded Swarm (src/market/swarm.ts), or a
+ * cluster node's ClusterSwarm (src/cluster/cluster-swarm.ts), which answers from replicas of
+ * every shard.
+ */
+import type { ClusterStatus } from '../cluster/cluster-status.js';
 import type { Swarm } from '../market/swarm.js';
+
+/** Tx instants, and the tx of an instant: what resolving an `as_of` needs. */
+export interface Timeline {
+  readonly basisTx: number;
+  txInstant(tx: number): number | undefined;
+  txAtInstant(instantMs: number): number;
+}
 
 export type Store = Pick<
   Swarm,
@@ -13,10 +25,21 @@ export type Store = Pick<
   | 'alerts'
   | 'onAlert'
   | 'commitStats'
-  | 'conn'
   | 'query'
   | 'accepting'
-  | 'sketches'
->;
+> & {
+  timeline(): Timeline;
+  /** Waits until a read as of `tx` is final on this node; absent where every read is. */
+  settle?(tx: number): Promise<void>;
+  /** The cluster as this node sees it; absent for the embedded store. */
+  cluster?(): ClusterStatus;
+};
+
+/** The embedded store: one database in this process, which a few routes read directly. */
+export type LocalStore = Store & Pick<Swarm, 'conn' | 'sketches'>;
+
+export function isLocal(store: Store): store is LocalStore {
+  return 'conn' in store && 'sketches' in store;
+}
 
 export type { Alert as StoreAlert, Reflex as StoreReflex } from '../market/swarm.js';

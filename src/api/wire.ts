@@ -212,9 +212,48 @@ export type Alert = Static<typeof Alert>;
 
 export const AlertsResponse = Type.Object({ alerts: Type.Array(Alert) });
 
+const ShardRole = Type.Union(['follower', 'leader', 'stopping', 'handingOff'].map((r) => Type.Literal(r)));
+
+export const ClusterResponse = Type.Object({
+  node: Type.String(),
+  shards: Type.Array(
+    Type.Object({
+      shard: Type.Integer(),
+      leader: Type.Union([Type.String(), Type.Null()]),
+      epoch: Type.Integer(),
+      role: ShardRole,
+      last_seq: Type.Integer({ description: "the shard stream's last sequence as far as this node knows" }),
+      applied_seq: Type.Integer({ description: "the last sequence this node's replica has applied" }),
+    }),
+  ),
+  nodes: Type.Array(
+    Type.Object({
+      node: Type.String(),
+      url: Type.Union([Type.String(), Type.Null()]),
+      alive: Type.Boolean(),
+    }),
+  ),
+});
+
+export type ClusterResponse = Static<typeof ClusterResponse>;
+
 export const StatusResponse = Type.Object({
   node_id: Type.String(),
-  role: Type.Literal('leader'),
+  role: Type.Union([Type.Literal('leader'), Type.Literal('follower')], {
+    description: 'leader when the node leads at least one shard (an embedded store leads its one shard)',
+  }),
+  shards: Type.Optional(
+    Type.Array(
+      Type.Object({
+        shard: Type.Integer(),
+        role: ShardRole,
+        leader: Type.Union([Type.String(), Type.Null()]),
+      }),
+      {
+        description: "a cluster node's role per shard",
+      },
+    ),
+  ),
   basis_tx: Type.Integer(),
   uptime_s: Type.Number(),
   ingest_ticks_per_s: Type.Number({ description: 'ticks accepted per second over the recent window' }),

@@ -104,6 +104,34 @@ dataOption(program.command('serve'))
   .option('--metrics-public', 'with --token: serve /metrics without the token', false)
   .option('--tls-cert <file>', 'PEM certificate; serve HTTPS with --tls-key')
   .option('--tls-key <file>', 'PEM private key')
+  .addOption(
+    new Option(
+      '--nats <urls>',
+      'join a cluster through these NATS servers (comma-separated); without it, embedded',
+    )
+      .env('GSWARM_NATS')
+      .argParser((text: string) =>
+        text
+          .split(',')
+          .map((url) => url.trim())
+          .filter((url) => url !== ''),
+      ),
+  )
+  .addOption(new Option('--node <id>', "this node's id in the cluster (with --nats)").env('GSWARM_NODE'))
+  .addOption(
+    new Option('--shards <n>', 'shard count, fixed when the cluster is created (with --nats)')
+      .env('GSWARM_SHARDS')
+      .default(1)
+      .argParser(integer),
+  )
+  .addOption(
+    new Option('--cluster <name>', "names the cluster's streams and subjects")
+      .env('GSWARM_CLUSTER')
+      .default('gswarm'),
+  )
+  .option('--nats-tls-cert <file>', "this node's client certificate for NATS (mutual TLS)")
+  .option('--nats-tls-key <file>', 'its private key')
+  .option('--nats-ca <file>', "the CA the NATS servers' certificates chain to")
   .addOption(new Option('--log-level <level>', 'pino log level').env('GSWARM_LOG_LEVEL').default('info'))
   .option('--body-bytes-max <n>', 'ingest body limit as sent', integer, defaultLimits.bodyBytesMax)
   .option('--decoded-bytes-max <n>', 'ingest body limit decompressed', integer, defaultLimits.decodedBytesMax)
@@ -225,6 +253,17 @@ clientOptions(program.command('query'))
   .action(async (datalog: string | undefined, options) => {
     const result = await runQuery(client(options), datalog, options);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  });
+
+clientOptions(program.command('cluster').command('status'))
+  .description("print the cluster as the node at --url sees it: each shard's leader and positions, the nodes")
+  .option('--json', 'print the JSON of GET /v2/cluster', false)
+  .action(async (options) => {
+    const { formatClusterStatus } = await import('./cluster-status.js');
+    const cluster = await client(options).cluster();
+    process.stdout.write(
+      options.json ? `${JSON.stringify(cluster, null, 2)}\n` : formatClusterStatus(cluster),
+    );
   });
 
 clientOptions(program.command('export'))

@@ -8,11 +8,17 @@
  * tx. It does not wait in place for space to come back: memory may be ahead of the log, and only a
  * reopen makes the two agree again. A checkpoint that cannot be written is logged as a warning
  * and costs only a longer replay at the next start.
+ *
+ * With `--nats` the node joins a cluster instead (src/cluster): its store is a ClusterSwarm over
+ * replicas of every shard, and it starts listening once every shard has a leader and its schema.
  */
 import { readFile } from 'node:fs/promises';
 import pino from 'pino';
 import { buildServer, type ServerLimits } from '../api/index.js';
+import { ClusterSwarm } from '../cluster/cluster-swarm.js';
+import { ClusterNode } from '../cluster/node.js';
 import { storage } from '../index.js';
+import { marketSchema } from '../market/schema.js';
 import { Swarm } from '../market/swarm.js';
 
 export interface ServeOptions {
@@ -25,12 +31,20 @@ export interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   limits: Partial<ServerLimits>;
+  /** NATS servers: join a cluster (with the options below) instead of the embedded store. */
+  nats?: string[];
+  node?: string;
+  shards?: number;
+  cluster?: string;
+  natsTlsCert?: string;
+  natsTlsKey?: string;
+  natsCa?: string;
 }
 
 /** A running server: its URL, its store, and the exit code it resolves with once stopped. */
 export interface ServeHandle {
   url: string;
-  store: Swarm;
+  store: Swarm | ClusterSwarm;
   stopped: Promise<number>;
 }
 
@@ -43,7 +57,9 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     options.tlsCert === undefined || options.tlsKey === undefined
       ? undefined
       : { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) };
-  const store = await Swarm.open({ storage: storage.persistent(options.data) });
+  const store = options.nats
+    ? await joinCluster(options, logger)
+    : await Swarm.open({ storage: storage.persistent(options.data) });
   const app = await buildServer({
     store,
     token: options.token,
@@ -51,14 +67,16 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     tls,
     logger,
     limits: options.limits,
-    storeBytes: () => store.storeBytes(),
+    nodeId: store instanceof ClusterSwarm ? store.node.id : undefined,
+    storeBytes: store instanceof Swarm ? () => store.storeBytes() : undefined,
   });
   const url = await app.listen({ host: options.host, port: options.port });
+  if (store instanceof ClusterSwarm) store.node.advertise(url);
   logger.info({ url, data: options.data, auth: options.token !== undefined }, 'listening');
   const checkpointFailed = (err: Error) =>
     logger.warn({ err }, 'checkpoint not written; the log holds everything, the next start replays it');
   // A checkpoint after a long replay is tried before anything could listen.
-  if (store.conn.checkpointError) checkpointFailed(store.conn.checkpointError);
+  if (store instanceof Swarm && store.conn.checkpointError) checkpointFailed(store.conn.checkpointError);
 
   let stopping: Promise<number> | undefined;
   /** The store failed: the exit code is 1 even if a signal started the drain. */
@@ -93,16 +111,44 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     }
     stop({ signal }, 0);
   };
-  store.conn.onFault((fault) => {
-    if (fault.kind === 'checkpoint-failed') return checkpointFailed(fault.error);
-    failed = true;
-    logger.error(
-      { err: fault.error, code: fault.error.code },
-      'the store failed and refuses writes; exiting so that a restart recovers from the log',
-    );
-    stop({ failure: fault.error.code }, 1);
-  });
+  // A cluster node's replicas reopen themselves from the stream; the embedded store cannot.
+  if (store instanceof Swarm)
+    store.conn.onFault((fault) => {
+      if (fault.kind === 'checkpoint-failed') return checkpointFailed(fault.error);
+      failed = true;
+      logger.error(
+        { err: fault.error, code: fault.error.code },
+        'the store failed and refuses writes; exiting so that a restart recovers from the log',
+      );
+      stop({ failure: fault.error.code }, 1);
+    });
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   return { url, store, stopped };
+}
+
+/** Joins the cluster named by `options`; resolves once every shard has a leader and its schema. */
+async function joinCluster(options: ServeOptions, logger: pino.Logger): Promise<ClusterSwarm> {
+  const { natsTlsCert, natsTlsKey, natsCa } = options;
+  const tlsFiles = [natsTlsCert, natsTlsKey, natsCa];
+  if (tlsFiles.some((f) => f === undefined) && tlsFiles.some((f) => f !== undefined)) {
+    throw new Error('--nats-tls-cert, --nats-tls-key and --nats-ca go together');
+  }
+  if (options.node === undefined) throw new Error("--nats needs --node (or GSWARM_NODE): this node's id");
+  const node = await ClusterNode.start({
+    nats: {
+      servers: options.nats ?? [],
+      tls:
+        natsCa === undefined ? undefined : { certFile: natsTlsCert!, keyFile: natsTlsKey!, caFile: natsCa },
+    },
+    cluster: options.cluster ?? 'gswarm',
+    node: options.node,
+    shards: options.shards ?? 1,
+    schema: marketSchema,
+  });
+  logger.info(
+    { node: options.node, shards: options.shards, nats: options.nats },
+    'joined; waiting for every shard to have a leader',
+  );
+  return ClusterSwarm.on(node);
 }

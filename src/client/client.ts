@@ -12,6 +12,7 @@ import type {
   Alert,
   AsOfResponse,
   CandlesResponse,
+  ClusterResponse,
   CountResponse,
   ErrorBody,
   IngestResult,
@@ -184,6 +185,11 @@ export class GswarmClient {
 
   status(): Promise<StatusResponse> {
     return this.request('GET', '/v2/status');
+  }
+
+  /** The cluster as the node at this URL sees it (a cluster node only). */
+  cluster(): Promise<ClusterResponse> {
+    return this.request('GET', '/v2/cluster');
   }
 
   /**

@@ -10,7 +10,10 @@
  * - As leader of a shard the node writes through that shard's connection (`transact`), whose
  *   appends are fenced on the stream's last sequence. A fenced append is fed as `writeFenced`.
  * - On stepDown the replica is reopened from the log (simplest correct: it drops whatever was
- *   planned but never durable), and follows again.
+ *   planned but never durable), and follows again. `onShard` hears every (re)opened replica, so
+ *   whatever is built on a replica (the market layer, alert feeds) is built again on the new one.
+ * - `onLeading` hears when the node starts and stops writing a shard: the shard's write service
+ *   (src/cluster/shard-service.ts) listens only while it does.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
 import type { TxReport } from '../db/db.js';
@@ -45,6 +48,13 @@ export interface ClusterNodeOptions {
   heartbeatIntervalMs?: number;
 }
 
+/** A node as this one sees it: alive when heard within the silence window (itself: always). */
+export interface NodeSeen {
+  node: NodeId;
+  url: string | null;
+  alive: boolean;
+}
+
 interface ShardReplica {
   log: JetStreamLog;
   connection: Connection;
@@ -69,6 +79,10 @@ export class ClusterNode {
   private heartbeats: Subscription | undefined;
   private closed = false;
   private readonly appliedFed: number[] = [];
+  private readonly urls = new Map<NodeId, string>();
+  private url: string | undefined;
+  private readonly shardListeners = new Set<(shard: number, connection: Connection) => void>();
+  private readonly leadingListeners = new Set<(shard: number, leading: boolean) => void>();
 
   private constructor(
     private readonly options: ClusterNodeOptions,
@@ -98,6 +112,55 @@ export class ClusterNode {
     return this.options.node;
   }
 
+  /** The node's NATS connection (shard services and calls between nodes ride on it). */
+  get connection(): NatsConnection {
+    return this.nats;
+  }
+
+  get cluster(): string {
+    return this.options.cluster;
+  }
+
+  get shardCount(): number {
+    return this.options.shards;
+  }
+
+  /** Tells the other nodes (in heartbeats) where this node's HTTP API is. */
+  advertise(url: string): void {
+    this.url = url;
+  }
+
+  /** Every node heard of, with its API URL if it told one. */
+  nodes(): NodeSeen[] {
+    const alive = new Set(this.leadership.liveNodes());
+    const known = new Set([...alive, ...this.urls.keys()]);
+    const urlOf = (node: NodeId) => (node === this.id ? this.url : this.urls.get(node)) ?? null;
+    return [...known].sort().map((node) => ({ node, url: urlOf(node), alive: alive.has(node) }));
+  }
+
+  /** Calls `listener` with every shard's replica now, and with each replica a reopen makes. */
+  onShard(listener: (shard: number, connection: Connection) => void): () => void {
+    this.shardListeners.add(listener);
+    this.shards.forEach((replica, shard) => listener(shard, replica.connection));
+    return () => this.shardListeners.delete(listener);
+  }
+
+  /** Hears the node start (true) and stop (false) writing a shard. */
+  onLeading(listener: (shard: number, leading: boolean) => void): () => void {
+    this.leadingListeners.add(listener);
+    return () => this.leadingListeners.delete(listener);
+  }
+
+  /** Whether this node writes `shard` now. */
+  leads(shard: number): boolean {
+    return this.shardOf(shard).writing;
+  }
+
+  /** The last position of `shard`'s stream, read from the stream. */
+  streamLast(shard: number): Promise<number> {
+    return this.shardOf(shard).log.last();
+  }
+
   status(): ShardStatus[] {
     return this.leadership.status();
   }
@@ -108,7 +171,16 @@ export class ClusterNode {
   }
 
   /** Commits `txData` on `shard`, which this node must lead; resolves once durable. */
-  async transact(shard: number, txData: unknown): Promise<TxReport> {
+  transact(shard: number, txData: unknown): Promise<TxReport> {
+    return this.write(shard, (connection) => connection.transact(txData));
+  }
+
+  /**
+   * Runs `write` on `shard`'s connection, which this node must lead (else GSW_ERR_NOT_LEADER). A
+   * write the stream fences deposes the node: the machine hears it, and the caller gets
+   * GSW_ERR_NOT_LEADER (retryable: nothing of the write is durable).
+   */
+  async write<T>(shard: number, write: (connection: Connection) => Promise<T>): Promise<T> {
     const replica = this.shardOf(shard);
     if (!replica.writing) {
       const leader = this.leadership.status()[shard]!.leader;
@@ -119,9 +191,9 @@ export class ClusterNode {
     }
     const { connection } = replica;
     try {
-      const report = await connection.transact(txData);
+      const result = await write(connection);
       this.applied(shard, connection.position);
-      return report;
+      return result;
     } catch (error) {
       if (error instanceof GswarmError && error.code === 'GSW_ERR_FENCED') {
         this.feed({ type: 'writeFenced', shard, expectedLast: error.data.expectedLast as number });
@@ -164,8 +236,10 @@ export class ClusterNode {
     this.heartbeats = nats.subscribe(heartbeatSubject(cluster), {
       callback: (error, message) => {
         if (error || this.closed) return;
-        const beat = message.json<Heartbeat>();
-        if (beat.node !== this.id) this.feed({ type: 'heartbeat', beat });
+        const beat = message.json<Heartbeat & { url?: string }>();
+        if (beat.node === this.id) return;
+        if (beat.url !== undefined) this.urls.set(beat.node, beat.url);
+        this.feed({ type: 'heartbeat', beat });
       },
     });
     this.timer = setInterval(() => this.feed({ type: 'tick', nowMs: performance.now() }), tickMs);
@@ -223,7 +297,7 @@ export class ClusterNode {
     const { cluster } = this.options;
     switch (action.type) {
       case 'publishHeartbeat':
-        nats.publish(heartbeatSubject(cluster), JSON.stringify(action.beat));
+        nats.publish(heartbeatSubject(cluster), JSON.stringify({ ...action.beat, url: this.url }));
         return;
       case 'appendEpoch':
         this.appendEpoch(action.shard, action.record, action.expectedLast);
@@ -233,7 +307,7 @@ export class ClusterNode {
         return;
       case 'stopWrites': {
         const replica = this.shardOf(action.shard);
-        replica.writing = false;
+        this.setWriting(action.shard, false);
         replica.connection
           .drained()
           .then(() =>
@@ -242,10 +316,10 @@ export class ClusterNode {
         return;
       }
       case 'resumeWrites':
-        this.shardOf(action.shard).writing = true;
+        this.setWriting(action.shard, true);
         return;
       case 'stepDown':
-        this.shardOf(action.shard).writing = false;
+        this.setWriting(action.shard, false);
         this.reopen(action.shard);
         return;
     }
@@ -269,11 +343,17 @@ export class ClusterNode {
 
   /** Starts writing `shard`: declares the schema (a no-op once declared), then takes writes. */
   private lead(shard: number): void {
-    const replica = this.shardOf(shard);
-    replica.writing = true;
+    this.setWriting(shard, true);
     this.transact(shard, schemaTxData(this.options.schema)).catch(() => {
       // A fenced schema write steps the node down like any other; nothing else to do here.
     });
+  }
+
+  private setWriting(shard: number, writing: boolean): void {
+    const replica = this.shardOf(shard);
+    if (replica.writing === writing) return;
+    replica.writing = writing;
+    for (const listener of this.leadingListeners) listener(shard, writing);
   }
 
   /** Drops the shard's replica and opens it again from the log: what was never durable is gone. */
@@ -285,6 +365,7 @@ export class ClusterNode {
       await replica.connection.close();
       const fresh = await this.openShard(shard);
       Object.assign(replica, { ...fresh, writing: false });
+      for (const listener of this.shardListeners) listener(shard, replica.connection);
     })()
       .catch(() => {
         // The stream is unreachable for now: try again shortly rather than give the shard up.

@@ -97,6 +97,16 @@ export class Swarm {
     return new Swarm(await open({ ...options, schema: marketSchema }), options.sketches);
   }
 
+  /** The market layer on an open connection whose database already has the market schema. */
+  static on(conn: Connection, sketches?: Partial<BucketedOptions>): Swarm {
+    return new Swarm(conn, sketches);
+  }
+
+  /** Tx instants and the tx of an instant, as of now (the current view). */
+  timeline(): View {
+    return this.conn.view;
+  }
+
   /** Stores markets (created or renamed) and ticks atomically; resolves once durable. */
   async ingest(batch: { markets?: readonly MarketRow[]; ticks?: readonly TickRow[] }): Promise<IngestResult> {
     const markets = batch.markets ?? [];

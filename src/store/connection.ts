@@ -152,6 +152,8 @@ export class Connection extends Replica {
   private flushing: Promise<void> | undefined;
   private failure: GswarmError | undefined;
   private readonly commitLatenciesMs: number[] = [];
+  /** No tx id at or below this is assigned any more (see closeThrough). */
+  private txFloor = 0;
 
   constructor(db: Db, log: TxLog, logPosition: number, options: OpenOptions, disk: Disk | undefined) {
     super(db, log, logPosition, options, disk);
@@ -176,7 +178,7 @@ export class Connection extends Replica {
     this.checkOpen();
     const store = this.db.store;
     const instantMs = this.clock.nowMs();
-    const txId = nextTxId(store.lastTxId, instantMs);
+    const txId = nextTxId(Math.max(store.lastTxId, this.txFloor), instantMs);
     const plan = this.db.plan(build(this.db.view(), txId));
     const planned = planRecord(plan, txId, instantMs);
     const record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
@@ -225,6 +227,17 @@ export class Connection extends Replica {
     this.closed = true;
     await this.flushing;
     await this.closeReplica(this.failure === undefined);
+  }
+
+  /**
+   * Closes tx `tx`: no later transact gets a tx id at or below it, and once this resolves every tx
+   * at or below it is durable (or failed), up to the log position it resolves with. A reader that
+   * has applied the log to that position sees all there will ever be as of `tx`.
+   */
+  async closeThrough(tx: number): Promise<number> {
+    this.txFloor = Math.max(this.txFloor, tx);
+    await this.drained();
+    return this.position;
   }
 
   /** Resolves once no commit is in flight (queued txs included). */

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { serve } from '../../src/cli/serve.js';
 import { InvariantError } from '../../src/db/assert.js';
 import type { Db } from '../../src/db/db.js';
+import { Swarm } from '../../src/market/swarm.js';
 import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
 import { ingest, startServer, tick } from '../api/harness.js';
@@ -36,6 +37,7 @@ describe('gswarm serve with a failed store', () => {
     assert.equal((await post({ markets: [{ id: 'M' }] })).status, 202);
     assert.equal((await fetch(`${url}/readyz`)).status, 200);
     // An invariant breaks while the next batch is applied.
+    assert.ok(store instanceof Swarm);
     const db = (store.conn as unknown as { db: Db }).db;
     db.store.append = () => {
       throw new InvariantError('invariant broken: injected');
@@ -57,6 +59,7 @@ describe('the HTTP API over a failed store', () => {
     try {
       const { app, store } = server;
       assert.equal((await ingest(app, { markets: [{ id: 'M' }] })).statusCode, 202);
+      assert.ok(store instanceof Swarm);
       const db = (store.conn as unknown as { db: Db }).db;
       const append = db.store.append.bind(db.store);
       db.store.append = () => {

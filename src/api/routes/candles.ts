@@ -40,7 +40,7 @@ export const candleRoutes: FastifyPluginAsync<CandleRouteOptions> = async (app, 
     },
     async (request) => {
       const { interval, from, to, as_of } = request.query;
-      const basis = requestBasis(store, as_of, now());
+      const basis = await requestBasis(store, as_of, now());
       const ticks = store.ticks(request.params.id, { from, to, asOf: basis.tx });
       return { candles: candlesOf(ticks, candleIntervalsMs[interval]), ...basis.fields };
     },

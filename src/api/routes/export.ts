@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { requestBasis, type TxOrInstant } from '../basis.js';
-import type { Store } from '../store.js';
+import type { LocalStore } from '../store.js';
 import { ErrorBody, type Tick, TxOrInstant as TxOrInstantSchema } from '../wire.js';
 
 const exportFormats = { ndjson: 'application/x-ndjson', csv: 'text/csv; charset=utf-8' } as const;
@@ -25,7 +25,7 @@ function csvField(value: string | number): string {
 
 export const csvTickLine = (tick: Tick) => `${csvColumns.map((c) => csvField(tick[c])).join(',')}\n`;
 
-export const exportRoutes: FastifyPluginAsync<{ store: Store; now: () => number }> = async (
+export const exportRoutes: FastifyPluginAsync<{ store: LocalStore; now: () => number }> = async (
   app,
   { store, now },
 ) => {
@@ -46,7 +46,7 @@ export const exportRoutes: FastifyPluginAsync<{ store: Store; now: () => number 
     },
     async (request, reply) => {
       const { as_of, format } = request.query;
-      const basis = requestBasis(store, as_of, now());
+      const basis = await requestBasis(store, as_of, now());
       const view = store.conn.asOf(basis.tx);
       const markets: { id: string; name?: string }[] = [];
       view.match(undefined, view.attributeNamed('market/id'), undefined, (e, _a, id) => {

@@ -5,7 +5,7 @@ import { fail } from '../../errors.js';
 import type { IngestRate } from '../ingest-rate.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { Store } from '../store.js';
-import { ErrorBody, StatusResponse } from '../wire.js';
+import { ClusterResponse, ErrorBody, StatusResponse } from '../wire.js';
 
 export interface OpsRouteOptions {
   store: Store;
@@ -40,6 +40,15 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, option
     async () => {
       if (draining()) fail('GSW_ERR_SHUTTING_DOWN', 'the server is draining');
       if (!store.accepting) fail('GSW_ERR_STORE_FAILED', 'the store is closed or failed; restart to recover');
+      const behind = store.cluster?.().shards.filter((s) => s.applied_seq < s.last_seq || s.leader === null);
+      if (behind !== undefined && behind.length > 0)
+        fail(
+          'GSW_ERR_NOT_LEADER',
+          `shards [${behind.map((s) => s.shard).join(', ')}] have no leader yet or are not caught up here`,
+          {
+            shards: behind.map((s) => s.shard),
+          },
+        );
       return { status: 'ready' };
     },
   );
@@ -63,13 +72,33 @@ export const opsRoutes: FastifyPluginAsync<OpsRouteOptions> = async (app, option
     },
     async () => {
       const nowMs = now();
+      const shards = store.cluster?.().shards.map(({ shard, role, leader }) => ({ shard, role, leader }));
       return {
         node_id: nodeId,
-        role: 'leader' as const,
-        basis_tx: store.conn.basisTx,
+        role:
+          shards === undefined || shards.some((s) => s.role === 'leader')
+            ? ('leader' as const)
+            : ('follower' as const),
+        ...(shards === undefined ? {} : { shards }),
+        basis_tx: store.timeline().basisTx,
         uptime_s: (nowMs - startedMs) / 1000,
         ingest_ticks_per_s: rate.perSecond(nowMs),
       };
     },
   );
+
+  if (store.cluster !== undefined) {
+    const cluster = store.cluster.bind(store);
+    app.get(
+      '/v2/cluster',
+      {
+        schema: {
+          summary:
+            "The cluster as this node sees it: each shard's leader, epoch and positions, and the nodes",
+          response: { 200: ClusterResponse },
+        },
+      },
+      async () => cluster(),
+    );
+  }
 };

@@ -45,7 +45,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, op
       },
     },
     async (request) => {
-      const basis = basisOf(request.params.tx);
+      const basis = await basisOf(request.params.tx);
       const { counts, markets } = store.latest({ asOf: basis.tx, markets: request.query.market });
       return { ...basis.fields, counts, markets };
     },
@@ -62,7 +62,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, op
       },
     },
     async (request) => {
-      const basis = basisOf(request.query.as_of);
+      const basis = await basisOf(request.query.as_of);
       const { count } = store.count(request.params.attr, basis.tx);
       return { count, ...basis.fields };
     },
@@ -86,9 +86,11 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, op
           `body/sources: ${JSON.stringify(bad)} is not a source name ($ then letters, digits, _ or -)`,
         );
       const named = Object.fromEntries(
-        Object.entries(sources).map(([name, s]) => [name, { asOf: basisOf(s.as_of).tx }]),
+        await Promise.all(
+          Object.entries(sources).map(async ([name, s]) => [name, { asOf: (await basisOf(s.as_of)).tx }]),
+        ),
       );
-      const basis = basisOf(as_of);
+      const basis = await basisOf(as_of);
       return {
         result: store.query(query as Query | string, args ?? [], basis.tx, {
           ...queryLimits,
@@ -126,7 +128,7 @@ export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, op
     },
     async (request) => {
       const { from, to, as_of, limit } = request.query;
-      const basis = basisOf(as_of);
+      const basis = await basisOf(as_of);
       return { ticks: store.ticks(request.params.id, { from, to, asOf: basis.tx, limit }), ...basis.fields };
     },
   );

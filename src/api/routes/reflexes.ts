@@ -93,7 +93,7 @@ export const reflexRoutes: FastifyPluginAsync<{ store: Store; now: () => number 
     },
     async (request) => {
       const { since_tx, after_seq, limit } = request.query;
-      const sinceTx = since_tx === undefined ? undefined : requestBasis(store, since_tx, now()).tx;
+      const sinceTx = since_tx === undefined ? undefined : (await requestBasis(store, since_tx, now())).tx;
       return { alerts: store.alerts({ sinceTx, afterSeq: after_seq, limit }).map(alertToWire) };
     },
   );

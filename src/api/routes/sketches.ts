@@ -6,11 +6,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { distinctAttrs } from '../../market/sketches/sketches.js';
 import { requestBasis, type TxOrInstant } from '../basis.js';
-import type { Store } from '../store.js';
+import type { LocalStore } from '../store.js';
 import { ErrorBody, TxOrInstant as TxOrInstantSchema } from '../wire.js';
 
 export interface SketchRouteOptions {
-  store: Store;
+  store: LocalStore;
   now: () => number;
 }
 
@@ -72,8 +72,8 @@ export type DistinctResponse = Static<typeof DistinctResponse>;
 export type HotResponse = Static<typeof HotResponse>;
 
 export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, { store, now }) => {
-  const txOf = (given: TxOrInstant | undefined) =>
-    given === undefined ? undefined : requestBasis(store, given, now()).tx;
+  const txOf = async (given: TxOrInstant | undefined) =>
+    given === undefined ? undefined : (await requestBasis(store, given, now())).tx;
   const HotQuery = Type.Object(
     {
       by: oneOf(hotBys, 'rank markets by tick count or by volume'),
@@ -94,7 +94,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
     },
     async (request) => {
       const { attr, from, to, as_of } = request.query;
-      const answer = store.sketches.distinct(attr, { from, to, asOf: txOf(as_of) });
+      const answer = store.sketches.distinct(attr, { from, to, asOf: await txOf(as_of) });
       return {
         attr: answer.attr,
         estimate: answer.estimate,
@@ -119,7 +119,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
     },
     async (request) => {
       const { by, k, from, to, as_of } = request.query;
-      const answer = store.sketches.hot(by, k, { from, to, asOf: txOf(as_of) });
+      const answer = store.sketches.hot(by, k, { from, to, asOf: await txOf(as_of) });
       return {
         by: answer.by,
         markets: answer.markets,

@@ -5,10 +5,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Query } from '../../db/query/index.js';
 import { basisFields, requestBasis } from '../basis.js';
-import type { Store } from '../store.js';
+import type { LocalStore } from '../store.js';
 import { ErrorBody, ExplainResponse, QueryRequest, TimelineResponse } from '../wire.js';
 
-export const timelineRoutes: FastifyPluginAsync<{ store: Store; now: () => number }> = async (
+export const timelineRoutes: FastifyPluginAsync<{ store: LocalStore; now: () => number }> = async (
   app,
   { store, now },
 ) => {
@@ -42,7 +42,7 @@ export const timelineRoutes: FastifyPluginAsync<{ store: Store; now: () => numbe
     },
     async (request) => {
       const { query, args, as_of } = request.body;
-      const basis = requestBasis(store, as_of, now());
+      const basis = await requestBasis(store, as_of, now());
       const plan = store.conn.asOf(basis.tx).explain(query as Query | string, ...(args ?? []));
       return { plan, ...basis.fields };
     },
