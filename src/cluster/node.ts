@@ -67,6 +67,8 @@ interface ShardReplica {
 
 const tickMs = 10;
 const reopenRetryMs = 100;
+/** How long a starting node retries a JetStream that is not answering yet (a cluster starting too). */
+const startRetryMsMax = 15_000;
 
 export function heartbeatSubject(cluster: string): string {
   return `gswarm.${cluster}.heartbeat`;
@@ -98,8 +100,9 @@ export class ClusterNode {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const node = new ClusterNode(options, await connectNats({ name: options.node, ...options.nats }));
     try {
-      await checkShardCount(node.nats, options.cluster, options.shards);
-      for (let shard = 0; shard < options.shards; shard++) node.shards.push(await node.openShard(shard));
+      await whileUnavailable(() => checkShardCount(node.nats, options.cluster, options.shards));
+      for (let shard = 0; shard < options.shards; shard++)
+        node.shards.push(await whileUnavailable(() => node.openShard(shard)));
     } catch (error) {
       await node.close();
       throw error;
@@ -374,5 +377,23 @@ export class ClusterNode {
       .finally(() => {
         replica.reopening = undefined;
       });
+  }
+}
+
+/**
+ * Runs `action`, again every ~100 ms while JetStream answers GSW_ERR_LOG_UNAVAILABLE, for up to
+ * startRetryMsMax: nodes started with their NATS servers meet a JetStream that is still electing
+ * its leaders ("jetstream is not enabled", no responders) for a moment.
+ */
+async function whileUnavailable<T>(action: () => Promise<T>): Promise<T> {
+  const deadlineMs = Date.now() + startRetryMsMax;
+  for (;;) {
+    try {
+      return await action();
+    } catch (error) {
+      const transient = error instanceof GswarmError && error.code === 'GSW_ERR_LOG_UNAVAILABLE';
+      if (!transient || Date.now() > deadlineMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, reopenRetryMs));
+    }
   }
 }

@@ -1,0 +1,90 @@
+/**
+ * Ingest load for cluster tests: batches of fresh ticks over a dozen markets, sent round robin to
+ * the nodes given, each batch retried (at the next node) until one acknowledges it, as a client
+ * rides out a failover. Records every acknowledged tick id and the highest acknowledged tx.
+ */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { hangGuardMs } from './gswarm-cluster.js';
+
+export const markets = Array.from({ length: 12 }, (_, i) => ({ id: `MKT-${i}` }));
+const batchTicks = 40;
+
+export function post(url: string, path: string, body: unknown): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}
+
+export class IngestLoad {
+  readonly ids = new Set<string>();
+  lastTx = 0;
+  private batches = 0;
+  private stopped = false;
+  private next = 0;
+
+  /** Acknowledged batches so far. */
+  get count(): number {
+    return this.batches;
+  }
+
+  /** Sends batches to the nodes `urls()` names until stopped. */
+  async run(urls: () => string[]): Promise<void> {
+    this.stopped = false;
+    while (!this.stopped) {
+      const ticks = Array.from({ length: batchTicks }, () => {
+        const n = this.next++;
+        return {
+          id: `T-${n}`,
+          market: markets[n % markets.length]!.id,
+          price: 100 + (n % 17),
+          volume: 1,
+          ts: n,
+        };
+      });
+      await this.send(urls, ticks);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /** Waits until `count` batches have been acknowledged. */
+  async acknowledged(count: number): Promise<void> {
+    const deadline = Date.now() + hangGuardMs;
+    while (this.batches < count) {
+      if (Date.now() > deadline) assert.fail(`ingest stalled at ${this.batches} acknowledged batches`);
+      await sleep(10);
+    }
+  }
+
+  private async send(urls: () => string[], ticks: { id: string }[]): Promise<void> {
+    const deadline = Date.now() + hangGuardMs;
+    for (let attempt = 0; ; attempt++) {
+      const targets = urls();
+      const url = targets[attempt % targets.length]!;
+      const response = await post(url, '/v2/ingest', { ticks }).catch(() => undefined);
+      if (response?.status === 202) {
+        const { tx } = (await response.json()) as { tx: number };
+        for (const tick of ticks) this.ids.add(tick.id);
+        this.lastTx = Math.max(this.lastTx, tx);
+        this.batches++;
+        return;
+      }
+      // Only a failover's pushback (503) or a dying node's dropped connection is retried.
+      if (response !== undefined) assert.equal(response.status, 503, await response.text());
+      if (Date.now() > deadline) assert.fail('a batch was never acknowledged');
+      await sleep(20);
+    }
+  }
+}
+
+/** Every tick id stored at the node at `url`, read now. */
+export async function tickIdsAt(url: string): Promise<Set<string>> {
+  const response = await post(url, '/v2/query', { query: '[:find [?id ...] :where [_ :tick/id ?id]]' });
+  assert.equal(response.status, 200, await response.clone().text());
+  return new Set(((await response.json()) as { result: string[] }).result);
+}
