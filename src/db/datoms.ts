@@ -80,6 +80,8 @@ export class DatomStore {
   private countDelta: number[] = [];
   private readonly countSlots: number[] = [];
   private readonly touchedAttributes = new Set<number>();
+  /** Per slot, how many leading positions of `byAttr[slot]` are known to be in entity order. */
+  private readonly entityOrderedLengths: number[] = [];
 
   constructor(
     readonly entityBase: number,
@@ -257,6 +259,21 @@ export class DatomStore {
     assert(postings !== undefined, 'unique attributes are in AVET');
     const p = postings.latestWhere(raw, bound, (q) => this.isLive(q, bound));
     return p < 0 ? -1 : this.e.data[p]!;
+  }
+
+  /**
+   * Whether the first `length` positions of the slot's list name non-decreasing entities: true of
+   * an attribute asserted only on entities as they are made. Checked lazily and remembered, so
+   * each position is read once over all calls (and a checkpoint need not store the answer).
+   */
+  entityOrdered(slot: number, length: number): boolean {
+    const positions = this.byAttr[slot]!.data;
+    const es = this.e.data;
+    let n = this.entityOrderedLengths[slot] ?? 0;
+    if (n === 0 && length > 0) n = 1;
+    while (n < length && es[positions[n]!]! >= es[positions[n - 1]!]!) n++;
+    this.entityOrderedLengths[slot] = n;
+    return n >= length;
   }
 
   /** Number of entities having `slot` after tx index `txIndex`. O(log n). */

@@ -17,6 +17,8 @@ import { fromRaw, isStoredRaw, normalize, normalOf, toRaw } from './values.js';
 export type EntityRef = number | readonly [string, unknown];
 
 type Visit = (e: number, a: Attribute, v: Value, tx: number, added: boolean) => void;
+/** A visit that says whether to go on. */
+type SeekVisit = (e: number, a: Attribute, v: Value, tx: number, added: boolean) => boolean;
 
 export class View implements QuerySource {
   readonly basisTx: number;
@@ -113,6 +115,48 @@ export class View implements QuerySource {
       if (!isStoredRaw(raw, attr)) return;
     }
     this.positions(e, attr, raw, datomVisitor(this.store, attr, withTx, visit));
+  }
+
+  /**
+   * The visible datoms of `a` whose entity is after `afterE`, in entity order (one entity's datoms
+   * in tx order), until `visit` returns false. O(log n + datoms visited) on an attribute written in
+   * entity order (see `inEntityOrder`); otherwise the attribute's visible datoms after `afterE` are
+   * collected and sorted first.
+   */
+  seek(a: Attribute, afterE: number, visit: SeekVisit): void {
+    const attr = this.schema.attributeById(a.id);
+    if (attr === undefined) return;
+    const { store } = this;
+    const es = store.e.data;
+    const afterLocal = afterE - store.entityBase;
+    let more = true;
+    const emit = datomVisitor(store, attr, true, (...datom) => (more = visit(...datom)));
+    if (this.inEntityOrder(attr)) {
+      const list = store.byAttr[attr.slot]!;
+      const positions = list.data;
+      const end = countBelow(positions, list.length, this.bound);
+      // Entities and positions both ascend along the list: two binary searches find the start.
+      let i = Math.max(
+        countBelow(positions, list.length, this.lo),
+        entitiesAtMost(es, positions, end, afterLocal),
+      );
+      for (; more && i < end; i++) if (this.sees(positions[i]!)) emit(positions[i]!);
+      return;
+    }
+    const found: number[] = [];
+    this.positions(undefined, attr, undefined, (p) => {
+      if (es[p]! > afterLocal) found.push(p);
+    });
+    found.sort((p, q) => es[p]! - es[q]! || p - q);
+    for (let i = 0; more && i < found.length; i++) emit(found[i]!);
+  }
+
+  /** Whether `a`'s datoms in this view were written in entity order, so `seek` on it is O(log n). */
+  inEntityOrder(a: Attribute): boolean {
+    const attr = this.schema.attributeById(a.id);
+    if (attr === undefined) return true;
+    const list = this.store.byAttr[attr.slot]!;
+    return this.store.entityOrdered(attr.slot, countBelow(list.data, list.length, this.bound));
   }
 
   /** Values at evenly spaced positions of the attribute's list (invisible ones skipped). */
@@ -388,6 +432,18 @@ function datomVisitor(
       added[p] === 1,
     );
   };
+}
+
+/** Number of `positions[0, length)` whose entity is ≤ `local`, the entities ascending. O(log n). */
+function entitiesAtMost(es: Uint32Array, positions: Uint32Array, length: number, local: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (es[positions[mid]!]! <= local) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

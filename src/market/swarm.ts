@@ -255,17 +255,21 @@ export class Swarm {
 
   /**
    * Stored alerts, ordered by seq, after `sinceTx` and `afterSeq`: the first `limit` of them (a
-   * page; the next starts after the last seq). Scans the alert ids, then reads only the page.
+   * page; the next starts after the last seq). O(log n + page): a seq is the alert's entity id and
+   * `alert/tx` is asserted on each alert as it is made, so its datoms are read in seq order from
+   * `afterSeq`; and as that tx is the one storing the alert, only the txs after `sinceTx` are read.
    */
   alerts(options: { sinceTx?: number; afterSeq?: number; limit?: number } = {}): Alert[] {
     const view = this.conn.view;
-    const afterSeq = options.afterSeq ?? 0;
     const sinceTx = options.sinceTx ?? 0;
-    const matching: number[] = [];
-    view.matchLean(undefined, view.attributeNamed('alert/tx'), undefined, false, (e, _a, tx) => {
-      if (e > afterSeq && (tx as number) > sinceTx) matching.push(e);
-    });
-    const page = matching.sort((x, y) => x - y).slice(0, options.limit ?? matching.length);
+    const limit = options.limit ?? Number.POSITIVE_INFINITY;
+    const page: number[] = [];
+    if (limit > 0) {
+      view.since(sinceTx).seek(view.attributeNamed('alert/tx'), options.afterSeq ?? 0, (e, _a, alertTx) => {
+        if ((alertTx as number) > sinceTx) page.push(e);
+        return page.length < limit;
+      });
+    }
     return page.map((e) => {
       const alert = this.alertOf(view, e, 0);
       return { ...alert, durableAtMs: view.txInstant(alert.tx) ?? 0 };
