@@ -24,18 +24,25 @@ export async function replayLog(
 ): Promise<number> {
   let last = from;
   try {
-    for await (const { position, records } of log.read(from)) {
-      if (position !== last + 1) throw new Error(`entries ${last + 1} to ${position - 1} are missing`);
-      for (const bytes of records) {
-        const record = decodeLogRecord(bytes, db.store.lastTxId);
-        if (record.kind === 'tx') db.replay(record.tx);
-        else onEpoch?.(record.epoch, position);
+    // A shared log (JetStream) may grow while it is read: read again until a pass reaches the
+    // end, or makes no progress at all, which is damage (LMDB may end an iteration early at a
+    // damaged page instead of failing).
+    for (let progressed = true; progressed; ) {
+      const passFrom = last;
+      for await (const { position, records } of log.read(last)) {
+        if (position !== last + 1) throw new Error(`entries ${last + 1} to ${position - 1} are missing`);
+        for (const bytes of records) {
+          const record = decodeLogRecord(bytes, db.store.lastTxId);
+          if (record.kind === 'tx') db.replay(record.tx);
+          else onEpoch?.(record.epoch, position);
+        }
+        last = position;
       }
-      last = position;
+      const end = await log.last();
+      if (last >= end) break;
+      progressed = last > passFrom;
+      if (!progressed) throw new Error(`it cannot be read, though the log ends at entry ${end}`);
     }
-    // LMDB may end an iteration early at a damaged page instead of failing.
-    const end = await log.last();
-    if (last < end) throw new Error(`it cannot be read, though the log ends at entry ${end}`);
   } catch (error) {
     // Reading the file itself may fail too (LMDB finding a damaged page): the same damage.
     throw new GswarmError(
