@@ -23,6 +23,8 @@ export type Store = Pick<
   | 'reflexes'
   | 'deleteReflex'
   | 'alerts'
+  | 'alertCursor'
+  | 'alertsAfter'
   | 'onAlert'
   | 'commitStats'
   | 'query'

@@ -61,8 +61,11 @@ export interface IngestBatch {
 }
 
 export interface AlertStreamOptions {
-  /** Resume after this alert sequence number (0 replays every stored alert). */
-  lastEventId?: number;
+  /**
+   * Resume after this event id: an id the stream sent (for an embedded server an alert's seq, for
+   * a cluster one seq per shard joined by '.'); 0 replays every stored alert.
+   */
+  lastEventId?: number | string;
   signal?: AbortSignal;
   /** Called each time the stream is (re)connected. */
   onOpen?: () => void;
@@ -213,7 +216,7 @@ export class GswarmClient {
           answer.setEncoding('utf8');
           for await (const event of serverSentEvents(answer as AsyncIterable<string>)) {
             const alert = JSON.parse(event.data) as Alert;
-            lastEventId = alert.seq;
+            lastEventId = event.id ?? alert.seq;
             attempt = 0;
             yield alert;
           }

@@ -53,6 +53,8 @@ const alertsReadMax = 10_000;
 export class ClusterSwarm {
   private readonly swarms: (Swarm | undefined)[];
   private readonly alertListeners = new Set<(alert: Alert) => void>();
+  /** Per shard, the seq of the last alert passed to listeners. */
+  private readonly delivered: (number | undefined)[] = [];
   private readonly service: ShardService;
   private readonly writeDeadlineMs: number;
   private readonly readDeadlineMs: number;
@@ -230,6 +232,20 @@ export class ClusterSwarm {
     return merged.slice(0, limit);
   }
 
+  /** Per shard, the seq of its last durable alert here: a stream starting now starts after it. */
+  alertCursor(): number[] {
+    return this.swarms.map((swarm) => swarm!.lastAlertSeq());
+  }
+
+  /** The first `limit` alerts after the cursor (per shard, a seq), merged in (tx, seq) order. */
+  alertsAfter(cursor: readonly number[], limit: number): Alert[] {
+    const merged = this.swarms.flatMap((swarm, shard) =>
+      swarm!.alerts({ afterSeq: cursor[shard] ?? 0, limit }),
+    );
+    merged.sort((x, y) => x.tx - y.tx || x.seq - y.seq);
+    return merged.slice(0, limit);
+  }
+
   onAlert(listener: (alert: Alert) => void): () => void {
     this.alertListeners.add(listener);
     return () => this.alertListeners.delete(listener);
@@ -343,9 +359,20 @@ export class ClusterSwarm {
       return;
     }
     const swarm = Swarm.on(connection);
-    swarm.onAlert((alert) => {
+    // Alerts are passed on once each, in seq order per shard: a reopened replica replays what was
+    // appended while it reopened without telling listeners, so those are read back from it.
+    const pass = (alert: Alert) => {
+      if (alert.seq <= this.delivered[shard]!) return;
+      this.delivered[shard] = alert.seq;
       for (const listener of this.alertListeners) listener(alert);
-    });
+    };
+    swarm.onAlert(pass);
+    if (this.delivered[shard] === undefined) this.delivered[shard] = swarm.lastAlertSeq();
+    for (let page = [] as Alert[]; ; ) {
+      page = swarm.alerts({ afterSeq: this.delivered[shard], limit: alertsReadMax });
+      for (const alert of page) pass(alert);
+      if (page.length < alertsReadMax) break;
+    }
     this.swarms[shard] = swarm;
   }
 

@@ -21,6 +21,11 @@ export function entityBase(shard: number): number {
   return shard * 2 ** ENTITY_LOCAL_BITS;
 }
 
+/** The shard that owns entity `e`. */
+export function shardOfEntity(e: number): number {
+  return Math.floor(e / 2 ** ENTITY_LOCAL_BITS);
+}
+
 /**
  * The next tx id after `last` at wall time `wallMs`: later than `last` even when the wall clock
  * stalls or steps back, and as close to the wall clock as that allows. Pure: time is an input.

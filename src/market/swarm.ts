@@ -66,6 +66,8 @@ export class Swarm {
   private readonly alertListeners = new Set<(alert: Alert) => void>();
   private readonly reflexAttrIds: Set<number>;
   private readonly alertTxAttrId: number;
+  /** The last durable alert's seq, once asked for (then kept up to date). */
+  private lastAlert: number | undefined;
   /** Distinct and hot markets per event-time window, as of any tx. */
   readonly sketches: Sketches;
 
@@ -276,6 +278,30 @@ export class Swarm {
     });
   }
 
+  /** The seq of the last durable alert (0: none yet); later alerts have larger seqs. */
+  lastAlertSeq(): number {
+    if (this.lastAlert === undefined) {
+      const view = this.conn.view;
+      let last = 0;
+      view.seek(view.attributeNamed('alert/tx'), 0, (e) => {
+        last = e;
+        return true;
+      });
+      this.lastAlert = last;
+    }
+    return this.lastAlert;
+  }
+
+  /** Where an alert stream starting now starts: after the last durable alert (one shard). */
+  alertCursor(): number[] {
+    return [this.lastAlertSeq()];
+  }
+
+  /** The first `limit` alerts after the cursor's seq, in seq (and so tx) order. */
+  alertsAfter(cursor: readonly number[], limit: number): Alert[] {
+    return this.alerts({ afterSeq: cursor[0] ?? 0, limit });
+  }
+
   /** Calls `listener` with each alert once its tx is durable, in seq order. */
   onAlert(listener: (alert: Alert) => void): () => void {
     this.alertListeners.add(listener);
@@ -319,12 +345,14 @@ export class Swarm {
     const record = report.record;
     if (record === undefined) return;
     if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
-    if (this.alertListeners.size === 0) return;
+    if (this.alertListeners.size === 0 && this.lastAlert === undefined) return;
     const view = this.conn.view;
     // The tx's instant, from the connection's clock: the value a stored alert reads back.
     const durableAtMs = view.txInstant(record.tx) ?? 0;
     for (let i = 0; i < record.a.length; i++) {
       if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;
+      if (this.lastAlert !== undefined) this.lastAlert = Math.max(this.lastAlert, record.e[i]!);
+      if (this.alertListeners.size === 0) continue;
       const alert = this.alertOf(view, record.e[i]!, durableAtMs);
       for (const listener of this.alertListeners) listener(alert);
     }

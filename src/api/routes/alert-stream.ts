@@ -1,13 +1,16 @@
 /**
- * GET /v2/alerts/stream: Server-Sent Events, one event per alert with `id:` set to the alert's
- * sequence number. A client that reconnects with Last-Event-ID first gets the stored alerts after
- * that sequence number, then live ones, with no gap: it subscribes before it reads the store and
- * skips any sequence number it has already sent.
+ * GET /v2/alerts/stream: Server-Sent Events, one event per alert. Its `id:` is the stream's
+ * cursor: per shard, the sequence number of the last alert sent (one number for an embedded
+ * store, `s0.s1.s2…` for a cluster's shards), since shards' alerts interleave in no fixed order. A
+ * client that reconnects with Last-Event-ID first gets the stored alerts after that cursor, then
+ * live ones, with no gap and no repeat, at any node: it subscribes before it reads the store and
+ * skips any alert at or below the cursor of its shard.
  */
 import type { ServerResponse } from 'node:http';
 import { setImmediate } from 'node:timers/promises';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import { shardOfEntity } from '../../db/ids.js';
 import { fail } from '../../errors.js';
 import type { ApiMetrics } from '../metrics.js';
 import type { Store, StoreAlert } from '../store.js';
@@ -22,7 +25,7 @@ export interface AlertStreamOptions {
   now: () => number;
 }
 
-const eventIdPattern = /^\d{1,15}$/;
+const eventIdPattern = /^\d{1,16}(\.\d{1,16}){0,1023}$/;
 
 export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (app, options) => {
   const open = new Set<AlertFeed>();
@@ -51,15 +54,22 @@ export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (
     async (request, reply) => {
       const header = request.headers['last-event-id'];
       const lastEventId = (Array.isArray(header) ? header[0] : header) ?? request.query.last_event_id;
-      if (lastEventId !== undefined && !eventIdPattern.test(lastEventId)) {
-        fail('GSW_ERR_BAD_REQUEST', 'Last-Event-ID must be an alert sequence number');
+      const shards = options.store.alertCursor().length;
+      // 0 is "from the first alert" whatever the shard count.
+      const cursor =
+        lastEventId === '0' ? new Array<number>(shards).fill(0) : lastEventId?.split('.').map(Number);
+      if (lastEventId !== undefined && (!eventIdPattern.test(lastEventId) || cursor!.length !== shards)) {
+        fail(
+          'GSW_ERR_BAD_REQUEST',
+          `Last-Event-ID must be an event id of this stream: ${shards === 1 ? 'an alert sequence number' : `${shards} sequence numbers joined by '.'`}`,
+        );
       }
       reply.hijack();
       const feed = new AlertFeed(reply.raw, options);
       open.add(feed);
       reply.raw.once('close', () => feed.close());
       try {
-        await feed.run(lastEventId === undefined ? undefined : Number(lastEventId));
+        await feed.run(cursor);
       } finally {
         open.delete(feed);
       }
@@ -69,7 +79,8 @@ export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (
 
 class AlertFeed {
   private readonly live: StoreAlert[] = [];
-  private lastSentSeq = Number.NEGATIVE_INFINITY;
+  /** Per shard, the seq of the last alert sent (or skipped as sent before). */
+  private sent: number[] = [];
   private closed = false;
   /** Set while the socket holds more than it should and the feed waits for it to drain. */
   private draining = false;
@@ -81,7 +92,7 @@ class AlertFeed {
     private readonly options: AlertStreamOptions,
   ) {}
 
-  async run(afterSeq: number | undefined): Promise<void> {
+  async run(resumeAfter: number[] | undefined): Promise<void> {
     const { store, sseHeartbeatMs, sseQueuedAlertsMax } = this.options;
     this.response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -98,15 +109,17 @@ class AlertFeed {
       if (this.draining && this.live.length > sseQueuedAlertsMax) this.drop();
       this.wake?.();
     });
+    // Read after subscribing, in the same turn: every alert after this cursor reaches the feed.
+    this.sent = resumeAfter ?? store.alertCursor();
     const heartbeat = setInterval(() => this.response.write(': ping\n\n'), sseHeartbeatMs);
     heartbeat.unref();
     try {
       // Stored alerts in pages, yielding between them, so a resume from far back neither holds
       // every alert in memory nor blocks the loop.
-      for (let after = afterSeq; after !== undefined && !this.closed; ) {
-        const page = store.alerts({ afterSeq: after, limit: alertsPageMax });
+      for (let more = resumeAfter !== undefined; more && !this.closed; ) {
+        const page = store.alertsAfter(this.sent, alertsPageMax);
         await this.send(page, false);
-        after = page.length < alertsPageMax ? undefined : page.at(-1)!.seq;
+        more = page.length === alertsPageMax;
         await setImmediate();
       }
       while (!this.closed) {
@@ -142,9 +155,10 @@ class AlertFeed {
     let chunk = '';
     for (const alert of alerts) {
       if (this.closed) return;
-      if (alert.seq <= this.lastSentSeq) continue;
-      this.lastSentSeq = alert.seq;
-      chunk += `id: ${alert.seq}\ndata: ${JSON.stringify(alertToWire(alert))}\n\n`;
+      const shard = shardOfEntity(alert.seq);
+      if (alert.seq <= this.sent[shard]!) continue;
+      this.sent[shard] = alert.seq;
+      chunk += `id: ${this.sent.join('.')}\ndata: ${JSON.stringify(alertToWire(alert))}\n\n`;
       if (chunk.length >= sseChunkBytes) {
         await this.write(chunk);
         chunk = '';
