@@ -220,16 +220,23 @@ cluster {
 }
 
 /** Ports that were free a moment ago on 127.0.0.1 (the OS picks them; never 4222). */
+/**
+ * Ports free now, below Linux's ephemeral range (32768 and up): a port picked from that range may be
+ * taken by some outgoing connection between this check and the server binding it.
+ */
 async function freePorts(count: number): Promise<number[]> {
   const ports: number[] = [];
-  const held = [];
   while (ports.length < count) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (port === 4222 || ports.includes(port)) continue;
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const port = (server.address() as { port: number }).port;
-    held.push(server);
-    if (port !== 4222) ports.push(port);
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise((resolve) => server.close(resolve));
+    ports.push(port);
   }
-  await Promise.all(held.map((s) => new Promise((resolve) => s.close(resolve))));
   return ports;
 }
