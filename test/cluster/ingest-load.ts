@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { hangGuardMs } from './gswarm-cluster.js';
+import { type GswarmCluster, hangGuardMs } from './gswarm-cluster.js';
 
 export const markets = Array.from({ length: 12 }, (_, i) => ({ id: `MKT-${i}` }));
 const batchTicks = 40;
@@ -87,4 +87,27 @@ export async function tickIdsAt(url: string): Promise<Set<string>> {
   const response = await post(url, '/v2/query', { query: '[:find [?id ...] :where [_ :tick/id ?id]]' });
   assert.equal(response.status, 200, await response.clone().text());
   return new Set(((await response.json()) as { result: string[] }).result);
+}
+
+/**
+ * One failover round: ingest through the other nodes while the node leading the most shards is
+ * killed -9 (after `beforeKill`), then start it again as a follower and wait for the cluster to
+ * settle.
+ */
+export async function killLeaderUnderLoad(
+  cluster: GswarmCluster,
+  load: IngestLoad,
+  beforeKill: () => Promise<void> = async () => {},
+): Promise<void> {
+  const victim = await cluster.leaderOfMost();
+  const survivors = cluster.running().filter((i) => i !== victim);
+  const running = load.run(() => survivors.map((i) => cluster.url(i)));
+  await load.acknowledged(load.count + 5);
+  await beforeKill();
+  await cluster.kill(victim);
+  await load.acknowledged(load.count + 10);
+  load.stop();
+  await running;
+  await cluster.startNode(victim);
+  await cluster.settled();
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gswarm } from '../cli/gswarm-process.js';
 import { GswarmCluster } from './gswarm-cluster.js';
-import { IngestLoad, markets, post, tickIdsAt } from './ingest-load.js';
+import { IngestLoad, killLeaderUnderLoad, markets, post, tickIdsAt } from './ingest-load.js';
 
 async function assertEveryAcknowledgedTickEverywhere(
   cluster: GswarmCluster,
@@ -61,16 +61,7 @@ describe('a cluster whose nodes reach NATS over mutual TLS', () => {
 
   it('fails over as without TLS', async () => {
     const load = new IngestLoad();
-    const victim = await cluster.leaderOfMost();
-    const survivors = cluster.running().filter((i) => i !== victim);
-    const running = load.run(() => survivors.map((i) => cluster.url(i)));
-    await load.acknowledged(5);
-    await cluster.kill(victim);
-    await load.acknowledged(load.count + 10);
-    load.stop();
-    await running;
-    await cluster.startNode(victim);
-    await cluster.settled();
+    await killLeaderUnderLoad(cluster, load);
     await assertEveryAcknowledgedTickEverywhere(cluster, load);
   });
 

@@ -17,7 +17,7 @@ import { JetStreamLog } from '../../src/log/jetstream-log.js';
 import { decodeLogRecord } from '../../src/log/log-record.js';
 import { connectNats } from '../../src/log/nats-connection.js';
 import { GswarmCluster, hangGuardMs } from './gswarm-cluster.js';
-import { IngestLoad, markets, post, tickIdsAt } from './ingest-load.js';
+import { IngestLoad, killLeaderUnderLoad, markets, post, tickIdsAt } from './ingest-load.js';
 
 const rounds = 3;
 
@@ -36,19 +36,10 @@ describe('a three-node cluster under ingest, its busiest leader killed -9 and re
     const load = new IngestLoad();
     const answered: { tx: number; body: unknown }[] = [];
     for (let round = 0; round < rounds; round++) {
-      const victim = await cluster.leaderOfMost();
-      const survivors = cluster.running().filter((i) => i !== victim);
-      // Ingest through the survivors while the victim dies.
-      const running = load.run(() => survivors.map((i) => cluster.url(i)));
-      await load.acknowledged(load.count + 5);
-      const tx = load.lastTx;
-      answered.push({ tx, body: await asOfEverywhere(cluster, tx) });
-      await cluster.kill(victim);
-      await load.acknowledged(load.count + 10);
-      load.stop();
-      await running;
-      await cluster.startNode(victim);
-      await cluster.settled();
+      await killLeaderUnderLoad(cluster, load, async () => {
+        const tx = load.lastTx;
+        answered.push({ tx, body: await asOfEverywhere(cluster, tx) });
+      });
     }
     assert.ok(load.ids.size > 0);
     const everywhere = await tickIdsAt(cluster.url(0));
