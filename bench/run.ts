@@ -6,7 +6,9 @@
  *   npm run bench -- --scale 0.1           every size multiplied by 0.1, for a quick run
  */
 import { cpus, totalmem } from 'node:os';
+import { clusterIngest } from './cluster-ingest.js';
 import { count } from './count.js';
+import { failover } from './failover.js';
 import { foundingHttp } from './founding-http.js';
 import { httpIngest } from './http-ingest.js';
 import { ingest } from './ingest.js';
@@ -32,6 +34,8 @@ const suites: Suite[] = [
   sketches,
   foundingHttp,
   httpIngest,
+  failover,
+  clusterIngest,
 ];
 
 function parseArgs(argv: readonly string[]): { scale: number; names: string[] } {

@@ -29,7 +29,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 let built: Promise<string> | undefined;
 
 /** The server's entry point: the compiled CLI (built on first use), or the source through tsx. */
-function serverEntry(): Promise<string[]> {
+export function serverEntry(): Promise<string[]> {
   if (process.env.BENCH_SERVER_FROM_SOURCE)
     return Promise.resolve(['--import', 'tsx', join(root, 'src/cli/main.ts')]);
   built ??= (async () => {

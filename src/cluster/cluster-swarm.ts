@@ -2,9 +2,9 @@
  * The market store of a cluster node: the same questions as the embedded Swarm, answered from
  * this node's replicas of every shard, with writes sent to each shard's leader.
  *
- * - Ingest at any node: the whole batch is checked here (rows, and each part planned against this
- *   node's replica of its shard, so a dangling market or a conflicting tick refuses the batch
- *   before any part is sent), then split by shard (a market, its ticks, reflexes and alerts live
+ * - Ingest at any node: the whole batch is checked here (rows, and each part's markets against
+ *   this node's replica of its shard, so a bad row or a dangling market refuses the batch before
+ *   any part is sent), then split by shard (a market, its ticks, reflexes and alerts live
  *   in `shardOf(market id)`) and each part sent to its shard's leader (src/cluster/shard-service).
  *   The answer's tx is the highest of the parts', so a read as of it shows the whole batch.
  * - Reads are final: a read as of T first closes T on every shard that has not yet passed it (the
@@ -21,7 +21,7 @@ import { fail, GswarmError } from '../errors.js';
 import { checkRows, type MarketRow, type TickRow } from '../market/rows.js';
 import type { Alert, IngestResult, LatestTick, Reflex } from '../market/swarm.js';
 import { Swarm } from '../market/swarm.js';
-import { planTickBatch } from '../market/tick-batch.js';
+import { refuseDanglingTicks } from '../market/tick-batch.js';
 import type { Connection } from '../store/connection.js';
 import type { ClusterStatus } from './cluster-status.js';
 import type { ClusterNode } from './node.js';
@@ -85,7 +85,9 @@ export class ClusterSwarm {
     if (badRows > 0) fail('GSW_ERR_VALUE_TYPE', `${badRows} invalid row(s) in the batch`, { rows });
     const parts = this.split(markets, ticks);
     for (const part of parts) {
-      this.atPart(part, () => planTickBatch(this.swarm(part.shard).conn.view, part.markets, part.ticks));
+      this.atPart(part, () =>
+        refuseDanglingTicks(this.swarm(part.shard).conn.view, part.markets, part.ticks),
+      );
     }
     const deadlineMs = Date.now() + this.writeDeadlineMs;
     const outcomes = await Promise.allSettled(

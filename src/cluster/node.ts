@@ -101,8 +101,11 @@ export class ClusterNode {
     const node = new ClusterNode(options, await connectNats({ name: options.node, ...options.nats }));
     try {
       await whileUnavailable(() => checkShardCount(node.nats, options.cluster, options.shards));
-      for (let shard = 0; shard < options.shards; shard++)
-        node.shards.push(await whileUnavailable(() => node.openShard(shard)));
+      for (let shard = 0; shard < options.shards; shard++) {
+        const { replica, latest } = await whileUnavailable(() => node.openShard(shard));
+        node.shards[shard] = replica;
+        await whileUnavailable(() => node.track(shard, latest));
+      }
     } catch (error) {
       await node.close();
       throw error;
@@ -148,9 +151,12 @@ export class ClusterNode {
     return () => this.shardListeners.delete(listener);
   }
 
-  /** Hears the node start (true) and stop (false) writing a shard. */
+  /** Hears the node start (true) and stop (false) writing a shard; at once for shards it writes. */
   onLeading(listener: (shard: number, leading: boolean) => void): () => void {
     this.leadingListeners.add(listener);
+    this.shards.forEach((replica, shard) => {
+      if (replica.writing) listener(shard, true);
+    });
     return () => this.leadingListeners.delete(listener);
   }
 
@@ -248,18 +254,20 @@ export class ClusterNode {
     this.timer = setInterval(() => this.feed({ type: 'tick', nowMs: performance.now() }), tickMs);
   }
 
-  /** Opens shard's log and replica, tells the machine where it stands, and starts following. */
-  private async openShard(shard: number): Promise<ShardReplica> {
+  /** Opens shard's log and replica; `latest` is the last epoch record replayed. */
+  private async openShard(
+    shard: number,
+  ): Promise<{ replica: ShardReplica; latest: EpochRecord | undefined }> {
     const { nats } = this;
     const { cluster } = this.options;
     const log = await JetStreamLog.open({ nats, cluster, shard });
-    let latest: { epoch: EpochRecord; position: number } | undefined;
+    let latest: EpochRecord | undefined;
     const connection = await open({
       storage: storage.memory(),
       log,
       shard,
-      onEpoch: (epoch, position) => {
-        latest = { epoch: { epoch: epoch.epoch, leader: epoch.node }, position };
+      onEpoch: (epoch) => {
+        latest = { epoch: epoch.epoch, leader: epoch.node };
       },
     });
     const replica: ShardReplica = {
@@ -269,18 +277,27 @@ export class ClusterNode {
       writing: false,
       reopening: undefined,
     };
-    this.applied(shard, connection.position, latest?.epoch);
-    this.feed({ type: 'streamLast', shard, position: await log.last() });
+    return { replica, latest };
+  }
+
+  /**
+   * Tells the machine where the shard's replica (now in place: the actions this may cause act on
+   * it) stands, and starts following the stream.
+   */
+  private async track(shard: number, latest: EpochRecord | undefined): Promise<void> {
+    const replica = this.shardOf(shard);
+    const { connection, following } = replica;
+    this.applied(shard, connection.position, latest);
+    this.feed({ type: 'streamLast', shard, position: await replica.log.last() });
     connection.listenRecords((record, position) => {
       const epoch =
         record.kind === 'epoch' ? { epoch: record.epoch.epoch, leader: record.epoch.node } : undefined;
       this.applied(shard, position, epoch);
     });
-    connection.follow(replica.following.signal).catch(() => {
+    connection.follow(following.signal).catch(() => {
       // A replica that cannot apply what it reads (fenced mid-flight, a gap) starts over.
-      if (!this.closed && !replica.following.signal.aborted) this.reopen(shard);
+      if (!this.closed && !following.signal.aborted) this.reopen(shard);
     });
-    return replica;
   }
 
   /** Feeds `applied` for a position past the last one fed (a reopen replays what was fed). */
@@ -367,8 +384,9 @@ export class ClusterNode {
       replica.following.abort();
       await replica.connection.close();
       const fresh = await this.openShard(shard);
-      Object.assign(replica, { ...fresh, writing: false });
+      Object.assign(replica, { ...fresh.replica, writing: false });
       for (const listener of this.shardListeners) listener(shard, replica.connection);
+      await this.track(shard, fresh.latest);
     })()
       .catch(() => {
         // The stream is unreachable for now: try again shortly rather than give the shard up.

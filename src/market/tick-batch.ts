@@ -54,13 +54,7 @@ export function planTickBatch(
     if (market === undefined) {
       danglingCount++;
       missingMarkets.add(tick.market);
-      if (dangling.length < rowErrorsMax) {
-        dangling.push({
-          index: i,
-          field: 'market',
-          message: `market ${JSON.stringify(tick.market)} does not exist`,
-        });
-      }
+      if (dangling.length < rowErrorsMax) dangling.push(danglingRow(i, tick.market));
       return;
     }
     const earlier = seen.get(tick.id);
@@ -81,17 +75,7 @@ export function planTickBatch(
     if (typeof market === 'number')
       newTicks.push({ row, index: i, market, price: tick.price, volume: tick.volume, ts: tick.ts });
   });
-  if (dangling.length > 0) {
-    const named = [...missingMarkets].slice(0, missingMarketsNamedMax);
-    const more = missingMarkets.size - named.length;
-    fail(
-      'GSW_ERR_DANGLING_REF',
-      `${danglingCount} tick(s) name ${missingMarkets.size} market(s) that do not exist: ` +
-        `${named.map((id) => JSON.stringify(id)).join(', ')}${more > 0 ? ` and ${more} more` : ''}; ` +
-        "declare them in the batch's markets (gswarm ingest --create-markets does it for you)",
-      { rows: dangling, markets: named, markets_missing: missingMarkets.size },
-    );
-  }
+  if (dangling.length > 0) failDangling(dangling, danglingCount, missingMarkets);
   if (conflicts.size > 0) {
     const ids = [...conflicts].slice(0, rowErrorsMax);
     fail(
@@ -102,6 +86,49 @@ export function planTickBatch(
   }
   if (rows.length > 0) txData.push(['db/bulk', tickColumns, rows]);
   return { txData, newTicks, duplicates };
+}
+
+/**
+ * Refuses a batch whose ticks name markets that neither exist in `head` nor come in the batch,
+ * as planTickBatch would, without planning the batch (a cluster node checks before forwarding).
+ */
+export function refuseDanglingTicks(
+  head: View,
+  markets: readonly MarketRow[],
+  ticks: readonly TickRow[],
+): void {
+  const marketIdAttr = head.attributeNamed('market/id');
+  const known = new Set(markets.map((m) => m.id));
+  const dangling: RowError[] = [];
+  const missing = new Set<string>();
+  let count = 0;
+  ticks.forEach((tick, i) => {
+    if (known.has(tick.market)) return;
+    if (head.entityWith(marketIdAttr, tick.market) !== undefined) {
+      known.add(tick.market);
+      return;
+    }
+    count++;
+    missing.add(tick.market);
+    if (dangling.length < rowErrorsMax) dangling.push(danglingRow(i, tick.market));
+  });
+  if (count > 0) failDangling(dangling, count, missing);
+}
+
+function danglingRow(index: number, market: string): RowError {
+  return { index, field: 'market', message: `market ${JSON.stringify(market)} does not exist` };
+}
+
+function failDangling(rows: RowError[], count: number, missing: ReadonlySet<string>): never {
+  const named = [...missing].slice(0, missingMarketsNamedMax);
+  const more = missing.size - named.length;
+  fail(
+    'GSW_ERR_DANGLING_REF',
+    `${count} tick(s) name ${missing.size} market(s) that do not exist: ` +
+      `${named.map((id) => JSON.stringify(id)).join(', ')}${more > 0 ? ` and ${more} more` : ''}; ` +
+      "declare them in the batch's markets (gswarm ingest --create-markets does it for you)",
+    { rows, markets: named, markets_missing: missing.size },
+  );
 }
 
 function sameTick(a: TickRow, b: TickRow): boolean {

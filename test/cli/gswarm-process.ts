@@ -14,9 +14,16 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `gswarm serve` on a free port and waits for its 'listening' log line. */
-export async function startServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, 'serve', '--port', '0', ...args], {
+/**
+ * Starts `gswarm serve` on a free port and waits for its 'listening' log line. `entry` replaces
+ * the source run through tsx (a benchmark runs the compiled CLI).
+ */
+export async function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+  entry: readonly string[] = nodeArgs,
+): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...entry, 'serve', '--port', '0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -17,6 +17,10 @@ export interface GswarmClusterOptions {
   shards?: number;
   /** Mutual TLS between nodes and NATS (certificates made for the run). */
   tls?: boolean;
+  /** Node i talks only to NATS server i, as if each pair shared a machine. */
+  colocated?: boolean;
+  /** How to run the CLI (default: the source through tsx). */
+  entry?: readonly string[];
 }
 
 /** Hang guard for anything the cluster is waited for. */
@@ -32,6 +36,7 @@ export class GswarmCluster {
     readonly shards: number,
     /** Names the cluster's streams. */
     readonly name: string,
+    private readonly options: GswarmClusterOptions,
   ) {
     this.processes = new Array(nodes).fill(undefined);
   }
@@ -39,7 +44,8 @@ export class GswarmCluster {
   static async start(options: GswarmClusterOptions = {}): Promise<GswarmCluster> {
     const nats = await NatsCluster.start({ tls: options.tls });
     const dir = mkdtempSync(join(tmpdir(), 'gswarm-cluster-'));
-    const cluster = new GswarmCluster(nats, dir, options.nodes ?? 3, options.shards ?? 3, `t${process.pid}`);
+    const name = `t${process.pid}`;
+    const cluster = new GswarmCluster(nats, dir, options.nodes ?? 3, options.shards ?? 3, name, options);
     try {
       await Promise.all(Array.from({ length: cluster.nodes }, (_, i) => cluster.startNode(i)));
       await cluster.settled();
@@ -65,7 +71,7 @@ export class GswarmCluster {
       : [];
     return [
       '--nats',
-      this.nats.urls.join(','),
+      this.options.colocated ? this.nats.url(i) : this.nats.urls.join(','),
       '--node',
       `n${i + 1}`,
       '--shards',
@@ -80,7 +86,7 @@ export class GswarmCluster {
 
   async startNode(i: number): Promise<void> {
     assert.equal(this.processes[i], undefined, `node ${i} is not running`);
-    this.processes[i] = await startServe(this.serveArgs(i));
+    this.processes[i] = await startServe(this.serveArgs(i), {}, this.options.entry);
   }
 
   url(i: number): string {
