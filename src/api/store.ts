@@ -35,6 +35,8 @@ export type Store = Pick<
   settle?(tx: number): Promise<void>;
   /** The cluster as this node sees it; absent for the embedded store. */
   cluster?(): ClusterStatus;
+  /** Hears each write sent to its shard's leader: how long it took, and whether it succeeded. */
+  onForward?(listener: (ms: number, ok: boolean) => void): void;
 };
 
 /** The embedded store: one database in this process, which a few routes read directly. */

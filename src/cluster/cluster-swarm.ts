@@ -53,6 +53,7 @@ const alertsReadMax = 10_000;
 export class ClusterSwarm {
   private readonly swarms: (Swarm | undefined)[];
   private readonly alertListeners = new Set<(alert: Alert) => void>();
+  private readonly forwardListeners = new Set<(ms: number, ok: boolean) => void>();
   /** Per shard, the seq of the last alert passed to listeners. */
   private readonly delivered: (number | undefined)[] = [];
   private readonly service: ShardService;
@@ -85,9 +86,14 @@ export class ClusterSwarm {
     if (badRows > 0) fail('GSW_ERR_VALUE_TYPE', `${badRows} invalid row(s) in the batch`, { rows });
     const parts = this.split(markets, ticks);
     for (const part of parts) {
-      this.atPart(part, () =>
-        refuseDanglingTicks(this.swarm(part.shard).conn.view, part.markets, part.ticks),
-      );
+      const check = () => refuseDanglingTicks(this.swarm(part.shard).conn.view, part.markets, part.ticks);
+      try {
+        check();
+      } catch {
+        // The markets may have been acknowledged elsewhere a moment ago: catch up, then decide.
+        await this.settleShard(part.shard, this.now(), Date.now() + this.readDeadlineMs);
+        this.atPart(part, check);
+      }
     }
     const deadlineMs = Date.now() + this.writeDeadlineMs;
     const outcomes = await Promise.allSettled(
@@ -211,6 +217,8 @@ export class ClusterSwarm {
   }
 
   async deleteReflex(id: string): Promise<{ tx: number } | undefined> {
+    // A reflex put at another node a moment ago is found too.
+    await this.settle(this.now());
     const shard = this.swarms.findIndex((swarm) => swarm!.reflexes().some((r) => r.id === id));
     if (shard < 0) return undefined;
     return (await this.call(shard, { op: 'deleteReflex', id }, Date.now() + this.writeDeadlineMs)) as
@@ -248,6 +256,10 @@ export class ClusterSwarm {
     return merged.slice(0, limit);
   }
 
+  onForward(listener: (ms: number, ok: boolean) => void): void {
+    this.forwardListeners.add(listener);
+  }
+
   onAlert(listener: (alert: Alert) => void): () => void {
     this.alertListeners.add(listener);
     return () => this.alertListeners.delete(listener);
@@ -283,18 +295,19 @@ export class ClusterSwarm {
       fail('GSW_ERR_TX_IN_FUTURE', `tx ${tx} is later than the cluster's clock (${this.now()})`, { tx });
     }
     const deadlineMs = Date.now() + this.readDeadlineMs;
-    await Promise.all(
-      this.swarms.map(async (swarm, shard) => {
-        if (swarm!.conn.view.basisTx >= tx) return;
-        const position = (await this.call(shard, { op: 'close', tx }, deadlineMs)) as number;
-        while (this.swarm(shard).conn.position < position) {
-          if (Date.now() > deadlineMs) {
-            fail('GSW_ERR_NOT_LEADER', `this node's replica of shard ${shard} is behind; retry`, { shard });
-          }
-          await new Promise((resolve) => setTimeout(resolve, catchUpPollMs));
-        }
-      }),
-    );
+    await Promise.all(this.swarms.map((_, shard) => this.settleShard(shard, tx, deadlineMs)));
+  }
+
+  /** Closes `tx` on `shard` unless this node's replica has passed it, then waits for the replica. */
+  private async settleShard(shard: number, tx: number, deadlineMs: number): Promise<void> {
+    if (this.swarm(shard).conn.view.basisTx >= tx) return;
+    const position = (await this.call(shard, { op: 'close', tx }, deadlineMs)) as number;
+    while (this.swarm(shard).conn.position < position) {
+      if (Date.now() > deadlineMs) {
+        fail('GSW_ERR_NOT_LEADER', `this node's replica of shard ${shard} is behind; retry`, { shard });
+      }
+      await new Promise((resolve) => setTimeout(resolve, catchUpPollMs));
+    }
   }
 
   /** A timeline over every shard: tx instants, and the tx of an instant (its clock bound). */
@@ -346,8 +359,17 @@ export class ClusterSwarm {
     }
   }
 
-  private call(shard: number, request: ShardRequest, deadlineMs: number): Promise<unknown> {
-    return callShard(this.node, (s, r) => this.serve(s, r), shard, request, deadlineMs);
+  private async call(shard: number, request: ShardRequest, deadlineMs: number): Promise<unknown> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const answer = await callShard(this.node, (s, r) => this.serve(s, r), shard, request, deadlineMs);
+      ok = true;
+      return answer;
+    } finally {
+      const ms = performance.now() - started;
+      for (const listener of this.forwardListeners) listener(ms, ok);
+    }
   }
 
   /** Builds the market layer on a shard's (re)opened replica, as soon as it has the schema. */

@@ -58,6 +58,17 @@ describe('a three-node cluster under ingest, its busiest leader killed -9 and re
     await assertOneHistoryPerShard(cluster);
   });
 
+  it('reports per shard the epoch, leadership and replica lag, and forwarded writes, in /metrics', async () => {
+    const text = await (await fetch(`${cluster.url(0)}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    for (let shard = 0; shard < cluster.shards; shard++) {
+      assert.ok(sample(`gswarm_shard_epoch\\{shard="${shard}"\\}`) >= 1, `shard ${shard} has had a leader`);
+      assert.ok([0, 1].includes(sample(`gswarm_shard_leading\\{shard="${shard}"\\}`)));
+      assert.ok(sample(`gswarm_shard_replica_lag_entries\\{shard="${shard}"\\}`) >= 0);
+    }
+    assert.ok(sample('gswarm_forwarded_parts_total\\{outcome="ok"\\}') > 0, 'writes went to leaders');
+  });
+
   it('steps a frozen leader down when it wakes, and nothing sent to it while frozen forks the data', async () => {
     const zombie = await cluster.leaderOfMost();
     const survivors = cluster.running().filter((i) => i !== zombie);
