@@ -21,6 +21,9 @@ import { storage } from '../index.js';
 import { marketSchema } from '../market/schema.js';
 import { Swarm } from '../market/swarm.js';
 
+/** How long a drain may take before the process exits without finishing it. */
+const drainMsMax = 30_000;
+
 export interface ServeOptions {
   data: string;
   host: string;
@@ -96,7 +99,15 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
   const stop = (reason: Record<string, unknown>, code: number) => {
     if (stopping) return;
     logger.info(reason, 'draining');
-    stopping = drain(code);
+    // A drain that hangs (a NATS server gone mid-close) must not keep the process: everything
+    // acknowledged is already durable, so exiting without a clean close loses nothing.
+    const overdue = new Promise<number>((resolve) => {
+      setTimeout(() => {
+        logger.error({ drainMsMax }, 'the drain did not finish in time; exiting without it');
+        resolve(1);
+      }, drainMsMax).unref();
+    });
+    stopping = Promise.race([drain(code), overdue]);
     void stopping.then((final) => {
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

@@ -40,7 +40,14 @@ export async function startServe(
   return { url, child, exited };
 }
 
-/** Runs a gswarm command to completion. */
-export async function gswarm(args: string[], env: Record<string, string> = {}) {
-  return promisify(execFile)(process.execPath, [...nodeArgs, ...args], { env: { ...process.env, ...env } });
+/** Runs a gswarm command to completion (killed after `timeout` ms, if given). */
+export async function gswarm(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { timeout?: number } = {},
+) {
+  return promisify(execFile)(process.execPath, [...nodeArgs, ...args], {
+    env: { ...process.env, ...env },
+    timeout: options.timeout,
+  });
 }

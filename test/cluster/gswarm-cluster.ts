@@ -114,7 +114,8 @@ export class GswarmCluster {
     this.processes[i] = undefined;
     assert.ok(process, `node ${i} runs`);
     process.child.kill('SIGTERM');
-    return process.exited;
+    const hung = sleep(hangGuardMs).then(() => assert.fail(`node ${i} did not exit after SIGTERM`));
+    return Promise.race([process.exited, hung]);
   }
 
   pause(i: number): void {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gswarm } from '../cli/gswarm-process.js';
-import { GswarmCluster } from './gswarm-cluster.js';
+import { GswarmCluster, hangGuardMs } from './gswarm-cluster.js';
 import { IngestLoad, killLeaderUnderLoad, markets, post, tickIdsAt } from './ingest-load.js';
 
 async function assertEveryAcknowledgedTickEverywhere(
@@ -77,7 +77,7 @@ describe('a cluster whose nodes reach NATS over mutual TLS', () => {
           : arg,
     );
     for (const refused of [withoutTls, stranger]) {
-      const run = gswarm(['serve', '--port', '0', ...refused]);
+      const run = gswarm(['serve', '--port', '0', ...refused], {}, { timeout: hangGuardMs });
       await assert.rejects(run, (error: { code?: number; stderr?: string }) => {
         assert.equal(error.code, 1);
         assert.match(error.stderr ?? '', /NATS|nats/);
