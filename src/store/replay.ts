@@ -25,9 +25,10 @@ export async function replayLog(
   let last = from;
   try {
     // A shared log (JetStream) may grow while it is read: read again until a pass reaches the
-    // end, or makes no progress at all, which is damage (LMDB may end an iteration early at a
-    // damaged page instead of failing).
-    for (let progressed = true; progressed; ) {
+    // end. Two passes in a row that make no progress short of the end are damage (LMDB may end an
+    // iteration early at a damaged page instead of failing); one may just have started before an
+    // append that the end, read after it, includes.
+    for (let stalled = 0; ; ) {
       const passFrom = last;
       for await (const { position, records } of log.read(last)) {
         if (position !== last + 1) throw new Error(`entries ${last + 1} to ${position - 1} are missing`);
@@ -40,8 +41,8 @@ export async function replayLog(
       }
       const end = await log.last();
       if (last >= end) break;
-      progressed = last > passFrom;
-      if (!progressed) throw new Error(`it cannot be read, though the log ends at entry ${end}`);
+      stalled = last > passFrom ? 0 : stalled + 1;
+      if (stalled === 2) throw new Error(`it cannot be read, though the log ends at entry ${end}`);
     }
   } catch (error) {
     // Reading the file itself may fail too (LMDB finding a damaged page): the same damage.

@@ -47,7 +47,11 @@ export class GswarmCluster {
     const name = `t${process.pid}`;
     const cluster = new GswarmCluster(nats, dir, options.nodes ?? 3, options.shards ?? 3, name, options);
     try {
-      await Promise.all(Array.from({ length: cluster.nodes }, (_, i) => cluster.startNode(i)));
+      // Every start settles before any failure is thrown, so close() finds every process started.
+      const started = await Promise.allSettled(
+        Array.from({ length: cluster.nodes }, (_, i) => cluster.startNode(i)),
+      );
+      for (const outcome of started) if (outcome.status === 'rejected') throw outcome.reason;
       await cluster.settled();
     } catch (error) {
       await cluster.close();
