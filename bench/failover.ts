@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { GswarmCluster } from '../test/cluster/gswarm-cluster.js';
+import { GswarmCluster, hangGuardMs } from '../test/cluster/gswarm-cluster.js';
 import { NatsCluster } from '../test/cluster/nats-cluster.js';
 import { serverEntry } from './lib/server.js';
 import type { Context, Row, Suite } from './lib/suite.js';
@@ -89,9 +89,11 @@ async function timeFailovers(ctx: Context, rounds: number, wholeNode: boolean): 
   return times;
 }
 
-/** Sends `body` to `nodes` in turn until one acknowledges it. */
+/** Sends `body` to `nodes` in turn until one acknowledges it (a minute at most). */
 async function acknowledged(cluster: GswarmCluster, nodes: number[], body: unknown): Promise<void> {
+  const deadline = Date.now() + hangGuardMs;
   for (let attempt = 0; ; attempt++) {
+    if (Date.now() > deadline) assert.fail(`no survivor acknowledged a batch within ${hangGuardMs} ms`);
     const url = cluster.url(nodes[attempt % nodes.length]!);
     const response = await fetch(`${url}/v2/ingest`, {
       method: 'POST',

@@ -52,6 +52,8 @@ const appendMsMaxDefault = 5_000;
 const pullMsMax = 2_000;
 /** How soon a follow asks again after the stream could not be asked, ms. */
 const followRetryMs = 250;
+/** How long a consumer may deliver nothing before the stream is asked whether it holds more. */
+const stallCheckMs = 1_000;
 
 export function streamName(cluster: string, shard: number): string {
   return `GSWARM_${cluster}_${shard}`;
@@ -179,6 +181,10 @@ export class JetStreamLog implements TxLog {
   }
 
   /** Entries after `from` through an ordered consumer, until `signal` aborts. */
+  private nextOrStall<T>(iterator: AsyncIterator<T>, position: number): Promise<IteratorResult<T>> {
+    return nextOrStallOf(iterator, position, () => this.last(), this.stream);
+  }
+
   private async *consume(from: number, signal: AbortSignal): AsyncIterable<LogEntry> {
     const consumer = await unavailableOnError(`read ${this.stream}`, () =>
       this.js.consumers.get(this.stream, {
@@ -191,10 +197,14 @@ export class JetStreamLog implements TxLog {
     );
     const stop = () => messages.stop();
     signal.addEventListener('abort', stop);
+    const iterator = messages[Symbol.asyncIterator]();
     try {
       if (signal.aborted) return;
       let expected = from + 1;
-      for await (const message of messages) {
+      for (;;) {
+        const next = await this.nextOrStall(iterator, expected - 1);
+        if (next.done) return;
+        const message = next.value;
         assert(message.seq === expected, 'an ordered consumer delivers every position in order');
         expected++;
         yield {
@@ -207,6 +217,30 @@ export class JetStreamLog implements TxLog {
       signal.removeEventListener('abort', stop);
       messages.stop();
     }
+  }
+}
+
+/**
+ * The next message, or GSW_ERR_LOG_UNAVAILABLE when none has come for stallCheckMs although the
+ * stream holds entries after `position`: a consumer whose NATS server died can stall without an
+ * error, and following starts again with a new one.
+ */
+async function nextOrStallOf<T>(
+  iterator: AsyncIterator<T>,
+  position: number,
+  last: () => Promise<number>,
+  stream: string,
+): Promise<IteratorResult<T>> {
+  const pending = iterator.next();
+  for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const stalled = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), stallCheckMs);
+    });
+    const next = await Promise.race([pending, stalled]);
+    clearTimeout(timer);
+    if (next !== undefined) return next;
+    if ((await last()) > position) throw unavailable(`read ${stream}`, new Error('the consumer stalled'));
   }
 }
 

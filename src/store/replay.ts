@@ -45,6 +45,8 @@ export async function replayLog(
       if (stalled === 2) throw new Error(`it cannot be read, though the log ends at entry ${end}`);
     }
   } catch (error) {
+    // A log that cannot be reached now (JetStream) is not damaged: the caller may try again.
+    if (error instanceof GswarmError && error.code === 'GSW_ERR_LOG_UNAVAILABLE') throw error;
     // Reading the file itself may fail too (LMDB finding a damaged page): the same damage.
     throw new GswarmError(
       'GSW_ERR_LOG_CORRUPT',
