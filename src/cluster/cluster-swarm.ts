@@ -14,7 +14,7 @@
  * - Tx ids come from each leader's hybrid logical clock, so as-of-T means the same instant on
  *   every shard; closing T relies on the leaders' wall clocks agreeing to well within a second.
  */
-import { nextTxId, TX_COUNTER_BITS } from '../db/ids.js';
+import { nextTxId, shardOfEntity, TX_COUNTER_BITS } from '../db/ids.js';
 import { parseQuery } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
@@ -411,12 +411,10 @@ export class ClusterSwarm {
     return Math.min(tx, this.swarm(shard).conn.view.basisTx);
   }
 
+  /** The alert `seq` names, read from its shard (an entity id's high bits name its shard). */
   private alertBySeq(seq: number): Alert | undefined {
-    for (const swarm of this.swarms) {
-      const [alert] = swarm!.alerts({ afterSeq: seq - 1, limit: 1 });
-      if (alert?.seq === seq) return alert;
-    }
-    return undefined;
+    const [alert] = this.swarms[shardOfEntity(seq)]?.alerts({ afterSeq: seq - 1, limit: 1 }) ?? [];
+    return alert?.seq === seq ? alert : undefined;
   }
 
   private split(markets: readonly MarketRow[], ticks: readonly TickRow[]): Part[] {
