@@ -10,9 +10,11 @@
  * and costs only a longer replay at the next start.
  *
  * With `--nats` the node joins a cluster instead (src/cluster): its store is a ClusterSwarm over
- * replicas of every shard, and it starts listening once every shard has a leader and its schema.
+ * replicas of every shard, kept with their checkpoints under `<data>/<cluster>.<node>/shard-<s>`,
+ * and it starts listening once every shard has a leader and its schema.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pino from 'pino';
 import { buildServer, type ServerLimits } from '../api/index.js';
 import { ClusterSwarm } from '../cluster/cluster-swarm.js';
@@ -146,16 +148,23 @@ async function joinCluster(options: ServeOptions, logger: pino.Logger): Promise<
     throw new Error('--nats-tls-cert, --nats-tls-key and --nats-ca go together');
   }
   if (options.node === undefined) throw new Error("--nats needs --node (or GSWARM_NODE): this node's id");
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(options.node)) {
+    throw new Error(
+      `--node ${JSON.stringify(options.node)}: a node id is letters, digits, '.', '-' and '_', starting with a letter or digit (it names the node's data directory)`,
+    );
+  }
+  const cluster = options.cluster ?? 'gswarm';
   const node = await ClusterNode.start({
     nats: {
       servers: options.nats ?? [],
       tls:
         natsCa === undefined ? undefined : { certFile: natsTlsCert!, keyFile: natsTlsKey!, caFile: natsCa },
     },
-    cluster: options.cluster ?? 'gswarm',
+    cluster,
     node: options.node,
     shards: options.shards ?? 1,
     schema: marketSchema,
+    data: join(options.data, `${cluster}.${options.node}`),
   });
   logger.info(
     { node: options.node, shards: options.shards, nats: options.nats },

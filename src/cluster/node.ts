@@ -9,6 +9,8 @@
  *   leader's own tx appends are fed once durable.
  * - As leader of a shard the node writes through that shard's connection (`transact`), whose
  *   appends are fenced on the stream's last sequence. A fenced append is fed as `writeFenced`.
+ * - With `data`, each replica keeps checkpoints on disk (src/cluster/replica-dir.ts) and a
+ *   (re)open replays only the stream's tail after the last one.
  * - On stepDown the replica is reopened from the log (simplest correct: it drops whatever was
  *   planned but never durable), and follows again. `onShard` hears every (re)opened replica, so
  *   whatever is built on a replica (the market layer, alert feeds) is built again on the new one.
@@ -35,6 +37,7 @@ import {
   type NodeId,
   type ShardStatus,
 } from './leadership.js';
+import { replicaStorage } from './replica-dir.js';
 
 export interface ClusterNodeOptions {
   /** The servers and TLS files; the node opens (and closes) its own connection. */
@@ -45,6 +48,12 @@ export interface ClusterNodeOptions {
   shards: number;
   /** Declared by each shard's first leader. */
   schema: SchemaSpec;
+  /**
+   * A directory for this node's replicas and their checkpoints (src/cluster/replica-dir.ts), so a
+   * restart replays only each stream's tail; without it replicas are in memory and a restart
+   * replays every stream from its start.
+   */
+  data?: string;
   heartbeatIntervalMs?: number;
 }
 
@@ -262,14 +271,21 @@ export class ClusterNode {
     const { cluster } = this.options;
     const log = await JetStreamLog.open({ nats, cluster, shard });
     let latest: EpochRecord | undefined;
-    const connection = await open({
-      storage: storage.memory(),
-      log,
-      shard,
-      onEpoch: (epoch) => {
-        latest = { epoch: epoch.epoch, leader: epoch.node };
-      },
-    });
+    let connection: Connection;
+    try {
+      const { data } = this.options;
+      connection = await open({
+        storage: data === undefined ? storage.memory() : replicaStorage(data, shard, log),
+        log,
+        shard,
+        onEpoch: (epoch) => {
+          latest = { epoch: epoch.epoch, leader: epoch.node };
+        },
+      });
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
     const replica: ShardReplica = {
       log,
       connection,

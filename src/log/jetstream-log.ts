@@ -22,6 +22,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { assert } from '../db/assert.js';
@@ -74,6 +75,8 @@ export class JetStreamLog implements TxLog {
     /** The stream's name. */
     readonly stream: string,
     private readonly subject: string,
+    /** When the stream was created: a stream deleted and made again under its name differs. */
+    readonly created: string,
   ) {}
 
   /** Opens the shard's stream, creating it if no node has yet. */
@@ -100,8 +103,10 @@ export class JetStreamLog implements TxLog {
     const subject = streamSubject(options.cluster, options.shard);
     const jsm = await unavailableOnError(`open stream ${stream}`, () => jetstreamManager(nats));
     const replicas = options.replicas ?? Math.min(3, Math.max(1, nats.info?.connect_urls?.length ?? 1));
-    await unavailableOnError(`open stream ${stream}`, () => ensureStream(jsm, stream, subject, replicas));
-    return new JetStreamLog(options, jetstream(nats), jsm, entryBytesMax, stream, subject);
+    const info = await unavailableOnError(`open stream ${stream}`, () =>
+      ensureStream(jsm, stream, subject, replicas),
+    );
+    return new JetStreamLog(options, jetstream(nats), jsm, entryBytesMax, stream, subject, info.created);
   }
 
   async append(records: readonly Uint8Array[], options: { expectedLast: number }): Promise<number> {
@@ -249,7 +254,7 @@ async function ensureStream(
   name: string,
   subject: string,
   replicas: number,
-): Promise<void> {
+): Promise<StreamInfo> {
   const config = {
     name,
     subjects: [subject],
@@ -259,7 +264,7 @@ async function ensureStream(
     num_replicas: replicas,
   };
   try {
-    await jsm.streams.add(config);
+    return await jsm.streams.add(config);
   } catch (error) {
     // Another node created it first (with other replicas, perhaps): use the one there is.
     const info = await jsm.streams.info(name).catch(() => undefined);
@@ -269,6 +274,7 @@ async function ensureStream(
         stream: name,
       });
     }
+    return info;
   }
 }
 

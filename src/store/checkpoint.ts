@@ -20,6 +20,7 @@ import { pack, unpack } from 'msgpackr';
 import { assert } from '../db/assert.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
 import { GswarmError } from '../errors.js';
+import type { EpochRecord } from '../log/epoch-record.js';
 
 const MAGIC = 'GSWCKPT3';
 const HEADER_LENGTH_AT = MAGIC.length;
@@ -42,6 +43,8 @@ interface Section {
 
 interface Header {
   logPosition: number;
+  /** The latest epoch (leadership) record at or before logPosition, in a shared log. */
+  epoch?: EpochRecord;
   entityBase: number;
   schemas: StoreImage['schemas'];
   avetSlots: number[];
@@ -61,6 +64,15 @@ interface Outgoing {
 export interface CheckpointWriteOptions {
   /** Bytes per chunk of the encoded string table. */
   stringChunkBytesMax?: number;
+  /** The latest epoch record the log held at the checkpoint's position (a replica of a shard). */
+  epoch?: EpochRecord;
+}
+
+/** What a checkpoint holds. */
+export interface Checkpoint {
+  image: StoreImage;
+  logPosition: number;
+  epoch: EpochRecord | undefined;
 }
 
 export function writeCheckpoint(
@@ -112,6 +124,7 @@ export function writeCheckpoint(
   }
   const header: Header = {
     logPosition,
+    ...(options.epoch && { epoch: options.epoch }),
     entityBase: image.entityBase,
     schemas: image.schemas,
     avetSlots,
@@ -187,8 +200,8 @@ function writeFileSynced(
   }
 }
 
-/** The image and log position in the checkpoint at `path`, or undefined if there is none. */
-export function readCheckpoint(path: string): { image: StoreImage; logPosition: number } | undefined {
+/** The checkpoint at `path`, or undefined if there is none. */
+export function readCheckpoint(path: string): Checkpoint | undefined {
   let file: Buffer;
   try {
     file = readWhole(path);
@@ -208,7 +221,7 @@ export function readCheckpoint(path: string): { image: StoreImage; logPosition: 
   }
 }
 
-function decode(file: Buffer): { image: StoreImage; logPosition: number } {
+function decode(file: Buffer): Checkpoint {
   assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
   const headerLength = file.readUInt32LE(HEADER_LENGTH_AT);
   const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
@@ -241,6 +254,7 @@ function decode(file: Buffer): { image: StoreImage; logPosition: number } {
   const utf8 = get<Uint8Array>('str.utf8');
   return {
     logPosition: header.logPosition,
+    epoch: header.epoch,
     image: {
       entityBase: header.entityBase,
       columns,

@@ -52,7 +52,10 @@ export interface OpenOptions {
   checkpointDatoms?: number;
   /** Datoms replayed from the log at open from which a checkpoint is written at once. */
   replayCheckpointDatoms?: number;
-  /** Hears every epoch (leadership) record replayed at open, with its position. */
+  /**
+   * Hears the latest epoch (leadership) record a checkpoint holds (with the checkpoint's position),
+   * then every one replayed after it at open, with its position.
+   */
   onEpoch?: (epoch: EpochRecord, position: number) => void;
 }
 
@@ -113,10 +116,16 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
         { file: logPath, position: last + 1 },
       );
     }
-    const position = await replayLog(db, log, from, logPath, options.onEpoch);
+    let epoch = checkpoint?.epoch;
+    if (epoch) options.onEpoch?.(epoch, from);
+    const position = await replayLog(db, log, from, logPath, (replayed, at) => {
+      epoch = replayed;
+      options.onEpoch?.(replayed, at);
+    });
     const connection = new Connection(db, log, position, options, {
       checkpointPath,
       checkpointedDatoms,
+      epoch,
       unlock,
     });
     const replayed = db.store.datomCount - checkpointedDatoms;
@@ -134,7 +143,11 @@ function readCheckpointOrNone(path: string) {
   try {
     const checkpoint = readCheckpoint(path);
     return (
-      checkpoint && { store: DatomStore.fromImage(checkpoint.image), logPosition: checkpoint.logPosition }
+      checkpoint && {
+        store: DatomStore.fromImage(checkpoint.image),
+        logPosition: checkpoint.logPosition,
+        epoch: checkpoint.epoch,
+      }
     );
   } catch (error) {
     // An unreadable checkpoint is only a lost shortcut: the log holds everything.

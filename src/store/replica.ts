@@ -19,6 +19,7 @@ import { type Change, Subscription, txDatoms } from '../db/subscription.js';
 import type { Datom, IndexName } from '../db/types.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
+import type { EpochRecord } from '../log/epoch-record.js';
 import type { LogEntry, TxLog } from '../log/log.js';
 import { decodeLogRecord, type LogRecord } from '../log/log-record.js';
 import { writeCheckpoint } from './checkpoint.js';
@@ -35,6 +36,8 @@ export interface Disk {
   checkpointPath: string;
   /** Datoms the checkpoint loaded at open covers (0 without one). */
   checkpointedDatoms: number;
+  /** The latest epoch record at or before the position opened at (a shard's replica). */
+  epoch: EpochRecord | undefined;
   unlock: () => void;
 }
 
@@ -55,6 +58,8 @@ export class Replica {
   }>();
   private readonly faultListeners = new Set<(fault: Fault) => void>();
   private readonly checkpointPath: string | undefined;
+  /** The latest epoch record applied: a checkpoint keeps it, as the log before it is not replayed. */
+  private epoch: EpochRecord | undefined;
   /** The last checkpoint failure, until a checkpoint succeeds. */
   checkpointError: GswarmError | undefined;
 
@@ -69,6 +74,7 @@ export class Replica {
     this.durableTxIndex = db.store.txCount - 1;
     this.logPosition = logPosition;
     this.checkpointPath = disk?.checkpointPath;
+    this.epoch = disk?.epoch;
     this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
     this.current = db.view(this.durableTxIndex);
   }
@@ -176,7 +182,10 @@ export class Replica {
     }
     const reports: TxReport[] = [];
     const records = entry.records.map(decodeLogRecord);
-    for (const record of records) if (record.kind === 'tx') reports.push(this.db.replay(record.tx));
+    for (const record of records) {
+      if (record.kind === 'tx') reports.push(this.db.replay(record.tx));
+      else this.epoch = record.epoch;
+    }
     this.advance(entry.position, reports);
     for (const record of records) {
       for (const listener of this.recordListeners) notify(listener, record, entry.position);
@@ -200,7 +209,7 @@ export class Replica {
     // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
     this.checkpointedDatoms = this.db.store.datomCount;
     try {
-      writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition);
+      writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition, { epoch: this.epoch });
       this.checkpointError = undefined;
     } catch (error) {
       if (!(error instanceof GswarmError)) throw error;

@@ -1,13 +1,21 @@
 /**
  * Cluster nodes on a real 3-server JetStream cluster, in this process: every shard gets one
  * leader all nodes agree on; a write at a leader reaches every replica; when a leader stops
- * abruptly a survivor takes its shards, writes there succeed, and nothing durable is lost.
+ * abruptly a survivor takes its shards, writes there succeed, and nothing durable is lost. A node
+ * with a data directory restarts from its checkpoints, replaying only the streams' tails.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { ClusterNode } from '../../src/cluster/node.js';
+import { streamName } from '../../src/log/jetstream-log.js';
+import { connectNats } from '../../src/log/nats-connection.js';
 import { marketSchema } from '../../src/market/schema.js';
+import { readCheckpoint } from '../../src/store/checkpoint.js';
 import { NatsCluster } from './nats-cluster.js';
 
 const shards = 3;
@@ -22,13 +30,14 @@ after(async () => {
   await nats?.close();
 });
 
-async function startNode(cluster: string, node: string, server: number): Promise<ClusterNode> {
+async function startNode(cluster: string, node: string, server: number, data?: string): Promise<ClusterNode> {
   return ClusterNode.start({
     nats: { servers: [nats.url(server)] },
     cluster,
     node,
     shards,
     schema: marketSchema,
+    data,
   });
 }
 
@@ -108,6 +117,69 @@ describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
       );
     } finally {
       for (const node of nodes) await node.close();
+    }
+  });
+
+  it('restart a node with a data directory from its checkpoints, replaying only the tail, and refuse a directory of another stream', async () => {
+    const cluster = 'nodes2';
+    const data = mkdtempSync(join(tmpdir(), 'gswarm-node-data-'));
+    const nc = await connectNats({ servers: [nats.url(0)] });
+    const stream = streamName(cluster, 0);
+    let persistent = await startNode(cluster, 'a', 0, data);
+    const other = await startNode(cluster, 'b', 1);
+    try {
+      for (const id of ['m1', 'm2', 'm3'])
+        await transactWhenLeading([persistent, other], 0, [{ 'market/id': id }]);
+      const jsm = await jetstreamManager(nc);
+      const lastBefore = (await jsm.streams.info(stream)).state.last_seq;
+      await until('node a applies the whole stream', () =>
+        persistent.replica(0).position >= lastBefore ? true : undefined,
+      );
+      const { epoch: epochBefore, leader: leaderBefore } = persistent.status()[0]!;
+      await persistent.close();
+      // The epoch records are about to be purged: the checkpoint must say who led.
+      const checkpoint = readCheckpoint(join(data, 'shard-0', 'checkpoint'));
+      assert.equal(checkpoint?.logPosition, lastBefore);
+      assert.deepEqual(checkpoint?.epoch, { epoch: epochBefore, node: leaderBefore, shard: 0 });
+
+      // Drop the stream's head: a replica replaying from the start can no longer open.
+      await jsm.streams.purge(stream, { seq: lastBefore + 1 });
+      await assert.rejects(startNode(cluster, 'c', 2), (error: unknown) => {
+        assert.equal((error as { code?: string }).code, 'GSW_ERR_LOG_CORRUPT');
+        return true;
+      });
+      await transactWhenLeading([other], 0, [{ 'market/id': 'm4' }]);
+
+      persistent = await startNode(cluster, 'a', 0, data);
+      const nodes = [persistent, other];
+      await until('node a has the market written while it was down', () =>
+        (persistent.replica(0).q(marketIds) as string[]).includes('m4') ? true : undefined,
+      );
+      assert.deepEqual((persistent.replica(0).q(marketIds) as string[]).sort(), ['m1', 'm2', 'm3', 'm4']);
+      const { leader, report } = await transactWhenLeading(nodes, 0, [{ 'market/id': 'm5' }]);
+      assert.ok(leader.status()[0]!.epoch >= epochBefore, 'epochs never go back');
+      await until('both replicas apply m5', () =>
+        nodes.every((n) => n.replica(0).basisTx >= report.tx) ? true : undefined,
+      );
+      assert.deepEqual(persistent.replica(0).q(marketIds), other.replica(0).q(marketIds));
+
+      // The stream made again under its name: the directory's checkpoints are of another stream.
+      await persistent.close();
+      await other.close();
+      await jsm.streams.delete(stream);
+      await assert.rejects(startNode(cluster, 'a', 0, data), (error: unknown) => {
+        assert.equal((error as { code?: string }).code, 'GSW_ERR_CLUSTER_MISMATCH');
+        assert.match(
+          (error as Error).message,
+          /shard-0 holds a replica of stream GSWARM_nodes2_0 created .*remove the directory/,
+        );
+        return true;
+      });
+    } finally {
+      await persistent.close();
+      await other.close();
+      await nc.close();
+      rmSync(data, { recursive: true, force: true });
     }
   });
 });
