@@ -285,10 +285,16 @@ export class DatomStore {
 
   // --- checkpoints ---
 
-  /** The whole state as typed arrays and plain values; shares memory with the store. */
+  /**
+   * The whole state as typed arrays and plain values, unchanged by later txs: what later txs only
+   * append to is shared with the store (a view of the used prefix), what they change in place
+   * (retractions, each entity's latest position, the hash tables) is copied.
+   */
   image(): StoreImage {
     const columns = {} as Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
     for (const name of columnNames) columns[name] = this[name].view();
+    columns.retractedAt = columns.retractedAt.slice();
+    columns.lastOfEntity = columns.lastOfEntity.slice();
     return {
       entityBase: this.entityBase,
       columns,

@@ -5,7 +5,7 @@
  */
 import { assert } from './assert.js';
 import { hashString, tableFull, tableSizeFor } from './hash.js';
-import { decodeStringTable, encodeStringTable, stringTableBytes } from './string-table.js';
+import { decodeStringTable, encodedStringBytes, encodeStringTable } from './string-table.js';
 
 /** The interned strings as a checkpoint saves and loads them. */
 export interface StringTableImage {
@@ -20,6 +20,8 @@ export interface StringTableImage {
 export class Interner {
   private strings: string[] = [];
   private table: Uint32Array = new Uint32Array(tableSizeFor(0));
+  /** The strings' bytes once encoded, kept as they come: measuring them all stalled checkpoints. */
+  private encodedBytes = 0;
 
   get size(): number {
     return this.strings.length;
@@ -49,6 +51,7 @@ export class Interner {
     }
     const id = this.strings.length;
     this.strings.push(s);
+    this.encodedBytes += encodedStringBytes(s);
     this.table[slot] = id + 1;
     return id;
   }
@@ -76,9 +79,10 @@ export class Interner {
     const count = strings.length;
     return {
       count,
-      byteLength: stringTableBytes(strings, count),
+      byteLength: this.encodedBytes,
       chunks: (chunkBytesMax) => encodeStringTable(strings, count, chunkBytesMax),
-      table,
+      // The hash table changes in place; the strings are only appended to (the first `count` stay).
+      table: table.slice(),
     };
   }
 
@@ -86,6 +90,7 @@ export class Interner {
     const interner = new Interner();
     interner.strings = decodeStringTable(image.chunks(), image.count);
     interner.table = image.table;
+    interner.encodedBytes = image.byteLength;
     assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
     return interner;
   }

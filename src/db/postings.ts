@@ -85,7 +85,8 @@ export class Postings {
   }
 
   snapshot(): { keys: Float64Array; entries: Uint32Array; lists: Uint32Array[] } {
-    return { keys: this.keys, entries: this.entries, lists: this.lists.map((l) => l.view()) };
+    // The hash table changes in place; the lists are only appended to.
+    return { keys: this.keys.slice(), entries: this.entries.slice(), lists: this.lists.map((l) => l.view()) };
   }
 
   static restore(keys: Float64Array, entries: Uint32Array, lists: Uint32Array[]): Postings {

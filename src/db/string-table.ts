@@ -7,13 +7,11 @@
 import { assert } from './assert.js';
 
 const lengthBytes = 4;
-export const stringChunkBytesDefault = 16 * 1024 * 1024;
+export const stringChunkBytesDefault = 1024 * 1024;
 
-/** The byte length of the first `count` strings once encoded. */
-export function stringTableBytes(strings: readonly string[], count: number): number {
-  let bytes = 0;
-  for (let i = 0; i < count; i++) bytes += lengthBytes + Buffer.byteLength(strings[i]!, 'utf8');
-  return bytes;
+/** The bytes `s` takes in the table. */
+export function encodedStringBytes(s: string): number {
+  return lengthBytes + Buffer.byteLength(s, 'utf8');
 }
 
 /** The first `count` strings, encoded, chunk by chunk; every chunk is a fresh buffer. */

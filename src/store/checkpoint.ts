@@ -12,8 +12,13 @@
  * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
  * then renamed over the old one: a crash leaves either the old checkpoint or the new, never a
  * torn one, and a failed write (a full disk) removes the temporary file.
+ * Writing is asynchronous, in pieces of at most 8 MiB: the writes and the fsync run off the event
+ * loop, which only checksums each piece, so heartbeats and requests go on while a large
+ * checkpoint is written. The image must not change meanwhile (DatomStore.image copies what
+ * later txs change in place).
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
@@ -28,8 +33,11 @@ const HEADER_CRC_AT = MAGIC.length + 4;
 const BODY_CRC_AT = MAGIC.length + 8;
 /** Magic, header length, header CRC, body CRC. */
 const PREFIX_BYTES = MAGIC.length + 12;
-/** Bytes per write call: one call takes at most 2 GiB. */
-const writeBytesMax = 1 << 30;
+/**
+ * Bytes per write (and per checksum step, the part done on the event loop): small enough that
+ * serving goes on between them, large enough that the writes stay sequential and cheap.
+ */
+const writeBytesMax = 8 << 20;
 type Kind = 'u8' | 'u16' | 'u32' | 'f64';
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 const ctors = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, f64: Float64Array } as const;
@@ -75,12 +83,12 @@ export interface Checkpoint {
   epoch: EpochRecord | undefined;
 }
 
-export function writeCheckpoint(
+export async function writeCheckpoint(
   path: string,
   image: StoreImage,
   logPosition: number,
   options: CheckpointWriteOptions = {},
-): void {
+): Promise<void> {
   const outgoing: Outgoing[] = [];
   const add = (name: string, array: Typed) =>
     outgoing.push({
@@ -141,30 +149,33 @@ export function writeCheckpoint(
 
   const temporary = `${path}.tmp`;
   try {
-    writeFileSynced(temporary, (write) => {
-      write(prefix);
+    await writeFileSynced(temporary, async (write) => {
+      await write(prefix);
       let bodyCrc = 0;
       const padding = Buffer.alloc(8);
       for (const section of outgoing) {
         let written = 0;
         for (const chunk of section.chunks()) {
-          bodyCrc = crcOn(chunk, bodyCrc);
-          write(chunk);
+          for (let at = 0; at < chunk.byteLength; at += writeBytesMax) {
+            const piece = chunk.subarray(at, at + writeBytesMax);
+            bodyCrc = crcOn(piece, bodyCrc);
+            await write(piece);
+          }
           written += chunk.byteLength;
         }
         assert(written === section.byteLength, `checkpoint section ${section.name} has its declared size`);
         const pad = padding.subarray(0, align8(written) - written);
         bodyCrc = crcOn(pad, bodyCrc);
-        write(pad);
+        await write(pad);
       }
       const crc = Buffer.alloc(4);
       crc.writeUInt32LE(bodyCrc);
       return { at: BODY_CRC_AT, bytes: crc };
     });
-    renameSync(temporary, path);
-    syncDirectory(dirname(path));
+    await rename(temporary, path);
+    await syncDirectory(dirname(path));
   } catch (error) {
-    rmSync(temporary, { force: true });
+    await rm(temporary, { force: true });
     if ((error as NodeJS.ErrnoException).syscall !== undefined) {
       throw new GswarmError(
         'GSW_ERR_STORE_FAILED',
@@ -181,22 +192,28 @@ export function writeCheckpoint(
  * Writes a file through `body` (which returns bytes to patch in at an offset once the rest is
  * written), then syncs it.
  */
-function writeFileSynced(
+async function writeFileSynced(
   path: string,
-  body: (write: (bytes: Uint8Array) => void) => { at: number; bytes: Uint8Array },
-): void {
-  const fd = openSync(path, 'w');
+  body: (write: (bytes: Uint8Array) => Promise<void>) => Promise<{ at: number; bytes: Uint8Array }>,
+): Promise<void> {
+  const file = await open(path, 'w');
   try {
-    const write = (bytes: Uint8Array) => {
-      for (let at = 0; at < bytes.length; at += writeBytesMax) {
-        writeSync(fd, bytes.subarray(at, at + writeBytesMax));
-      }
+    let position = 0;
+    const write = async (bytes: Uint8Array) => {
+      await writeAll(file, bytes, position);
+      position += bytes.byteLength;
     };
-    const patch = body(write);
-    writeSync(fd, patch.bytes, 0, patch.bytes.length, patch.at);
-    fsyncSync(fd);
+    const patch = await body(write);
+    await writeAll(file, patch.bytes, patch.at);
+    await file.sync();
   } finally {
-    closeSync(fd);
+    await file.close();
+  }
+}
+
+async function writeAll(file: FileHandle, bytes: Uint8Array, at: number): Promise<void> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    done += (await file.write(bytes, done, bytes.byteLength - done, at + done)).bytesWritten;
   }
 }
 
@@ -336,11 +353,11 @@ function split(flat: Uint32Array, lengths: Uint32Array): Uint32Array[] {
   return out;
 }
 
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
   try {
-    fsyncSync(fd);
+    await handle.sync();
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
 }

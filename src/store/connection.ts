@@ -130,7 +130,7 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
     });
     const replayed = db.store.datomCount - checkpointedDatoms;
     if (replayed > 0 && replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault)) {
-      connection.checkpoint();
+      await connection.checkpoint();
     }
     return connection;
   } catch (error) {

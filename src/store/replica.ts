@@ -58,6 +58,8 @@ export class Replica {
   }>();
   private readonly faultListeners = new Set<(fault: Fault) => void>();
   private readonly checkpointPath: string | undefined;
+  /** The checkpoint being written (resolved when none is). */
+  private checkpointing: Promise<void> = Promise.resolve();
   /** The latest epoch record applied: a checkpoint keeps it, as the log before it is not replayed. */
   private epoch: EpochRecord | undefined;
   /** The last checkpoint failure, until a checkpoint succeeds. */
@@ -201,21 +203,32 @@ export class Replica {
   }
 
   /**
-   * Writes a checkpoint now (persistent storage only), of the durable view only: never call it
-   * with txs in flight. A failure is kept in `checkpointError` and told to fault listeners.
+   * Writes a checkpoint of the durable view (persistent storage only): never call it with txs in
+   * flight. The image is taken now and written in the background, one checkpoint at a time (a
+   * call while one is being written waits for it and takes the next). A failure is kept in
+   * `checkpointError` and told to fault listeners; the promise never rejects with it.
    */
-  checkpoint(): void {
-    if (this.checkpointPath === undefined) return;
+  checkpoint(): Promise<void> {
+    const path = this.checkpointPath;
+    if (path === undefined) return Promise.resolve();
     // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
     this.checkpointedDatoms = this.db.store.datomCount;
-    try {
-      writeCheckpoint(this.checkpointPath, this.db.store.image(), this.logPosition, { epoch: this.epoch });
-      this.checkpointError = undefined;
-    } catch (error) {
-      if (!(error instanceof GswarmError)) throw error;
-      this.checkpointError = error;
-      this.tell({ kind: 'checkpoint-failed', error });
-    }
+    const image = this.db.store.image();
+    const position = this.logPosition;
+    const epoch = this.epoch;
+    const write = async () => {
+      try {
+        await writeCheckpoint(path, image, position, { epoch });
+        this.checkpointError = undefined;
+      } catch (error) {
+        if (!(error instanceof GswarmError)) throw error;
+        this.checkpointError = error;
+        this.tell({ kind: 'checkpoint-failed', error });
+      }
+    };
+    const written = this.checkpointing.then(write);
+    this.checkpointing = written;
+    return written;
   }
 
   /** Closes the log and releases the directory, after a last checkpoint if one is due. */
@@ -244,12 +257,17 @@ export class Replica {
   }
 
   protected checkpointIfDue(): void {
-    if (this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms) this.checkpoint();
+    if (this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms) {
+      // Not awaited: the write goes on in the background. A failure is told, never thrown; only a
+      // bug rejects, and an unhandled rejection stops the process.
+      void this.checkpoint();
+    }
   }
 
   protected async closeReplica(checkpoint: boolean): Promise<void> {
     try {
-      if (checkpoint && this.db.store.datomCount > this.checkpointedDatoms) this.checkpoint();
+      if (checkpoint && this.db.store.datomCount > this.checkpointedDatoms) await this.checkpoint();
+      else await this.checkpointing;
       await this.log.close();
     } finally {
       this.disk?.unlock();

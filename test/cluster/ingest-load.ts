@@ -91,23 +91,25 @@ export async function tickIdsAt(url: string): Promise<Set<string>> {
 
 /**
  * One failover round: ingest through the other nodes while the node leading the most shards is
- * killed -9 (after `beforeKill`), then start it again as a follower and wait for the cluster to
- * settle.
+ * killed -9 (after `beforeKill`; with `wholeNode`, together with the NATS server it talks to, as
+ * when the machine they share dies), then start it again as a follower and wait for the cluster
+ * to settle.
  */
 export async function killLeaderUnderLoad(
   cluster: GswarmCluster,
   load: IngestLoad,
-  beforeKill: () => Promise<void> = async () => {},
+  options: { beforeKill?: () => Promise<void>; wholeNode?: boolean } = {},
 ): Promise<void> {
   const victim = await cluster.leaderOfMost();
   const survivors = cluster.running().filter((i) => i !== victim);
   const running = load.run(() => survivors.map((i) => cluster.url(i)));
   await load.acknowledged(load.count + 5);
-  await beforeKill();
-  await cluster.kill(victim);
+  await options.beforeKill?.();
+  await Promise.all([cluster.kill(victim), options.wholeNode ? cluster.nats.kill(victim) : undefined]);
   await load.acknowledged(load.count + 10);
   load.stop();
   await running;
+  if (options.wholeNode) await cluster.nats.restart(victim);
   await cluster.startNode(victim);
   await cluster.settled();
 }

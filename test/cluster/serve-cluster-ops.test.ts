@@ -1,6 +1,7 @@
 /**
  * Operating a cluster of `gswarm serve --nats` processes: a rolling restart of every node under
- * ingest loses no acknowledged tick; with mutual TLS on the NATS cluster a failover works the same,
+ * ingest loses no acknowledged tick, nor does the death of a whole node (its NATS server with it);
+ * with mutual TLS on the NATS cluster a failover works the same,
  * and a node without a certificate, or with one from another CA, is refused at start with a clear
  * error.
  */
@@ -45,6 +46,23 @@ describe('a rolling restart of a three-node cluster under ingest', () => {
       await cluster.startNode(i);
       await cluster.settled();
     }
+    await assertEveryAcknowledgedTickEverywhere(cluster, load);
+  });
+});
+
+describe('a cluster whose nodes each share a machine with one NATS server', () => {
+  let cluster: GswarmCluster;
+  before(async () => {
+    cluster = await GswarmCluster.start({ colocated: true });
+    assert.equal((await post(cluster.url(0), '/v2/ingest', { markets })).status, 202);
+  });
+  after(async () => {
+    await cluster?.close();
+  });
+
+  it('survives the death of a whole node (gswarm and its NATS server) and its return, twice, losing no acknowledged tick', async () => {
+    const load = new IngestLoad();
+    for (let round = 0; round < 2; round++) await killLeaderUnderLoad(cluster, load, { wholeNode: true });
     await assertEveryAcknowledgedTickEverywhere(cluster, load);
   });
 });

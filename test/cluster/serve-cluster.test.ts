@@ -36,9 +36,11 @@ describe('a three-node cluster under ingest, its busiest leader killed -9 and re
     const load = new IngestLoad();
     const answered: { tx: number; body: unknown }[] = [];
     for (let round = 0; round < rounds; round++) {
-      await killLeaderUnderLoad(cluster, load, async () => {
-        const tx = load.lastTx;
-        answered.push({ tx, body: await asOfEverywhere(cluster, tx) });
+      await killLeaderUnderLoad(cluster, load, {
+        beforeKill: async () => {
+          const tx = load.lastTx;
+          answered.push({ tx, body: await asOfEverywhere(cluster, tx) });
+        },
       });
     }
     assert.ok(load.ids.size > 0);

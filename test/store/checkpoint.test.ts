@@ -1,12 +1,16 @@
-/** Checkpoint files round-trip a store image, and a reopen after close loads one. */
+/**
+ * Checkpoint files round-trip a store image, a reopen after close loads one, and one written in
+ * the background is the state it was taken at, whatever later txs change meanwhile.
+ */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { StoreImage } from '../../src/db/datoms.js';
 import { open, schemas, storage } from '../../src/index.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
-import { stringsOf } from './support.js';
+import { assertSameImage, stringsOf } from './support.js';
 
 test('a written checkpoint reads back as the same image, empty sections included', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gswarm-ckpt-'));
@@ -18,7 +22,7 @@ test('a written checkpoint reads back as the same image, empty sections included
       image.avet.some((p) => p !== null && p.lists.length === 0),
       'the image has an empty section (the case that once broke the checksum)',
     );
-    writeCheckpoint(join(dir, 'checkpoint'), image, 7);
+    await writeCheckpoint(join(dir, 'checkpoint'), image, 7);
     const read = readCheckpoint(join(dir, 'checkpoint'));
     assert.equal(read?.logPosition, 7);
     for (const [name, column] of Object.entries(image.columns)) {
@@ -40,6 +44,49 @@ test('close writes a checkpoint that the next open loads instead of replaying th
     const checkpoint = readCheckpoint(join(dir, 'checkpoint'));
     assert.ok(checkpoint, 'the checkpoint is readable');
     assert.equal(checkpoint.logPosition, 2, 'it covers both txs of the log (schema, market)');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A deep copy of `image`, sharing no memory with the store it came from. */
+function copyOf(image: StoreImage): StoreImage {
+  const strings = Buffer.concat([...image.strings.chunks()]);
+  return {
+    ...image,
+    columns: Object.fromEntries(
+      Object.entries(image.columns).map(([name, column]) => [name, column.slice()]),
+    ) as StoreImage['columns'],
+    byAttr: image.byAttr.map((list) => list.slice()),
+    avet: image.avet.map(
+      (p) => p && { keys: p.keys.slice(), entries: p.entries.slice(), lists: p.lists.map((l) => l.slice()) },
+    ),
+    counts: image.counts.map((t) => ({ txIndex: t.txIndex.slice(), count: t.count.slice() })),
+    strings: { ...image.strings, chunks: () => [strings], table: image.strings.table.slice() },
+  };
+}
+
+test('a checkpoint written while later txs retract, update and intern is the state it was taken at', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gswarm-ckpt-'));
+  try {
+    const conn = await open({ storage: storage.persistent(dir), schema: schemas.market });
+    const markets = Array.from({ length: 200 }, (_, i) => ({
+      'market/id': `m${i}`,
+      'market/name': `first ${i}`,
+    }));
+    await conn.transact(markets);
+    const expected = copyOf(conn.view.datomStore.image());
+    const position = conn.position;
+    const written = conn.checkpoint();
+    // Before the write gets far: new names retract the old ones (retractedAt and each entity's
+    // latest position change in place), and new strings and values fill the hash tables.
+    const later = conn.transact(markets.map((m, i) => ({ ...m, 'market/name': `second ${i}` })));
+    await written;
+    await later;
+    const read = readCheckpoint(join(dir, 'checkpoint'));
+    assert.equal(read?.logPosition, position);
+    assertSameImage(read!.image, expected);
+    await conn.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

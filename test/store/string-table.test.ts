@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { InvariantError } from '../../src/db/assert.js';
 import { Interner } from '../../src/db/intern.js';
-import { decodeStringTable, encodeStringTable, stringTableBytes } from '../../src/db/string-table.js';
+import { decodeStringTable, encodedStringBytes, encodeStringTable } from '../../src/db/string-table.js';
 import { GswarmError } from '../../src/errors.js';
 import { open, schemas, storage } from '../../src/index.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
@@ -29,7 +29,10 @@ describe('the string table codec', () => {
         (strings, chunkBytesMax) => {
           const chunks = [...encodeStringTable(strings, strings.length, chunkBytesMax)];
           const total = chunks.reduce((n, c) => n + c.byteLength, 0);
-          assert.equal(total, stringTableBytes(strings, strings.length));
+          assert.equal(
+            total,
+            strings.reduce((n, s) => n + encodedStringBytes(s), 0),
+          );
           for (const chunk of chunks) {
             // A chunk over the size holds exactly one string that does not fit any chunk.
             if (chunk.byteLength > chunkBytesMax) assert.equal(decodeStringTable([chunk], 1).length, 1);
@@ -37,6 +40,28 @@ describe('the string table codec', () => {
           assert.deepEqual(decodeStringTable(chunks, strings.length), strings);
           // Loading sees the table as one section: the same bytes, not split as written.
           assert.deepEqual(decodeStringTable([Buffer.concat(chunks)], strings.length), strings);
+        },
+      ),
+    );
+  });
+
+  it("an interner's snapshot states its strings' encoded size, kept as strings come, also after a restore", () => {
+    fc.assert(
+      fc.property(
+        fc.array(anyString, { maxLength: 60 }),
+        fc.array(anyString, { maxLength: 30 }),
+        (first, later) => {
+          const sizeOf = (interner: Interner) => {
+            const image = interner.snapshot();
+            const encoded = [...image.chunks()].reduce((n, c) => n + c.byteLength, 0);
+            assert.equal(image.byteLength, encoded);
+            return image;
+          };
+          const interner = new Interner();
+          for (const s of first) interner.intern(s);
+          const restored = Interner.restore(sizeOf(interner));
+          for (const s of later) restored.intern(s);
+          sizeOf(restored);
         },
       ),
     );
@@ -82,7 +107,7 @@ describe('checkpoint files', () => {
     await conn.transact(ids.map((id) => ({ 'market/id': id })));
     const image = conn.view.datomStore.image();
     const path = join(tempDir(), 'checkpoint');
-    writeCheckpoint(path, image, 3, { stringChunkBytesMax: 16 });
+    await writeCheckpoint(path, image, 3, { stringChunkBytesMax: 16 });
     const read = readCheckpoint(path);
     assert.deepEqual(stringsOf(read!.image), stringsOf(image));
     assert.ok(stringsOf(image).includes(ids[49]!));
@@ -95,8 +120,8 @@ describe('checkpoint files', () => {
     // A directory where the checkpoint should go: the rename over it fails after the write.
     const path = join(dir, 'checkpoint');
     mkdirSync(join(path, 'occupied'), { recursive: true });
-    assert.throws(
-      () => writeCheckpoint(path, conn.view.datomStore.image(), 1),
+    await assert.rejects(
+      writeCheckpoint(path, conn.view.datomStore.image(), 1),
       (error: unknown) =>
         error instanceof GswarmError && error.code === 'GSW_ERR_STORE_FAILED' && error.message.includes(path),
     );
