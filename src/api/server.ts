@@ -102,8 +102,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   await app.register(candleRoutes, { store, now });
   await app.register(reflexRoutes, { store, now });
+  await app.register(sketchRoutes, { store, now });
   if (isLocal(store)) {
-    await app.register(sketchRoutes, { store, now });
     await app.register(timelineRoutes, { store, now });
     await app.register(exportRoutes, { store, now });
   } else {

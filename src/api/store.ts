@@ -4,7 +4,17 @@
  * every shard.
  */
 import type { ClusterStatus } from '../cluster/cluster-status.js';
+import type { DistinctAnswer, DistinctAttr, HotAnswer, WindowQuery } from '../market/sketches/sketches.js';
+import type { HotBy } from '../market/sketches/window-sketch.js';
 import type { Swarm } from '../market/swarm.js';
+
+/** Distinct and hot markets in an event-time window (src/market/sketches, merged in a cluster). */
+export interface SketchReader {
+  /** The largest k a hot answer may ask for. */
+  readonly topKMax: number;
+  distinct(attr: DistinctAttr, query?: WindowQuery): DistinctAnswer | Promise<DistinctAnswer>;
+  hot(by: HotBy, k: number, query?: WindowQuery): HotAnswer | Promise<HotAnswer>;
+}
 
 /** Tx instants, and the tx of an instant: what resolving an `as_of` needs. */
 export interface Timeline {
@@ -30,6 +40,7 @@ export type Store = Pick<
   | 'query'
   | 'accepting'
 > & {
+  readonly sketches: SketchReader;
   timeline(): Timeline;
   /** Waits until a read as of `tx` is final on this node; absent where every read is. */
   settle?(tx: number): Promise<void>;

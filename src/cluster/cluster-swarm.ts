@@ -11,6 +11,7 @@
  *   leader promises no tx id ≤ T any more and names the log position holding everything ≤ T),
  *   then waits until this node's replica has applied that position. A read without `as_of` reads
  *   as of the cluster clock's now, so it sees every tx acknowledged before it arrived.
+ * - Sketch answers merge every shard's sketches as of one settled tx (src/cluster/cluster-sketches).
  * - Tx ids come from each leader's hybrid logical clock, so as-of-T means the same instant on
  *   every shard; closing T relies on the leaders' wall clocks agreeing to well within a second.
  */
@@ -23,6 +24,7 @@ import type { Alert, IngestResult, LatestTick, Reflex } from '../market/swarm.js
 import { Swarm } from '../market/swarm.js';
 import { refuseDanglingTicks } from '../market/tick-batch.js';
 import type { Connection } from '../store/connection.js';
+import { ClusterSketches } from './cluster-sketches.js';
 import type { ClusterStatus } from './cluster-status.js';
 import type { ClusterNode } from './node.js';
 import { shardOf } from './shard-map.js';
@@ -51,6 +53,18 @@ const catchUpPollMs = 2;
 const alertsReadMax = 10_000;
 
 export class ClusterSwarm {
+  /** Distinct and hot markets over every shard, merged from this node's replicas. */
+  readonly sketches = new ClusterSketches(async (given) => {
+    const tx = given ?? this.now();
+    await this.settle(tx);
+    return {
+      tx,
+      shards: this.swarms.map((_, shard) => ({
+        sketches: this.swarm(shard).sketches,
+        asOf: this.clamp(shard, tx),
+      })),
+    };
+  });
   private readonly swarms: (Swarm | undefined)[];
   private readonly alertListeners = new Set<(alert: Alert) => void>();
   private readonly forwardListeners = new Set<(ms: number, ok: boolean) => void>();

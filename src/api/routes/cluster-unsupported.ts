@@ -10,8 +10,6 @@ const routes = [
   ['GET', '/v2/timeline'],
   ['POST', '/v2/query/explain'],
   ['GET', '/v2/export'],
-  ['GET', '/v2/sketches/distinct'],
-  ['GET', '/v2/sketches/hot'],
 ] as const;
 
 export const clusterUnsupportedRoutes: FastifyPluginAsync = async (app) => {

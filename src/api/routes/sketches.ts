@@ -6,11 +6,11 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { distinctAttrs } from '../../market/sketches/sketches.js';
 import { requestBasis, type TxOrInstant } from '../basis.js';
-import type { LocalStore } from '../store.js';
+import type { Store } from '../store.js';
 import { ErrorBody, TxOrInstant as TxOrInstantSchema } from '../wire.js';
 
 export interface SketchRouteOptions {
-  store: LocalStore;
+  store: Store;
   now: () => number;
 }
 
@@ -77,7 +77,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
   const HotQuery = Type.Object(
     {
       by: oneOf(hotBys, 'rank markets by tick count or by volume'),
-      k: Type.Integer({ minimum: 1, maximum: store.sketches.buckets.options.topKMax, default: 10 }),
+      k: Type.Integer({ minimum: 1, maximum: store.sketches.topKMax, default: 10 }),
       ...windowParameters,
     },
     { additionalProperties: false },
@@ -94,7 +94,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
     },
     async (request) => {
       const { attr, from, to, as_of } = request.query;
-      const answer = store.sketches.distinct(attr, { from, to, asOf: await txOf(as_of) });
+      const answer = await store.sketches.distinct(attr, { from, to, asOf: await txOf(as_of) });
       return {
         attr: answer.attr,
         estimate: answer.estimate,
@@ -119,7 +119,7 @@ export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, 
     },
     async (request) => {
       const { by, k, from, to, as_of } = request.query;
-      const answer = store.sketches.hot(by, k, { from, to, asOf: await txOf(as_of) });
+      const answer = await store.sketches.hot(by, k, { from, to, asOf: await txOf(as_of) });
       return {
         by: answer.by,
         markets: answer.markets,

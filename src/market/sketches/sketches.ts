@@ -12,6 +12,7 @@ import type { TxReport } from '../../db/db.js';
 import type { SchemaAttribute } from '../../db/schema.js';
 import type { View } from '../../db/view.js';
 import { type BucketedOptions, BucketedSketches, type WindowParts } from './bucketed.js';
+import type { CountMin } from './count-min.js';
 import { HyperLogLog } from './hyperloglog.js';
 import { type HotBy, mergeDistinct, mergeHot } from './window-sketch.js';
 
@@ -35,7 +36,7 @@ export interface WindowQuery {
   asOf?: number;
 }
 
-interface Window {
+export interface Window {
   /** The window covered: whole buckets; null when unbounded. */
   from: number | null;
   to: number | null;
@@ -60,6 +61,55 @@ export interface HotAnswer extends Window {
   delta: number;
   /** ε·N. */
   errorBound: number;
+}
+
+/** A market that may be among the hottest, with its hash (where Count-Min counts it). */
+export interface HotCandidate {
+  market: string;
+  hi: number;
+  lo: number;
+}
+
+export interface HotSketch {
+  window: Window;
+  counts: CountMin;
+  candidates: HotCandidate[];
+}
+
+/** The answer a window's HyperLogLog gives, with its error. */
+export function distinctAnswer(attr: DistinctAttr, window: Window, sketch: HyperLogLog): DistinctAnswer {
+  const estimate = Math.round(sketch.estimate());
+  const relativeStandardError = HyperLogLog.relativeStandardError(sketch.precision);
+  return {
+    attr,
+    estimate,
+    relativeStandardError,
+    standardError: relativeStandardError * estimate,
+    ...window,
+  };
+}
+
+/** The k hottest candidates, estimated on `counts`, with the error bound. */
+export function hotAnswer(
+  by: HotBy,
+  k: number,
+  window: Window,
+  counts: CountMin,
+  candidates: readonly HotCandidate[],
+): HotAnswer {
+  const markets = candidates
+    .map(({ market, hi, lo }) => ({ market, estimate: counts.estimateHash(hi, lo) }))
+    .sort((x, y) => y.estimate - x.estimate || (x.market < y.market ? -1 : x.market > y.market ? 1 : 0))
+    .slice(0, k);
+  return {
+    by,
+    markets,
+    total: counts.total,
+    epsilon: counts.epsilon,
+    delta: counts.delta,
+    errorBound: counts.errorBound(),
+    ...window,
+  };
 }
 
 export class Sketches {
@@ -93,37 +143,40 @@ export class Sketches {
     });
   }
 
+  /** Answer limits: the largest k a hot answer may ask for. */
+  get topKMax(): number {
+    return this.buckets.options.topKMax;
+  }
+
   distinct(attr: DistinctAttr, query: WindowQuery = {}): DistinctAnswer {
-    const { window, parts } = this.windowOf(query);
-    const sketch = mergeDistinct(this.buckets.options, parts.parts);
-    const estimate = Math.round(sketch.estimate());
-    const relativeStandardError = HyperLogLog.relativeStandardError(sketch.precision);
-    return {
-      attr,
-      estimate,
-      relativeStandardError,
-      standardError: relativeStandardError * estimate,
-      ...window,
-    };
+    const { window, sketch } = this.distinctSketch(query);
+    return distinctAnswer(attr, window, sketch);
   }
 
   hot(by: HotBy, k: number, query: WindowQuery = {}): HotAnswer {
+    const { window, counts, candidates } = this.hotSketch(by, query);
+    return hotAnswer(by, k, window, counts, candidates);
+  }
+
+  /** The window's HyperLogLog, before it is answered: what merges across shards. */
+  distinctSketch(query: WindowQuery = {}): { window: Window; sketch: HyperLogLog } {
+    const { window, parts } = this.windowOf(query);
+    return { window, sketch: mergeDistinct(this.buckets.options, parts.parts) };
+  }
+
+  /** The window's Count-Min for `by` and its candidates, before they are answered. */
+  hotSketch(by: HotBy, query: WindowQuery = {}): HotSketch {
     const { window, parts } = this.windowOf(query);
     const { counts, candidates } = mergeHot(this.buckets.options, parts.parts, by);
     const keys = this.buckets.keys;
-    const markets = [...candidates]
-      .map((key) => ({ key, estimate: counts.estimateHash(keys.hi.data[key]!, keys.lo.data[key]!) }))
-      .sort((x, y) => y.estimate - x.estimate || x.key - y.key)
-      .slice(0, k)
-      .map(({ key, estimate }) => ({ market: keys.name(key), estimate }));
     return {
-      by,
-      markets,
-      total: counts.total,
-      epsilon: counts.epsilon,
-      delta: counts.delta,
-      errorBound: counts.errorBound(),
-      ...window,
+      window,
+      counts,
+      candidates: [...candidates].map((key) => ({
+        market: keys.name(key),
+        hi: keys.hi.data[key]!,
+        lo: keys.lo.data[key]!,
+      })),
     };
   }
 
