@@ -46,7 +46,7 @@ export async function truncateLog(dir: string, keep: number): Promise<RecoverRep
     renameSync(freshPath, logPath);
     rmSync(`${freshPath}-lock`, { force: true });
     const checkpointPath = join(dir, 'checkpoint');
-    const checkpointRemoved = !checkpointFits(checkpointPath, copied);
+    const checkpointRemoved = !(await checkpointFits(checkpointPath, copied));
     if (checkpointRemoved) rmSync(checkpointPath, { force: true });
     return { droppedRecords: last - copied, lastPosition: copied, checkpointRemoved };
   } finally {
@@ -81,9 +81,9 @@ function removeLmdbFile(path: string): void {
 }
 
 /** Whether the checkpoint at `path` is absent, or readable and within the first `keep` entries. */
-function checkpointFits(path: string, keep: number): boolean {
+async function checkpointFits(path: string, keep: number): Promise<boolean> {
   try {
-    const checkpoint = readCheckpoint(path);
+    const checkpoint = await readCheckpoint(path);
     return checkpoint === undefined || checkpoint.logPosition <= keep;
   } catch (error) {
     if (error instanceof GswarmError) return false;

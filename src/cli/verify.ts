@@ -29,7 +29,7 @@ export interface VerifyReport {
 export async function verifyStore(dir: string): Promise<VerifyReport> {
   if (!existsSync(join(dir, 'log.mdb'))) throw new Error(`${dir} holds no log (log.mdb)`);
   const logPath = join(dir, 'log.mdb');
-  const checkpoint = checkpointState(join(dir, 'checkpoint'));
+  const checkpoint = await checkpointState(join(dir, 'checkpoint'));
   try {
     checkLmdbFile(logPath);
   } catch (error) {
@@ -67,9 +67,11 @@ function recoverCommand(dir: string, keep: number): string {
   return `gswarm recover --data ${dir} --truncate-after ${keep}`;
 }
 
-function checkpointState(path: string): { state: VerifyReport['checkpoint']; position: number } {
+async function checkpointState(
+  path: string,
+): Promise<{ state: VerifyReport['checkpoint']; position: number }> {
   try {
-    const checkpoint = readCheckpoint(path);
+    const checkpoint = await readCheckpoint(path);
     return checkpoint ? { state: 'ok', position: checkpoint.logPosition } : { state: 'none', position: 0 };
   } catch (error) {
     if (!(error instanceof GswarmError)) throw error;

@@ -1,9 +1,12 @@
 /** Hash functions for the typed-array hash tables. */
 
-/** FNV-1a over UTF-16 code units, finished with a murmur-style mix. */
-export function hashString(s: string): number {
+/**
+ * FNV-1a over `bytes[start, end)`, finished with a murmur-style mix. Checkpoints save tables
+ * built with it: changing it makes their tables wrong (bump the checkpoint's magic).
+ */
+export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
   return mix32(h);
 }
 

@@ -1,68 +1,134 @@
 /**
  * The string interner: every distinct string value is stored once and named by a dense id, so a
- * datom's value column holds a number. The lookup table is a typed-array hash (ids + 1, 0 empty)
- * rather than a Map, so a checkpoint saves it as raw bytes and a restart skips rebuilding it.
+ * datom's value column holds a number.
+ *
+ * The strings live as UTF-8 in one growing byte table (each a uint32 little-endian byte length,
+ * then its bytes), never as one JavaScript string per value: 10M tick ids would be 10M heap
+ * objects, about twice the bytes, and work for every garbage collection. A string is decoded
+ * when it is read. The table's bytes are a checkpoint's string section as they are: a checkpoint
+ * writes them without encoding, and a restart adopts them without decoding (it only finds where
+ * each string starts). The lookup table is a typed-array hash over the bytes (ids + 1, 0 empty),
+ * saved by checkpoints too, so a restart skips rebuilding it.
+ *
+ * Strings must be well-formed Unicode (src/db/values.ts refuses others): a lone surrogate has no
+ * UTF-8 form and would be stored as U+FFFD, as another string.
  */
 import { assert } from './assert.js';
-import { hashString, tableFull, tableSizeFor } from './hash.js';
-import { decodeStringTable, encodedStringBytes, encodeStringTable } from './string-table.js';
+import { f64 } from './columns.js';
+import { hashBytes, tableFull, tableSizeFor } from './hash.js';
 
 /** The interned strings as a checkpoint saves and loads them. */
 export interface StringTableImage {
   count: number;
-  /** Bytes of the encoded strings, all chunks together. */
+  /** Bytes of the table: every string's length prefix and UTF-8. */
   byteLength: number;
-  /** The encoded strings (see src/db/string-table.ts), in chunks of at most `chunkBytesMax`. */
+  /** The table's bytes, in pieces of at most `chunkBytesMax` (split anywhere). */
   chunks(chunkBytesMax?: number): Iterable<Uint8Array>;
   table: Uint32Array;
 }
 
+const lengthBytes = 4;
+const chunkBytesDefault = 1024 * 1024;
+
 export class Interner {
-  private strings: string[] = [];
+  private bytes: Buffer = Buffer.allocUnsafeSlow(1024);
+  private used = 0;
+  /** By id: where the string's length prefix starts in `bytes`. */
+  private readonly offsets = f64();
   private table: Uint32Array = new Uint32Array(tableSizeFor(0));
-  /** The strings' bytes once encoded, kept as they come: measuring them all stalled checkpoints. */
-  private encodedBytes = 0;
+  /** The string being interned or looked up, encoded. */
+  private scratch: Buffer = Buffer.allocUnsafeSlow(256);
 
   get size(): number {
-    return this.strings.length;
+    return this.offsets.length;
   }
 
-  /** The string named by `id`. O(1). */
+  /** The string named by `id`. O(its length). */
   string(id: number): string {
-    const s = this.strings[id];
-    assert(s !== undefined, 'interned string ids are dense');
-    return s;
+    assert(id >= 0 && id < this.offsets.length, 'interned string ids are dense');
+    const at = this.offsets.data[id]! + lengthBytes;
+    return this.bytes.toString('utf8', at, at + this.bytes.readUInt32LE(at - lengthBytes));
   }
 
   /** The id of `s`, or -1 if it was never interned. O(1) expected. */
   lookup(s: string): number {
-    const entry = this.table[this.slotOf(s, hashString(s))]!;
-    return entry - 1;
+    if (!s.isWellFormed()) return -1;
+    const length = this.encode(s);
+    return this.table[this.slotOf(length, hashBytes(this.scratch, 0, length))]! - 1;
   }
 
   /** The id of `s`, interning it if new. */
   intern(s: string): number {
-    const hash = hashString(s);
-    let slot = this.slotOf(s, hash);
+    assert(s.isWellFormed(), 'an interned string has a UTF-8 form');
+    const length = this.encode(s);
+    const hash = hashBytes(this.scratch, 0, length);
+    let slot = this.slotOf(length, hash);
     if (this.table[slot] !== 0) return this.table[slot]! - 1;
-    if (tableFull(this.strings.length + 1, this.table.length)) {
-      this.rehash(this.strings.length + 1);
-      slot = this.slotOf(s, hash);
+    const id = this.offsets.length;
+    if (tableFull(id + 1, this.table.length)) {
+      this.rehash(id + 1);
+      slot = this.slotOf(length, hash);
     }
-    const id = this.strings.length;
-    this.strings.push(s);
-    this.encodedBytes += encodedStringBytes(s);
+    this.reserve(lengthBytes + length);
+    this.bytes.writeUInt32LE(length, this.used);
+    this.scratch.copy(this.bytes, this.used + lengthBytes, 0, length);
+    this.offsets.push(this.used);
+    this.used += lengthBytes + length;
     this.table[slot] = id + 1;
     return id;
   }
 
-  /** The slot holding `s`, or the empty slot where it would go. */
-  private slotOf(s: string, hash: number): number {
+  /**
+   * The state a checkpoint keeps. Later interning does not change it: the bytes are only
+   * appended to (a growth copies them elsewhere and leaves these), and the hash table is copied.
+   */
+  snapshot(): StringTableImage {
+    const bytes = this.bytes.subarray(0, this.used);
+    return {
+      count: this.offsets.length,
+      byteLength: bytes.byteLength,
+      *chunks(chunkBytesMax = chunkBytesDefault) {
+        for (let at = 0; at < bytes.byteLength; at += chunkBytesMax)
+          yield bytes.subarray(at, at + chunkBytesMax);
+      },
+      table: this.table.slice(),
+    };
+  }
+
+  /** An interner holding an image's strings, taking its bytes over (copied only if in pieces). */
+  static restore(image: StringTableImage): Interner {
+    const interner = new Interner();
+    const chunks = [...image.chunks()];
+    const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    interner.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    interner.used = bytes.byteLength;
+    interner.offsets.reserve(image.count);
+    for (let at = 0; at < interner.used; ) {
+      assert(at + lengthBytes <= interner.used, 'a string table holds whole strings');
+      interner.offsets.push(at);
+      at += lengthBytes + interner.bytes.readUInt32LE(at);
+      assert(at <= interner.used, 'an encoded string lies within the table');
+    }
+    assert(interner.offsets.length === image.count, 'a string table holds `count` strings');
+    interner.table = image.table;
+    assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
+    return interner;
+  }
+
+  /** Encodes `s` into `scratch`; returns its byte length. */
+  private encode(s: string): number {
+    // UTF-8 takes at most 3 bytes per UTF-16 code unit.
+    if (this.scratch.length < s.length * 3) this.scratch = Buffer.allocUnsafeSlow(s.length * 3);
+    return this.scratch.write(s, 0, 'utf8');
+  }
+
+  /** The slot holding the string in `scratch[0, length)`, or the empty slot where it would go. */
+  private slotOf(length: number, hash: number): number {
     const mask = this.table.length - 1;
     let slot = hash & mask;
     for (
       let entry = this.table[slot]!;
-      entry !== 0 && this.strings[entry - 1] !== s;
+      entry !== 0 && !this.holds(entry - 1, length);
       entry = this.table[slot]!
     ) {
       slot = (slot + 1) & mask;
@@ -70,36 +136,33 @@ export class Interner {
     return slot;
   }
 
-  /**
-   * The state a checkpoint keeps: the strings (as length-prefixed UTF-8 made chunk by chunk when
-   * asked, never one giant string) and the hash table. Later interning does not change it.
-   */
-  snapshot(): StringTableImage {
-    const { strings, table } = this;
-    const count = strings.length;
-    return {
-      count,
-      byteLength: this.encodedBytes,
-      chunks: (chunkBytesMax) => encodeStringTable(strings, count, chunkBytesMax),
-      // The hash table changes in place; the strings are only appended to (the first `count` stay).
-      table: table.slice(),
-    };
+  /** Whether string `id` is the one in `scratch[0, length)`. */
+  private holds(id: number, length: number): boolean {
+    const at = this.offsets.data[id]!;
+    const { bytes, scratch } = this;
+    if (bytes.readUInt32LE(at) !== length) return false;
+    const start = at + lengthBytes;
+    for (let i = 0; i < length; i++) if (bytes[start + i] !== scratch[i]) return false;
+    return true;
   }
 
-  static restore(image: StringTableImage): Interner {
-    const interner = new Interner();
-    interner.strings = decodeStringTable(image.chunks(), image.count);
-    interner.table = image.table;
-    interner.encodedBytes = image.byteLength;
-    assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
-    return interner;
+  private reserve(more: number): void {
+    if (this.used + more <= this.bytes.length) return;
+    // 1.5x, as the columns grow (src/db/columns.ts).
+    let capacity = Math.max(1024, Math.ceil(this.bytes.length * 1.5));
+    while (capacity < this.used + more) capacity = Math.ceil(capacity * 1.5);
+    const next = Buffer.allocUnsafeSlow(capacity);
+    this.bytes.copy(next, 0, 0, this.used);
+    this.bytes = next;
   }
 
   private rehash(entries: number): void {
     this.table = new Uint32Array(tableSizeFor(entries));
     const mask = this.table.length - 1;
-    for (let id = 0; id < this.strings.length; id++) {
-      let slot = hashString(this.strings[id]!) & mask;
+    const { bytes, offsets } = this;
+    for (let id = 0; id < offsets.length; id++) {
+      const at = offsets.data[id]! + lengthBytes;
+      let slot = hashBytes(bytes, at, at + bytes.readUInt32LE(at - lengthBytes)) & mask;
       while (this.table[slot] !== 0) slot = (slot + 1) & mask;
       this.table[slot] = id + 1;
     }

@@ -2,12 +2,11 @@
  * Checkpoint files: a store image plus the log position it covers, so a restart loads the image
  * and replays only the log after that position.
  *
- * Layout: "GSWCKPT3", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
+ * Layout: "GSWCKPT4", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
  * element count), then each section's raw bytes, aligned to 8 so that loading makes typed-array
- * views over the file buffer without copying. The strings are one byte section of length-prefixed
- * UTF-8 (src/db/string-table.ts), written chunk by chunk: no step builds one string or one buffer
- * of the whole table. Both checksums are verified on load: a damaged checkpoint is refused (and
+ * views over the file buffer without copying. The strings are one byte section, the interner's
+ * own table of length-prefixed UTF-8 (src/db/intern.ts), written and adopted as it is. Both checksums are verified on load: a damaged checkpoint is refused (and
  * the log replayed instead), never half-believed.
  * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
  * then renamed over the old one: a crash leaves either the old checkpoint or the new, never a
@@ -17,7 +16,6 @@
  * checkpoint is written. The image must not change meanwhile (DatomStore.image copies what
  * later txs change in place).
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -27,7 +25,8 @@ import type { ColumnName, StoreImage } from '../db/datoms.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
 
-const MAGIC = 'GSWCKPT3';
+// 4: the string table's hash is over UTF-8 bytes (src/db/hash.ts); a 3 is refused and the log replayed.
+const MAGIC = 'GSWCKPT4';
 const HEADER_LENGTH_AT = MAGIC.length;
 const HEADER_CRC_AT = MAGIC.length + 4;
 const BODY_CRC_AT = MAGIC.length + 8;
@@ -38,6 +37,8 @@ const PREFIX_BYTES = MAGIC.length + 12;
  * serving goes on between them, large enough that the writes stay sequential and cheap.
  */
 const writeBytesMax = 8 << 20;
+/** Bytes per read at load: the next is read while this one is checksummed. */
+const readBytesMax = 64 << 20;
 type Kind = 'u8' | 'u16' | 'u32' | 'f64';
 type Typed = Uint8Array | Uint16Array | Uint32Array | Float64Array;
 const ctors = { u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, f64: Float64Array } as const;
@@ -70,8 +71,6 @@ interface Outgoing {
 }
 
 export interface CheckpointWriteOptions {
-  /** Bytes per chunk of the encoded string table. */
-  stringChunkBytesMax?: number;
   /** The latest epoch record the log held at the checkpoint's position (a replica of a shard). */
   epoch?: EpochRecord;
 }
@@ -120,7 +119,7 @@ export async function writeCheckpoint(
     name: 'str.utf8',
     kind: 'u8',
     byteLength: strings.byteLength,
-    chunks: () => strings.chunks(options.stringChunkBytesMax),
+    chunks: () => strings.chunks(),
   });
   add('str.table', strings.table);
 
@@ -218,16 +217,16 @@ async function writeAll(file: FileHandle, bytes: Uint8Array, at: number): Promis
 }
 
 /** The checkpoint at `path`, or undefined if there is none. */
-export function readCheckpoint(path: string): Checkpoint | undefined {
-  let file: Buffer;
+export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  let read: { file: Buffer; bodyCrc: number };
   try {
-    file = readWhole(path);
+    read = await readChecksummed(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
-    return decode(file);
+    return decode(read.file, read.bodyCrc);
   } catch (error) {
     throw new GswarmError(
       'GSW_ERR_CHECKPOINT',
@@ -238,14 +237,14 @@ export function readCheckpoint(path: string): Checkpoint | undefined {
   }
 }
 
-function decode(file: Buffer): Checkpoint {
+function decode(file: Buffer, bodyCrc: number): Checkpoint {
   assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
   const headerLength = file.readUInt32LE(HEADER_LENGTH_AT);
   const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
   assert(crc32(headerBytes) === file.readUInt32LE(HEADER_CRC_AT), 'checkpoint header checksum');
   const header = unpack(headerBytes) as Header;
   const bodyStart = align8(PREFIX_BYTES + headerLength);
-  assert(crc32(file.subarray(bodyStart)) === file.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
+  assert(bodyCrc === file.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
   const buffer = file.buffer as ArrayBuffer;
   const start = file.byteOffset + bodyStart;
   assert(start % 8 === 0, 'checkpoint sections are 8-aligned in memory');
@@ -300,17 +299,44 @@ function decode(file: Buffer): Checkpoint {
   };
 }
 
-/** The file in one unpooled buffer (so 8-aligned), read in chunks: files may exceed 2 GiB. */
-function readWhole(path: string): Buffer {
-  const fd = openSync(path, 'r');
+/**
+ * The file in one unpooled buffer (so 8-aligned), and the CRC-32 of its body (after the prefix
+ * and header). Read in pieces, each read running off the event loop while the piece before it is
+ * checksummed, so the checksum costs little more than the read.
+ */
+async function readChecksummed(path: string): Promise<{ file: Buffer; bodyCrc: number }> {
+  const handle = await open(path, 'r');
   try {
-    const size = fstatSync(fd).size;
+    const size = (await handle.stat()).size;
     const file = Buffer.allocUnsafeSlow(size);
-    for (let at = 0; at < size; ) at += readSync(fd, file, at, Math.min(size - at, 1 << 30), at);
-    return file;
+    let bodyStart: number | undefined;
+    let bodyCrc = 0;
+    let reading = readRange(handle, file, 0, Math.min(size, readBytesMax));
+    for (let at = 0; at < size; ) {
+      const end = await reading;
+      if (end < size) reading = readRange(handle, file, end, Math.min(size, end + readBytesMax));
+      if (bodyStart === undefined && end >= PREFIX_BYTES) {
+        bodyStart = align8(PREFIX_BYTES + file.readUInt32LE(HEADER_LENGTH_AT));
+      }
+      if (bodyStart !== undefined && end > bodyStart) {
+        bodyCrc = crcOn(file.subarray(Math.max(at, bodyStart), end), bodyCrc);
+      }
+      at = end;
+    }
+    return { file, bodyCrc };
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
+}
+
+/** Reads `file[from, to)` from the same offsets of `handle`; resolves with `to`. */
+async function readRange(handle: FileHandle, file: Buffer, from: number, to: number): Promise<number> {
+  for (let at = from; at < to; ) {
+    const { bytesRead } = await handle.read(file, at, to - at, at);
+    if (bytesRead === 0) throw new Error(`the file ended at byte ${at}, before its size ${to}`);
+    at += bytesRead;
+  }
+  return to;
 }
 
 function bytesOf(array: Typed): Uint8Array {

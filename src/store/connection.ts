@@ -104,7 +104,7 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
   if (!options.log) checkLmdbFile(logPath);
   const log = options.log ?? new LmdbLog(logPath);
   try {
-    const checkpoint = readCheckpointOrNone(checkpointPath);
+    const checkpoint = await readCheckpointOrNone(checkpointPath);
     const db = checkpoint ? new Db(options, checkpoint.store) : new Db(options);
     const checkpointedDatoms = db.store.datomCount;
     const from = checkpoint?.logPosition ?? 0;
@@ -139,9 +139,9 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
   }
 }
 
-function readCheckpointOrNone(path: string) {
+async function readCheckpointOrNone(path: string) {
   try {
-    const checkpoint = readCheckpoint(path);
+    const checkpoint = await readCheckpoint(path);
     return (
       checkpoint && {
         store: DatomStore.fromImage(checkpoint.image),

@@ -138,7 +138,7 @@ describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
       const { epoch: epochBefore, leader: leaderBefore } = persistent.status()[0]!;
       await persistent.close();
       // The epoch records are about to be purged: the checkpoint must say who led.
-      const checkpoint = readCheckpoint(join(data, 'shard-0', 'checkpoint'));
+      const checkpoint = await readCheckpoint(join(data, 'shard-0', 'checkpoint'));
       assert.equal(checkpoint?.logPosition, lastBefore);
       assert.deepEqual(checkpoint?.epoch, { epoch: epochBefore, node: leaderBefore, shard: 0 });
 

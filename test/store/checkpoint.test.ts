@@ -23,7 +23,7 @@ test('a written checkpoint reads back as the same image, empty sections included
       'the image has an empty section (the case that once broke the checksum)',
     );
     await writeCheckpoint(join(dir, 'checkpoint'), image, 7);
-    const read = readCheckpoint(join(dir, 'checkpoint'));
+    const read = await readCheckpoint(join(dir, 'checkpoint'));
     assert.equal(read?.logPosition, 7);
     for (const [name, column] of Object.entries(image.columns)) {
       assert.deepEqual(read!.image.columns[name as keyof typeof image.columns], column, name);
@@ -41,7 +41,7 @@ test('close writes a checkpoint that the next open loads instead of replaying th
     const conn = await open({ storage: storage.persistent(dir), schema: schemas.market });
     await conn.transact([{ 'market/id': 'm' }]);
     await conn.close();
-    const checkpoint = readCheckpoint(join(dir, 'checkpoint'));
+    const checkpoint = await readCheckpoint(join(dir, 'checkpoint'));
     assert.ok(checkpoint, 'the checkpoint is readable');
     assert.equal(checkpoint.logPosition, 2, 'it covers both txs of the log (schema, market)');
   } finally {
@@ -83,7 +83,7 @@ test('a checkpoint written while later txs retract, update and intern is the sta
     const later = conn.transact(markets.map((m, i) => ({ ...m, 'market/name': `second ${i}` })));
     await written;
     await later;
-    const read = readCheckpoint(join(dir, 'checkpoint'));
+    const read = await readCheckpoint(join(dir, 'checkpoint'));
     assert.equal(read?.logPosition, position);
     assertSameImage(read!.image, expected);
     await conn.close();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after } from 'node:test';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { Db } from '../../src/db/db.js';
-import { decodeStringTable } from '../../src/db/string-table.js';
+import { Interner } from '../../src/db/intern.js';
 import type { Datom } from '../../src/db/types.js';
 import { fromRaw } from '../../src/db/values.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -276,5 +276,6 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
 
 /** The interned strings of an image, decoded. */
 export function stringsOf(image: StoreImage): string[] {
-  return decodeStringTable(image.strings.chunks(), image.strings.count);
+  const interner = Interner.restore(image.strings);
+  return Array.from({ length: interner.size }, (_, id) => interner.string(id));
 }

@@ -1,0 +1,139 @@
+/**
+ * The string interner keeps strings as UTF-8 in one byte table: any well-formed strings (multi-byte,
+ * empty, repeated) get dense ids that name them back, a snapshot cut into pieces of any size
+ * restores to an interner that finds every string by id and by value and goes on interning, its
+ * byte count is exact, and a checkpoint carries the strings through a file.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { InvariantError } from '../../src/db/assert.js';
+import { Interner } from '../../src/db/intern.js';
+import { GswarmError } from '../../src/errors.js';
+import { open, schemas, storage } from '../../src/index.js';
+import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
+import { stringsOf, temporaryDirs } from './support.js';
+
+const tempDir = temporaryDirs('strings');
+
+const anyString = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ maxLength: 3 }));
+
+/** The naive model: a Map from string to the order it was first seen in. */
+function modelOf(strings: readonly string[]): Map<string, number> {
+  const ids = new Map<string, number>();
+  for (const s of strings) if (!ids.has(s)) ids.set(s, ids.size);
+  return ids;
+}
+
+function assertHolds(interner: Interner, model: Map<string, number>): void {
+  assert.equal(interner.size, model.size);
+  for (const [s, id] of model) {
+    assert.equal(interner.string(id), s);
+    assert.equal(interner.lookup(s), id);
+  }
+}
+
+describe('the string interner', () => {
+  it('names each distinct string once, in order, as a Map would, and finds it by id and by value', () => {
+    fc.assert(
+      fc.property(
+        fc.array(anyString, { maxLength: 200 }),
+        fc.array(anyString, { maxLength: 20 }),
+        (strings, probes) => {
+          const interner = new Interner();
+          const model = modelOf(strings);
+          strings.forEach((s) => assert.equal(interner.intern(s), model.get(s)));
+          assertHolds(interner, model);
+          for (const probe of probes) assert.equal(interner.lookup(probe), model.get(probe) ?? -1);
+        },
+      ),
+    );
+  });
+
+  it('restores from a snapshot cut into pieces of any size, states its bytes exactly, and goes on interning', () => {
+    fc.assert(
+      fc.property(
+        fc.array(anyString, { maxLength: 80 }),
+        fc.array(anyString, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 64 }),
+        (first, later, pieceBytes) => {
+          const interner = new Interner();
+          for (const s of first) interner.intern(s);
+          const snapshot = interner.snapshot();
+          const pieces = [...snapshot.chunks(pieceBytes)];
+          assert.ok(pieces.every((p) => p.byteLength <= pieceBytes));
+          const utf8 = [...modelOf(first).keys()].reduce((n, s) => n + 4 + Buffer.byteLength(s), 0);
+          assert.equal(snapshot.byteLength, utf8);
+          assert.equal(
+            pieces.reduce((n, p) => n + p.byteLength, 0),
+            utf8,
+          );
+          const restored = Interner.restore({ ...snapshot, chunks: () => pieces });
+          for (const s of later) restored.intern(s);
+          assertHolds(restored, modelOf([...first, ...later]));
+        },
+      ),
+    );
+  });
+
+  it('a snapshot is not changed by later interning, even when the table grows', () => {
+    const interner = new Interner();
+    for (let i = 0; i < 10; i++) interner.intern(`before-${i}`);
+    const snapshot = interner.snapshot();
+    const bytes = Buffer.concat([...snapshot.chunks()]);
+    for (let i = 0; i < 10_000; i++) interner.intern(`after-${i}-${'x'.repeat(i % 50)}`);
+    assert.deepEqual(Buffer.concat([...snapshot.chunks()]), bytes);
+    const restored = Interner.restore(snapshot);
+    assert.equal(restored.size, 10);
+    assert.equal(restored.lookup('after-0-'), -1);
+  });
+
+  it('refuses a table that does not hold the strings it says, and a string with no UTF-8 form', () => {
+    const interner = new Interner();
+    interner.intern('a');
+    interner.intern('bb');
+    const snapshot = interner.snapshot();
+    assert.throws(() => Interner.restore({ ...snapshot, count: 3 }), InvariantError);
+    assert.throws(() => Interner.restore({ ...snapshot, count: 1 }), InvariantError);
+    const torn = Buffer.concat([...snapshot.chunks()]).subarray(0, 6);
+    assert.throws(() => Interner.restore({ ...snapshot, chunks: () => [torn] }), InvariantError);
+    assert.throws(() => interner.intern('\ud800'), InvariantError);
+    assert.equal(interner.lookup('\ud800'), -1);
+  });
+});
+
+describe('checkpoint files', () => {
+  it('carry multi-byte strings through a file', async () => {
+    const conn = await open({ storage: storage.memory(), schema: schemas.market });
+    const ids = Array.from(
+      { length: 50 },
+      (_, i) => `market-${'é'.repeat(i % 7)}-${'🦊'.repeat(i % 3)}-${i}`,
+    );
+    await conn.transact(ids.map((id) => ({ 'market/id': id })));
+    const image = conn.view.datomStore.image();
+    const path = join(tempDir(), 'checkpoint');
+    await writeCheckpoint(path, image, 3);
+    const read = await readCheckpoint(path);
+    assert.deepEqual(stringsOf(read!.image), stringsOf(image));
+    assert.ok(stringsOf(image).includes(ids[49]!));
+    await conn.close();
+  });
+
+  it('that cannot be written fail with a coded error and leave no temporary file', async () => {
+    const conn = await open({ storage: storage.memory(), schema: schemas.market });
+    const dir = tempDir();
+    // A directory where the checkpoint should go: the rename over it fails after the write.
+    const path = join(dir, 'checkpoint');
+    mkdirSync(join(path, 'occupied'), { recursive: true });
+    await assert.rejects(
+      writeCheckpoint(path, conn.view.datomStore.image(), 1),
+      (error: unknown) =>
+        error instanceof GswarmError && error.code === 'GSW_ERR_STORE_FAILED' && error.message.includes(path),
+    );
+    assert.equal(existsSync(`${path}.tmp`), false, 'no temporary file is left');
+    assert.deepEqual(readdirSync(dir), ['checkpoint']);
+    await conn.close();
+  });
+});
