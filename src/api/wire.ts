@@ -128,6 +128,38 @@ export type TimelineResponse = Static<typeof TimelineResponse>;
 export const CountResponse = Type.Object({ count: Type.Integer(), ...basis });
 export type CountResponse = Static<typeof CountResponse>;
 
+/** The event-time window a sketch answer covers, and its basis. */
+const sketchWindow = {
+  from: Type.Union([Type.Integer(), Type.Null()], { description: 'the window covered; null: unbounded' }),
+  to: Type.Union([Type.Integer(), Type.Null()]),
+  basis_tx: Type.Integer({ description: 'only ticks committed by this tx are counted' }),
+};
+
+export const DistinctResponse = Type.Object({
+  attr: Type.String(),
+  estimate: Type.Integer(),
+  relative_standard_error: Type.Number({ description: '1.04 / sqrt(2^precision)' }),
+  standard_error: Type.Number({ description: 'relative_standard_error × estimate' }),
+  ...sketchWindow,
+});
+
+export const HotResponse = Type.Object({
+  by: Type.String(),
+  markets: Type.Array(Type.Object({ market: Type.String(), estimate: Type.Number() }), {
+    description: 'estimates descending; each is at least the truth',
+  }),
+  total: Type.Number({ description: "N: the window's ticks or volume" }),
+  epsilon: Type.Number(),
+  delta: Type.Number(),
+  error_bound: Type.Number({
+    description: 'ε·N: an estimate exceeds the truth by more than this with probability at most delta',
+  }),
+  ...sketchWindow,
+});
+
+export type DistinctResponse = Static<typeof DistinctResponse>;
+export type HotResponse = Static<typeof HotResponse>;
+
 export const QueryRequest = Type.Object(
   {
     query: Type.Unknown({ description: 'a Datalog query' }),

@@ -7,14 +7,15 @@ import type { IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { compress } from 'zstd-napi';
 import type { TxOrInstant } from '../api/basis.js';
-import type { DistinctResponse, HotResponse } from '../api/routes/sketches.js';
 import type {
   Alert,
   AsOfResponse,
   CandlesResponse,
   ClusterResponse,
   CountResponse,
+  DistinctResponse,
   ErrorBody,
+  HotResponse,
   IngestResult,
   Market,
   Reflex,

@@ -1,11 +1,12 @@
 /** gswarm/client: the typed client of a Gswarm server. */
 
-export type { DistinctResponse, HotResponse } from '../api/routes/sketches.js';
 export type {
   Alert,
   AsOfResponse,
   CountResponse,
+  DistinctResponse,
   ErrorBody,
+  HotResponse,
   IngestResult,
   Market,
   Reflex,

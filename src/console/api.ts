@@ -4,6 +4,8 @@ import type { StatusResponse } from '../api/wire.js';
 export type {
   Alert,
   Candle,
+  DistinctResponse as Distinct,
+  HotResponse as Hot,
   LatestTick,
   Reflex,
   Tick,

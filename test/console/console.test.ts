@@ -2,7 +2,8 @@
  * The console in a real browser: playwright-core driving Debian's Chromium (headless) against a
  * server with ticks. The markets table and a chart show the latest price, the as-of control shows
  * the older one, a reflex made in the editor fires on a crossing tick and its alert reaches the
- * feed, and a query shows its rows; with a token set, the page asks for it first. Screenshots go
+ * feed, and a query shows its rows; the overview's sketches name the distinct and hottest markets
+ * of a window, as of the control; with a token set, the page asks for it first. Screenshots go
  * to test-artifacts/console; GSWARM_UPDATE_SCREENSHOT=1 also refreshes docs/console.png.
  */
 import assert from 'node:assert/strict';
@@ -41,6 +42,14 @@ const history = Array.from({ length: 60 }, (_, i) =>
     ts: 1_700_000_000_000 - (60 - i) * 1000,
   }),
 );
+
+/** Moves the as-of slider to `ms`, as a drag would: the server reads the tx at or before it. */
+async function slideAsOfTo(page: Page, ms: number): Promise<void> {
+  await page.locator('[data-testid=as-of-slider]').evaluate((input, value) => {
+    (input as unknown as { value: string }).value = String(value);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, ms);
+}
 
 /** Resolves once the wall clock has passed `ms`, so the next tx gets a later instant. */
 async function clockPast(ms: number): Promise<void> {
@@ -101,11 +110,8 @@ describe('the web console in Chromium', () => {
       const readme = await shot(page, '2-market');
       if (process.env.GSWARM_UPDATE_SCREENSHOT === '1') await copyFile(readme, join('docs', 'console.png'));
 
-      // Back to the first tx's instant: the slider names it, the server reads the tx at or before it.
-      await page.locator('[data-testid=as-of-slider]').evaluate((input, ms) => {
-        (input as unknown as { value: string }).value = String(ms);
-        input.dispatchEvent(new Event('input', { bubbles: true }));
-      }, Date.parse(firstInstant));
+      // Back to the first tx's instant.
+      await slideAsOfTo(page, Date.parse(firstInstant));
       await page.locator('[data-testid=market-latest-price]').filter({ hasText: /^10$/ }).waitFor();
       assert.match((await page.locator('[data-testid=as-of-label]').textContent()) ?? '', /as of/);
       await shot(page, '3-as-of');
@@ -160,6 +166,72 @@ describe('the web console in Chromium', () => {
       await page.locator('[data-testid=query-run]').click();
       await page.locator('[data-testid=query-error-clause]').filter({ hasText: 'nope' }).waitFor();
       assert.equal(await page.locator('[data-testid=cluster-panel]').count(), 0);
+    } finally {
+      await page.close();
+      await h.close();
+    }
+  });
+
+  it("shows the overview's distinct and hottest markets for a window, as of the control", async () => {
+    const { h, url } = await serve();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1100 } });
+    page.setDefaultTimeout(waitMs);
+    const marketsOf = (by: string) =>
+      page.locator(`[data-testid=hot-${by}] tbody tr td:first-child`).allTextContents();
+    const estimate = page.locator('[data-testid=distinct-estimate]');
+    try {
+      // A minute ago: EURUSD 3 ticks (volume 3), GBPUSD 1 tick (volume 10); two hours ago: USDJPY 5 ticks.
+      const recent = Date.now() - 60_000;
+      const old = recent - 2 * 60 * 60_000;
+      const repeat = (n: number, id: string, market: string, fields: { volume: number; ts: number }) =>
+        Array.from({ length: n }, (_, i) => tick(`${id}${i}`, market, fields));
+      const first = await ingest(h.app, {
+        markets: ['EURUSD', 'GBPUSD', 'USDJPY', 'AUDUSD'].map((id) => ({ id })),
+        ticks: [
+          ...repeat(3, 'e', 'EURUSD', { volume: 1, ts: recent }),
+          ...repeat(1, 'g', 'GBPUSD', { volume: 10, ts: recent }),
+          ...repeat(5, 'j', 'USDJPY', { volume: 1, ts: old }),
+        ],
+      });
+      const firstTx: number = first.json().tx;
+      const firstInstant = (await h.app.inject(`/v2/count/tick%2Fid?as_of=${firstTx}`)).json().basis_instant;
+      await clockPast(Date.parse(firstInstant));
+      // Then AUDUSD: 4 ticks, volume 8.
+      await ingest(h.app, repeat(4, 'a', 'AUDUSD', { volume: 2, ts: recent }));
+
+      // The last hour (the default) leaves out USDJPY's old ticks; small counts are exact.
+      await page.goto(`${url}/#/`);
+      await estimate.filter({ hasText: /^3$/ }).waitFor();
+      assert.match((await page.locator('[data-testid=sketch-distinct]').textContent()) ?? '', /≈ 3 ± 0\.024/);
+      assert.deepEqual(await marketsOf('ticks'), ['AUDUSD', 'EURUSD', 'GBPUSD']);
+      assert.deepEqual(await marketsOf('volume'), ['GBPUSD', 'AUDUSD', 'EURUSD']);
+      assert.match(
+        (await page.locator('[data-testid=hot-ticks] [data-testid=hot-bound]').textContent()) ?? '',
+        /N = 8\)/,
+      );
+      assert.match(
+        (await page.locator('[data-testid=sketch-window-covered]').textContent()) ?? '',
+        /^Covers event time from /,
+      );
+
+      await page.locator('[data-testid=sketch-window]').selectOption('all');
+      await estimate.filter({ hasText: /^4$/ }).waitFor();
+      assert.deepEqual(await marketsOf('ticks'), ['USDJPY', 'AUDUSD', 'EURUSD', 'GBPUSD']);
+      assert.deepEqual(await marketsOf('volume'), ['GBPUSD', 'AUDUSD', 'USDJPY', 'EURUSD']);
+      await shot(page, '7-sketches');
+
+      // As of the first tx: AUDUSD had not traded yet.
+      await slideAsOfTo(page, Date.parse(firstInstant));
+      await estimate.filter({ hasText: /^3$/ }).waitFor();
+      assert.deepEqual(await marketsOf('ticks'), ['USDJPY', 'EURUSD', 'GBPUSD']);
+      assert.deepEqual(await marketsOf('volume'), ['GBPUSD', 'USDJPY', 'EURUSD']);
+      assert.match(
+        (await page.locator('[data-testid=sketch-window-covered]').textContent()) ?? '',
+        new RegExp(`^Covers every event time, ticks committed by tx ${firstTx}\\.$`),
+      );
+      await page.locator('[data-testid=sketch-window]').selectOption('5m');
+      await estimate.filter({ hasText: /^2$/ }).waitFor();
+      assert.deepEqual(await marketsOf('ticks'), ['EURUSD', 'GBPUSD']);
     } finally {
       await page.close();
       await h.close();

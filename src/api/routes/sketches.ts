@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { distinctAttrs } from '../../market/sketches/sketches.js';
 import { requestBasis, type TxOrInstant } from '../basis.js';
 import type { Store } from '../store.js';
-import { ErrorBody, TxOrInstant as TxOrInstantSchema } from '../wire.js';
+import { DistinctResponse, ErrorBody, HotResponse, TxOrInstant as TxOrInstantSchema } from '../wire.js';
 
 export interface SketchRouteOptions {
   store: Store;
@@ -32,12 +32,6 @@ const windowParameters = {
   as_of: Type.Optional(TxOrInstantSchema),
 };
 
-const WindowFields = {
-  from: Type.Union([Type.Integer(), Type.Null()], { description: 'the window covered; null: unbounded' }),
-  to: Type.Union([Type.Integer(), Type.Null()]),
-  basis_tx: Type.Integer({ description: 'only ticks committed by this tx are counted' }),
-};
-
 const DistinctQuery = Type.Object(
   {
     attr: oneOf(distinctAttrs, 'the tick attribute whose distinct values are counted'),
@@ -45,31 +39,6 @@ const DistinctQuery = Type.Object(
   },
   { additionalProperties: false },
 );
-
-export const DistinctResponse = Type.Object({
-  attr: Type.String(),
-  estimate: Type.Integer(),
-  relative_standard_error: Type.Number({ description: '1.04 / sqrt(2^precision)' }),
-  standard_error: Type.Number({ description: 'relative_standard_error × estimate' }),
-  ...WindowFields,
-});
-
-export const HotResponse = Type.Object({
-  by: Type.String(),
-  markets: Type.Array(Type.Object({ market: Type.String(), estimate: Type.Number() }), {
-    description: 'estimates descending; each is at least the truth',
-  }),
-  total: Type.Number({ description: "N: the window's ticks or volume" }),
-  epsilon: Type.Number(),
-  delta: Type.Number(),
-  error_bound: Type.Number({
-    description: 'ε·N: an estimate exceeds the truth by more than this with probability at most delta',
-  }),
-  ...WindowFields,
-});
-
-export type DistinctResponse = Static<typeof DistinctResponse>;
-export type HotResponse = Static<typeof HotResponse>;
 
 export const sketchRoutes: FastifyPluginAsync<SketchRouteOptions> = async (app, { store, now }) => {
   const txOf = async (given: TxOrInstant | undefined) =>

@@ -1,8 +1,12 @@
-/** Overview: ingest rate, commit latency and backpressure rejections over the last minutes; store size; basis. */
+/**
+ * Overview: ingest rate, commit latency and backpressure rejections over the last minutes; store
+ * size; basis; distinct and hottest markets in a window (the sketches).
+ */
 import { useEffect, useState } from 'preact/hooks';
 import { api, type Basis, query, type Status } from '../api.js';
 import { Chart } from '../chart.js';
 import { samplesFromMetrics } from '../metrics-text.js';
+import { Sketches } from './sketches.js';
 
 /** Samples kept for the live charts: five minutes at one sample per refresh. */
 const samplesMax = 150;
@@ -78,6 +82,7 @@ export function Overview({ asOf, refresh }: { asOf: string | undefined; refresh:
         />
       </div>
       <p class="hint">Live rates are sampled from /metrics; the basis and counts follow the as-of control.</p>
+      <Sketches asOf={asOf} refresh={refresh} />
     </section>
   );
 }
