@@ -1,19 +1,33 @@
 /**
  * The keys with the greatest estimates seen so far, at most `capacity` of them: a binary min-heap
- * (the weakest candidate at the root, so a stronger newcomer replaces it in O(log k)) plus a map
+ * (the weakest candidate at the root, so a stronger newcomer replaces it in O(log k)) plus a table
  * from key to heap slot. Estimates only grow (Count-Min weights are ≥ 0), so an update moves a
  * key toward the leaves. The candidates are what a window answer re-estimates on the merged
  * Count-Min: a key that was never among a bucket's top `capacity` is not reported.
+ *
+ * Keys are the sketches' key ids (small non-negative integers), and the key-to-slot table is a
+ * typed-array hash with linear probing, not a Map: every tick offers its key to two of these, and
+ * Map operations were most of that cost.
  */
 import { assert } from '../../db/assert.js';
 
-export class TopK<K> {
-  private readonly keys: K[] = [];
+const EMPTY = -1;
+
+export class TopK {
+  private readonly keys: number[] = [];
   private readonly estimates: number[] = [];
-  private readonly slots = new Map<K, number>();
+  /** Open addressing: `tableKeys[i]` (EMPTY or a key) sits in heap slot `tableSlots[i]`. */
+  private readonly tableKeys: Int32Array;
+  private readonly tableSlots: Int32Array;
+  private readonly mask: number;
 
   constructor(readonly capacity: number) {
     assert(Number.isInteger(capacity) && capacity >= 1, 'a top-k keeps at least one key');
+    let size = 4;
+    while (size < capacity * 2) size *= 2;
+    this.tableKeys = new Int32Array(size).fill(EMPTY);
+    this.tableSlots = new Int32Array(size);
+    this.mask = size - 1;
   }
 
   get size(): number {
@@ -21,9 +35,10 @@ export class TopK<K> {
   }
 
   /** Records `key`'s current estimate; it enters if there is room or it beats the weakest. */
-  offer(key: K, estimate: number): void {
-    const slot = this.slots.get(key);
-    if (slot !== undefined) {
+  offer(key: number, estimate: number): void {
+    const at = this.find(key);
+    if (this.tableKeys[at] === key) {
+      const slot = this.tableSlots[at]!;
       assert(estimate >= this.estimates[slot]!, 'top-k estimates only grow');
       this.estimates[slot] = estimate;
       this.siftDown(slot);
@@ -32,29 +47,66 @@ export class TopK<K> {
     if (this.keys.length < this.capacity) {
       this.keys.push(key);
       this.estimates.push(estimate);
-      this.slots.set(key, this.keys.length - 1);
+      this.tableKeys[at] = key;
+      this.tableSlots[at] = this.keys.length - 1;
       this.siftUp(this.keys.length - 1);
       return;
     }
     if (estimate <= this.estimates[0]!) return;
-    this.slots.delete(this.keys[0]!);
+    this.remove(this.keys[0]!);
     this.keys[0] = key;
     this.estimates[0] = estimate;
-    this.slots.set(key, 0);
+    this.place(key, 0);
     this.siftDown(0);
   }
 
   /** The candidate keys, in no particular order. */
-  candidates(): readonly K[] {
+  candidates(): readonly number[] {
     return this.keys;
   }
 
-  clone(): TopK<K> {
-    const copy = new TopK<K>(this.capacity);
+  clone(): TopK {
+    const copy = new TopK(this.capacity);
     copy.keys.push(...this.keys);
     copy.estimates.push(...this.estimates);
-    for (const [key, slot] of this.slots) copy.slots.set(key, slot);
+    copy.tableKeys.set(this.tableKeys);
+    copy.tableSlots.set(this.tableSlots);
     return copy;
+  }
+
+  /** Where `key` is in the table, or the empty entry where it would go. */
+  private find(key: number): number {
+    assert(Number.isInteger(key) && key >= 0 && key <= 0x7fffffff, 'top-k keys are key ids');
+    let at = Math.imul(key, 0x9e3779b1) >>> 0;
+    for (
+      at &= this.mask;
+      this.tableKeys[at] !== EMPTY && this.tableKeys[at] !== key;
+      at = (at + 1) & this.mask
+    );
+    return at;
+  }
+
+  private place(key: number, slot: number): void {
+    const at = this.find(key);
+    this.tableKeys[at] = key;
+    this.tableSlots[at] = slot;
+  }
+
+  /** Removes `key` from the table, shifting back later entries of its probe run (no tombstones). */
+  private remove(key: number): void {
+    const { tableKeys, tableSlots, mask } = this;
+    let hole = this.find(key);
+    assert(tableKeys[hole] === key, 'a heap key is in the table');
+    for (let at = (hole + 1) & mask; tableKeys[at] !== EMPTY; at = (at + 1) & mask) {
+      const home = (Math.imul(tableKeys[at]!, 0x9e3779b1) >>> 0) & mask;
+      // The entry may fill the hole unless its home lies cyclically in (hole, at].
+      const stays = hole <= at ? home > hole && home <= at : home > hole || home <= at;
+      if (stays) continue;
+      tableKeys[hole] = tableKeys[at]!;
+      tableSlots[hole] = tableSlots[at]!;
+      hole = at;
+    }
+    tableKeys[hole] = EMPTY;
   }
 
   private siftUp(slot: number): void {
@@ -81,10 +133,14 @@ export class TopK<K> {
   }
 
   private swap(x: number, y: number): void {
-    const { keys, estimates, slots } = this;
-    [keys[x], keys[y]] = [keys[y]!, keys[x]!];
-    [estimates[x], estimates[y]] = [estimates[y]!, estimates[x]!];
-    slots.set(keys[x]!, x);
-    slots.set(keys[y]!, y);
+    const { keys, estimates } = this;
+    const key = keys[x]!;
+    const estimate = estimates[x]!;
+    keys[x] = keys[y]!;
+    estimates[x] = estimates[y]!;
+    keys[y] = key;
+    estimates[y] = estimate;
+    this.tableSlots[this.find(keys[x]!)] = x;
+    this.tableSlots[this.find(key)] = y;
   }
 }

@@ -23,8 +23,8 @@ export class WindowSketch {
   readonly distinct: HyperLogLog;
   readonly ticks: CountMin;
   readonly volume: CountMin;
-  readonly hotByTicks: TopK<number>;
-  readonly hotByVolume: TopK<number>;
+  readonly hotByTicks: TopK;
+  readonly hotByVolume: TopK;
 
   constructor(
     readonly shape: SketchShape,
