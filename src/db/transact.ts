@@ -19,6 +19,7 @@ import { defining, isValueType, type Schema, type SchemaAttribute } from './sche
 import {
   type Bulk,
   bulkAsOps,
+  bulkRowItem,
   bulkTempid,
   type EntityRef,
   isLookupRef,
@@ -168,14 +169,21 @@ class Planner {
     return true;
   }
 
-  /** Gives bulk rows consecutive new ids; only tempids named in a db/id column are reported. */
+  /**
+   * Gives bulk rows consecutive new ids; reported are the tempids named in a db/id column, and
+   * those of rows that were entity maps (as the maps' own would be).
+   */
   private resolveBulkTempids(bulks: Bulk[]): void {
     this.bulkFirstId = this.firstNewId + this.newEntities;
     for (const bulk of bulks) {
       const idColumn = bulk.columns.indexOf(undefined);
       for (let r = 0; r < bulk.rows.length; r++) {
         const id = this.firstNewId + this.newEntities++;
-        const tempid = idColumn < 0 ? undefined : bulk.rows[r]![idColumn];
+        const tempid = bulk.fromMaps
+          ? bulkTempid(bulk, r)
+          : idColumn < 0
+            ? undefined
+            : bulk.rows[r]![idColumn];
         if (typeof tempid === 'string') this.tempids.set(tempid, id);
       }
     }
@@ -184,10 +192,11 @@ class Planner {
 
   /** Datoms of bulk rows that are new entities (see bulkCanBeFast). */
   private expandBulk(bulk: Bulk, firstId: number): void {
-    const { item, columns, rows } = bulk;
+    const { columns, rows } = bulk;
     for (let r = 0; r < rows.length; r++) {
       const e = firstId + r;
       const row = rows[r]!;
+      const item = bulkRowItem(bulk, r);
       for (let c = 0; c < columns.length; c++) {
         const attr = columns[c];
         const value = row[c];

@@ -15,7 +15,9 @@
  * An entity map without "db/id" gets a fresh tempid of its own. A ref value is an entity.
  * A bulk item is a compact form of many entity maps sharing one layout: it means exactly the
  * entity maps of its rows, taken after every other item of the tx (row r of item i has the
- * tempid "item#i.r" unless its db/id column names one).
+ * tempid "item#i.r" unless its db/id column names one). Tx data made only of entity maps of one
+ * layout is read as such a bulk item (sameLayoutMaps), each row keeping its map's item number
+ * and tempid, so the common batch of entity maps takes the same columnar path.
  */
 import { fail } from '../errors.js';
 import type { Schema, SchemaAttribute } from './schema.js';
@@ -35,10 +37,26 @@ export interface Bulk {
   /** The attribute of each column; undefined for the db/id column. */
   readonly columns: (SchemaAttribute | undefined)[];
   readonly rows: unknown[][];
+  /**
+   * Rows that were the tx's own entity maps (see sameLayoutMaps): row r is item `item + r`, with
+   * that item's tempid, reported as an entity map's is.
+   */
+  readonly fromMaps?: true;
+}
+
+/** The item a bulk row came from: the bulk item, or the entity map that was the row. */
+export function bulkRowItem(bulk: Bulk, r: number): number {
+  return bulk.fromMaps ? bulk.item + r : bulk.item;
 }
 
 export function parseTxData(txData: unknown, schema: Schema): { ops: Op[]; bulks: Bulk[] } {
   if (!Array.isArray(txData)) fail('GSW_ERR_TX_MALFORMED', 'tx data must be an array of entity maps or ops');
+  const layout = sameLayoutMaps(txData);
+  if (layout !== undefined) {
+    const columns = layout.map((key) => attributeOf(key, 0, schema));
+    const rows = txData.map((map: Record<string, unknown>) => layout.map((key) => map[key]));
+    return { ops: [], bulks: [{ item: 0, columns, rows, fromMaps: true }] };
+  }
   const ops: Op[] = [];
   const bulks: Bulk[] = [];
   txData.forEach((item, index) => {
@@ -48,6 +66,36 @@ export function parseTxData(txData: unknown, schema: Schema): { ops: Op[]; bulks
     else malformed(index, 'an item must be an entity map or an [op, e, a, v] list');
   });
   return { ops, bulks };
+}
+
+/**
+ * The keys of tx data made only of entity maps with one layout: no db/id, the same keys in the
+ * same order, no value null, absent or an empty array (a bulk row reads those as no value, and a
+ * row of no values is still an entity; a map's are not). Such
+ * a tx (a batch of ticks, say) means exactly a bulk item of those rows, and takes the bulk path:
+ * its datoms are made in columns, with no operation object per datom.
+ */
+function sameLayoutMaps(txData: unknown[]): string[] | undefined {
+  const first = txData[0];
+  if (txData.length < 2 || !isPlainMap(first)) return undefined;
+  const keys = Object.keys(first);
+  if (keys.length === 0 || keys.includes('db/id')) return undefined;
+  for (const item of txData) {
+    if (!isPlainMap(item)) return undefined;
+    const itemKeys = Object.keys(item);
+    if (itemKeys.length !== keys.length) return undefined;
+    for (let k = 0; k < keys.length; k++) {
+      const value = item[keys[k]!];
+      if (itemKeys[k] !== keys[k] || value === null || value === undefined) return undefined;
+      // An empty array gives a cardinality-many attribute no value, and a map of only such none.
+      if (Array.isArray(value) && value.length === 0) return undefined;
+    }
+  }
+  return keys;
+}
+
+function isPlainMap(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
 }
 
 function parseBulk(item: unknown[], index: number, schema: Schema): Bulk {
@@ -76,12 +124,13 @@ export function bulkAsOps(bulk: Bulk, schema: Schema, ops: Op[]): void {
     bulk.columns.forEach((attr, c) => {
       if (row[c] !== null && row[c] !== undefined) map[attr?.ident ?? 'db/id'] = row[c];
     });
-    parseEntityMap(map, bulk.item, schema, ops, bulkTempid(bulk, r));
+    parseEntityMap(map, bulkRowItem(bulk, r), schema, ops, bulkTempid(bulk, r));
   });
 }
 
-/** The tempid of bulk row `r`: its db/id value, or one of its own. */
+/** The tempid of bulk row `r`: its db/id value, or one of its own (its map's, if it was one). */
 export function bulkTempid(bulk: Bulk, r: number): string {
+  if (bulk.fromMaps) return `item#${bulk.item + r}`;
   const idColumn = bulk.columns.indexOf(undefined);
   const id = idColumn < 0 ? undefined : bulk.rows[r]![idColumn];
   return typeof id === 'string' ? id : `item#${bulk.item}.${r}`;

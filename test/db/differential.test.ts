@@ -199,3 +199,56 @@ test('a db/bulk item yields exactly the datoms of its rows as entity maps after 
     { numRuns: Number(process.env.GSWARM_RUNS ?? 200) },
   );
 });
+
+/** A column of bulkRowArb by name, for maps of one layout. */
+const columnArbs = Object.fromEntries(
+  bulkColumns.map((column, c) => [
+    column,
+    bulkRowArb.map((row) => row[c]).filter((v): v is NonNullable<typeof v> => v !== null),
+  ]),
+);
+
+test('entity maps of one layout (read as a bulk item) yield exactly what the same maps yield one by one', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.array(itemArb, { maxLength: 3 }), { maxLength: 6 }),
+      fc.shuffledSubarray(bulkColumns.slice(1), { minLength: 1 }),
+      fc.integer({ min: 2, max: 6 }),
+      fc.infiniteStream(fc.nat()),
+      async (setup, layout, count, picks) => {
+        const asBulk = await open({ storage: storage.memory(), clock: fakeClock() });
+        const oneByOne = await open({ storage: storage.memory(), clock: fakeClock() });
+        for (const txData of [schemaTx, ...setup]) {
+          const outcomes = await Promise.allSettled([asBulk.transact(txData), oneByOne.transact(txData)]);
+          assert.equal(outcomes[0].status, outcomes[1].status);
+        }
+        const samples = Object.fromEntries(
+          layout.map((column) => [
+            column,
+            fc.sample(columnArbs[column]!, { numRuns: count, seed: picks.next().value }),
+          ]),
+        );
+        const maps = Array.from({ length: count }, (_, i) =>
+          Object.fromEntries(layout.map((column) => [column, samples[column]![i]])),
+        );
+        // The first map naming its own tempid breaks the layout: that tx takes the general path.
+        const [viaBulk, viaMaps] = await Promise.allSettled([
+          asBulk.transact(maps),
+          oneByOne.transact([{ 'db/id': 'item#0', ...maps[0] }, ...maps.slice(1)]),
+        ]);
+        assert.equal(viaBulk.status, viaMaps.status, `bulk ${viaBulk.status}, maps ${viaMaps.status}`);
+        if (viaBulk.status === 'fulfilled' && viaMaps.status === 'fulfilled') {
+          assert.deepEqual(sortDatoms(viaBulk.value.datoms), sortDatoms(viaMaps.value.datoms));
+          assert.deepEqual(viaBulk.value.tempids, viaMaps.value.tempids);
+        }
+        if (viaBulk.status === 'rejected' && viaMaps.status === 'rejected') {
+          const [x, y] = [viaBulk.reason as GswarmError, viaMaps.reason as GswarmError];
+          assert.equal(x.code, y.code, `${x.message} / ${y.message}`);
+          assert.equal(x.data?.item, y.data?.item, `${x.message} / ${y.message}`);
+        }
+        assert.deepEqual(asBulk.datoms('eavt'), oneByOne.datoms('eavt'));
+      },
+    ),
+    { numRuns: Number(process.env.GSWARM_RUNS ?? 200) },
+  );
+});
