@@ -9,7 +9,7 @@ import type { Row, Suite } from './lib/suite.js';
 import { fmt, median } from './lib/timing.js';
 import type { ReopenResult } from './workers/store.js';
 
-const targetMs = 3000;
+const targetMs = 1000;
 const reopens = 3;
 
 export const reopen: Suite = {
