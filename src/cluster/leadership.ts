@@ -32,8 +32,10 @@
  * - appendEpoch: append the epoch record with expected-last-sequence; feed epochAppended, or
  *   epochFenced on "wrong last sequence", or epochFailed when the outcome is unknown.
  * - becomeLeader: take writes, appending tx records fenced on `position` and then on each
- *   acknowledged position. A fenced tx append: feed writeFenced. One of unknown outcome: resolve
- *   it, or feed writeFenced (safe; it costs a failover if the record had not landed).
+ *   acknowledged position. A fenced tx append: feed writeFenced. One of unknown outcome (a
+ *   timeout while the stream elects a leader), or any failure that leaves the write path unable
+ *   to go on: feed writeFailed. Either way the leader steps down, so the shard cannot be left
+ *   with a leader that heartbeats but no longer writes.
  * - stopWrites: hold new batches, let in-flight appends finish, feed writesStopped with the last
  *   position written. resumeWrites: take writes again.
  * - stepDown: fail in-flight and held batches with a retryable error, drop what was planned but
@@ -92,10 +94,15 @@ export type LeadershipEvent =
   | { type: 'epochFailed'; shard: number; epoch: number }
   /** A tx append made as leader was refused by the fence. */
   | { type: 'writeFenced'; shard: number; expectedLast: number }
+  /**
+   * The write path failed otherwise (an append of unknown outcome, a log error): it cannot go on.
+   * The node steps down, reopens the replica, and feeds streamLast again before it may lead.
+   */
+  | { type: 'writeFailed'; shard: number }
   /** After `stopWrites`: no append is in flight; `last` is the last position this leader wrote. */
   | { type: 'writesStopped'; shard: number; last: number };
 
-export type StepDownReason = 'fenced' | 'handoff' | 'superseded';
+export type StepDownReason = 'fenced' | 'failed' | 'handoff' | 'superseded';
 
 export type LeadershipAction =
   /** Publish on the heartbeat subject (best effort: a lost heartbeat is harmless). */
@@ -233,6 +240,15 @@ export class Leadership {
       case 'writeFenced':
         this.onWriteFenced(event.shard, event.expectedLast);
         break;
+      case 'writeFailed': {
+        // Nothing is learnt of the stream, and the replica is reopened: until it has read the
+        // stream's end again (streamLast) the node neither leads nor claims, or it would lead
+        // again at once on the write path that just failed.
+        const s = this.shard(event.shard);
+        if (s.role === 'leader' || s.role === 'stopping') this.stepDown(event.shard, s, 'failed');
+        s.lastRead = false;
+        break;
+      }
       case 'writesStopped':
         this.onWritesStopped(event.shard, event.last);
         break;

@@ -222,6 +222,17 @@ export class ClusterNode {
           error,
         );
       }
+      if (!connection.accepting && !this.closed) {
+        // An append timed out (the stream electing a leader) or the log failed: this connection
+        // takes no more writes, so the node must not go on heartbeating as the shard's writer.
+        this.feed({ type: 'writeFailed', shard });
+        throw new GswarmError(
+          'GSW_ERR_NOT_LEADER',
+          `node ${this.id} stopped leading shard ${shard} after its write path failed (${(error as Error).message}); whether this write is durable is unknown, and resending it is safe`,
+          { shard, leader: null },
+          error,
+        );
+      }
       throw error;
     }
   }
@@ -381,7 +392,7 @@ export class ClusterNode {
   private lead(shard: number): void {
     this.setWriting(shard, true);
     this.transact(shard, schemaTxData(this.options.schema)).catch(() => {
-      // A fenced schema write steps the node down like any other; nothing else to do here.
+      // A schema write that is fenced or fails steps the node down like any other write.
     });
   }
 

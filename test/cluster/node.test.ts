@@ -182,4 +182,38 @@ describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
       rmSync(data, { recursive: true, force: true });
     }
   });
+
+  it('step a leader down when its appends cannot be acknowledged, and lead again once they can', async () => {
+    // One node, one shard, its NATS server cut off from the other two: no quorum, so an append
+    // times out. A leader that went on heartbeating with a failed write path would hold the shard
+    // forever; it must step down, reopen, and take the shard back when the stream is whole again.
+    const node = await ClusterNode.start({
+      nats: { servers: [nats.url(0)] },
+      cluster: 'nodes3',
+      node: 'solo',
+      shards: 1,
+      schema: marketSchema,
+    });
+    try {
+      await transactWhenLeading([node], 0, [{ 'market/id': 'before' }]);
+      nats.pause(1);
+      nats.pause(2);
+      try {
+        await assert.rejects(node.transact(0, [{ 'market/id': 'during' }]), (error: unknown) => {
+          assert.equal((error as { code?: string }).code, 'GSW_ERR_NOT_LEADER');
+          assert.match((error as Error).message, /resending it is safe/);
+          return true;
+        });
+      } finally {
+        nats.resume(1);
+        nats.resume(2);
+      }
+      const { report } = await transactWhenLeading([node], 0, [{ 'market/id': 'after' }]);
+      assert.ok(report.tx > 0);
+      const ids = node.replica(0).q(marketIds) as string[];
+      assert.ok(ids.includes('before') && ids.includes('after'), `markets: ${ids}`);
+    } finally {
+      await node.close();
+    }
+  });
 });
