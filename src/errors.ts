@@ -17,6 +17,10 @@ export const errorCatalogue = {
   GSW_ERR_TX_TOO_LARGE: { status: 413, meaning: 'a transaction exceeds the datom limit' },
   // Reads (src/db)
   GSW_ERR_TX_IN_FUTURE: { status: 400, meaning: 'the requested tx is later than the basis' },
+  GSW_ERR_GONE: {
+    status: 410,
+    meaning: 'a read as of a tx before the retention horizon: the datoms it needs were pruned',
+  },
   GSW_ERR_BAD_INDEX: { status: 400, meaning: 'an index name or its components are invalid' },
   GSW_ERR_BAD_PULL: { status: 400, meaning: 'a pull pattern is malformed' },
   GSW_ERR_QUERY: { status: 400, meaning: 'a Datalog query is malformed or cannot be evaluated' },

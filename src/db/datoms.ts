@@ -53,6 +53,7 @@ export interface StoreImage {
   counts: { txIndex: Uint32Array; count: Float64Array }[];
   strings: StringTableImage;
   schemas: { txIndex: number; attributes: SchemaAttribute[] }[];
+  horizonTx: number;
 }
 
 export class DatomStore {
@@ -75,6 +76,8 @@ export class DatomStore {
   readonly strings: Interner;
   /** Schema versions: the schema in force from each tx index on, ascending. */
   readonly schemas: { txIndex: number; schema: Schema }[];
+  /** Reads as of a tx before this one are refused: retention pruned datoms before it (0: none). */
+  horizonTx = 0;
 
   /** Per slot, the change in entity count within the open tx; `countSlots` lists the slots touched. */
   private countDelta: number[] = [];
@@ -303,12 +306,14 @@ export class DatomStore {
       counts: this.counts.map((t) => ({ txIndex: t.txIndex.view(), count: t.count.view() })),
       strings: this.strings.snapshot(),
       schemas: this.schemas.map(({ txIndex, schema }) => ({ txIndex, attributes: [...schema.bySlot] })),
+      horizonTx: this.horizonTx,
     };
   }
 
   /** A store from an image (taking its arrays over without copying). */
   static fromImage(image: StoreImage): DatomStore {
     const store = new DatomStore(image.entityBase, Interner.restore(image.strings));
+    store.horizonTx = image.horizonTx;
     for (const name of columnNames) store[name].adopt(image.columns[name] as never);
     store.schemas.length = 0;
     for (const { txIndex, attributes } of image.schemas)

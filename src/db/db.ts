@@ -8,6 +8,7 @@
 import { assert } from './assert.js';
 import { DatomStore } from './datoms.js';
 import { entityBase } from './ids.js';
+import { pruneStore } from './prune.js';
 import type { Schema } from './schema.js';
 import { planTx, type TxPlan } from './transact.js';
 import type { Datom, Value } from './types.js';
@@ -80,12 +81,29 @@ export function planRecord(plan: TxPlan, txId: number, instantMs: number): TxRec
 }
 
 export class Db {
-  readonly store: DatomStore;
+  private current: DatomStore;
   readonly txDatomsMax: number;
 
   constructor(options: DbOptions = {}, store?: DatomStore) {
-    this.store = store ?? new DatomStore(entityBase(options.shard ?? 0));
+    this.current = store ?? new DatomStore(entityBase(options.shard ?? 0));
     this.txDatomsMax = options.txDatomsMax ?? txDatomsMaxDefault;
+  }
+
+  /** The datom store; a prune replaces it (views taken before keep the old one). */
+  get store(): DatomStore {
+    return this.current;
+  }
+
+  /**
+   * Drops the datoms of `attributes` committed before tx `horizonTx` (src/db/prune.ts), for good:
+   * later reads as of a tx before the horizon are refused. Attributes not (yet) declared prune
+   * nothing.
+   */
+  prune(horizonTx: number, attributes: readonly string[]): void {
+    if (horizonTx <= this.current.horizonTx) return;
+    const schema = this.current.schema;
+    const ids = new Set(attributes.flatMap((ident) => schema.attribute(ident)?.id ?? []));
+    this.current = pruneStore(this.current, horizonTx, ids);
   }
 
   /** Validates `txData` against the head without changing anything. */

@@ -60,7 +60,20 @@ export class Interner {
   /** The id of `s`, interning it if new. */
   intern(s: string): number {
     assert(s.isWellFormed(), 'an interned string has a UTF-8 form');
-    const length = this.encode(s);
+    return this.internScratch(this.encode(s));
+  }
+
+  /** The id here of string `id` of `other`, interning it if new: copies bytes, decodes nothing. */
+  internFrom(other: Interner, id: number): number {
+    const at = other.offsets.data[id]! + lengthBytes;
+    const length = other.bytes.readUInt32LE(at - lengthBytes);
+    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(length);
+    other.bytes.copy(this.scratch, 0, at, at + length);
+    return this.internScratch(length);
+  }
+
+  /** The id of the string in `scratch[0, length)`, interning it if new. */
+  private internScratch(length: number): number {
     const hash = hashBytes(this.scratch, 0, length);
     let slot = this.slotOf(length, hash);
     if (this.table[slot] !== 0) return this.table[slot]! - 1;

@@ -41,11 +41,13 @@ export class View implements QuerySource {
   /** The view as of tx id `tx` (≤ the basis). O(log txs). */
   asOf(tx: number): View {
     this.checkNotFuture(tx);
+    if (tx < this.store.horizonTx) this.gone(`as of tx ${tx}`, tx);
     return new View(this.store, this.store.txIndexAsOf(tx), this.lo, this.isHistory);
   }
 
   /** The facts of this view asserted after tx id `tx`. O(log txs). */
   since(tx: number): View {
+    if (tx + 1 < this.store.horizonTx) this.gone(`since tx ${tx}`, tx);
     const start = this.store.boundAfter(this.store.txIndexAsOf(tx));
     return new View(this.store, this.basisTxIndex, Math.max(this.lo, start), this.isHistory);
   }
@@ -63,9 +65,14 @@ export class View implements QuerySource {
       : undefined;
   }
 
-  /** The first tx this view sees (0: none). O(1). */
+  /** The first tx this view sees whole: the first tx, or the retention horizon (0: none). O(1). */
   get firstTx(): number {
-    return this.basisTxIndex < 0 ? 0 : this.store.txIds.get(0);
+    return this.basisTxIndex < 0 ? 0 : Math.max(this.store.txIds.get(0), this.store.horizonTx);
+  }
+
+  /** The retention horizon: reads as of a tx before it are refused (0: nothing was pruned). */
+  get horizonTx(): number {
+    return this.store.horizonTx;
   }
 
   /** The last tx this view sees that was committed at or before `instantMs` (0: none). O(log txs). */
@@ -339,6 +346,16 @@ export class View implements QuerySource {
       });
     }
     return attr;
+  }
+
+  /** Refuses a read that needs datoms of a tx before the horizon, which retention dropped. */
+  private gone(read: string, tx: number): never {
+    const horizonTx = this.store.horizonTx;
+    return fail(
+      'GSW_ERR_GONE',
+      `a read ${read} needs ticks from before the retention horizon, tx ${horizonTx}: they were pruned`,
+      { tx, horizonTx },
+    );
   }
 
   private checkNotFuture(tx: number): void {

@@ -106,6 +106,24 @@ export class LmdbLog implements TxLog {
     return this.lastOnDisk();
   }
 
+  /** Removes the entries before `position`; LMDB reuses their pages for later entries. */
+  async dropBefore(position: number): Promise<void> {
+    this.appends.checkOpen();
+    try {
+      await this.db.transaction(() => {
+        for (const key of this.db.getKeys({ end: position })) this.db.remove(key);
+      });
+    } catch (error) {
+      const cause = await commitCause(error);
+      throw new GswarmError(
+        'GSW_ERR_STORE_FAILED',
+        `log trim failed: ${(cause as Error).message}`,
+        {},
+        cause,
+      );
+    }
+  }
+
   async close(): Promise<void> {
     if (this.appends.closed) return;
     this.appends.close();

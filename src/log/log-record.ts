@@ -1,21 +1,32 @@
 /**
- * A record in the log is of one kind: a tx, or an epoch (leadership) record. Its first byte names
- * the kind; the rest is that kind's codec (record-codec.ts for txs, epoch-record.ts for epochs).
+ * A record in the log is of one kind: a tx, an epoch (leadership) record or a prune (retention)
+ * record. Its first byte names the kind; the rest is that kind's codec (record-codec.ts for txs,
+ * epoch-record.ts, prune-record.ts).
  */
 import type { TxRecord } from '../db/db.js';
 import { fail } from '../errors.js';
 import { decodeEpochRecord, type EpochRecord, encodeEpochRecord } from './epoch-record.js';
+import { decodePruneRecord, encodePruneRecord, type PruneRecord } from './prune-record.js';
 import { decodeRecord, encodeRecord } from './record-codec.js';
 
-export type LogRecord = { kind: 'tx'; tx: TxRecord } | { kind: 'epoch'; epoch: EpochRecord };
+export type LogRecord =
+  | { kind: 'tx'; tx: TxRecord }
+  | { kind: 'epoch'; epoch: EpochRecord }
+  | { kind: 'prune'; prune: PruneRecord };
 
 const TX = 1;
 const EPOCH = 2;
+const PRUNE = 3;
 
 export function encodeLogRecord(record: LogRecord): Uint8Array {
-  return record.kind === 'tx'
-    ? tagged(TX, encodeRecord(record.tx))
-    : tagged(EPOCH, encodeEpochRecord(record.epoch));
+  switch (record.kind) {
+    case 'tx':
+      return tagged(TX, encodeRecord(record.tx));
+    case 'epoch':
+      return tagged(EPOCH, encodeEpochRecord(record.epoch));
+    case 'prune':
+      return tagged(PRUNE, encodePruneRecord(record.prune));
+  }
 }
 
 /** `afterTx`: the tx id a tx record must exceed (the previous one read), 0 for none. */
@@ -26,6 +37,8 @@ export function decodeLogRecord(bytes: Uint8Array, afterTx = 0): LogRecord {
       return { kind: 'tx', tx: decodeRecord(body, afterTx) };
     case EPOCH:
       return { kind: 'epoch', epoch: decodeEpochRecord(body) };
+    case PRUNE:
+      return { kind: 'prune', prune: decodePruneRecord(body) };
     default:
       return fail('GSW_ERR_LOG_CORRUPT', `a log record has unknown kind ${bytes[0]}`, { kind: bytes[0] });
   }

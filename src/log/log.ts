@@ -35,6 +35,11 @@ export interface TxLog {
   follow(from: number, options?: { signal?: AbortSignal }): AsyncIterable<LogEntry>;
   /** The last durable position. */
   last(): Promise<number>;
+  /**
+   * Drops the entries before `position` for good: retention, once a checkpoint covers them. A
+   * later `read` from before `position` starts at `position`. A log without it keeps everything.
+   */
+  dropBefore?(position: number): Promise<void>;
   /** Closes the log; followers end. */
   close(): Promise<void>;
 }

@@ -6,6 +6,8 @@ import { type LogEntry, localEntryBytesMaxDefault, type TxLog } from './log.js';
 
 export class MemoryLog implements TxLog {
   private readonly entries: (readonly Uint8Array[])[] = [];
+  /** Entries before this position were dropped. */
+  private first = 1;
   private readonly appends = new LocalAppends();
 
   constructor(readonly entryBytesMax = localEntryBytesMaxDefault) {}
@@ -27,7 +29,8 @@ export class MemoryLog implements TxLog {
 
   async *read(from: number): AsyncIterable<LogEntry> {
     const end = this.entries.length;
-    for (let i = from; i < end; i++) yield { position: i + 1, records: this.entries[i]! };
+    for (let i = Math.max(from, this.first - 1); i < end; i++)
+      yield { position: i + 1, records: this.entries[i]! };
   }
 
   follow(from: number, options: { signal?: AbortSignal } = {}): AsyncIterable<LogEntry> {
@@ -36,6 +39,11 @@ export class MemoryLog implements TxLog {
 
   async last(): Promise<number> {
     return this.entries.length;
+  }
+
+  async dropBefore(position: number): Promise<void> {
+    for (let i = this.first - 1; i < position - 1 && i < this.entries.length; i++) this.entries[i] = [];
+    this.first = Math.max(this.first, position);
   }
 
   async close(): Promise<void> {

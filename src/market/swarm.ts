@@ -4,15 +4,16 @@
  * reads as of any tx, reflexes and their alerts.
  */
 import type { TxReport } from '../db/db.js';
-import type { Clock } from '../db/ids.js';
+import { type Clock, systemClock } from '../db/ids.js';
 import type { Query, QueryLimits } from '../db/query/index.js';
 import type { View } from '../db/view.js';
-import { fail } from '../errors.js';
+import { fail, GswarmError } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
 import type { Storage } from '../store/storage.js';
 import { MarketIndex, type TickFacts } from './market-index.js';
 import { boundsOf, intentOf, type Reflex, reflexErrors } from './reflex-rules.js';
 import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
+import { type RetentionOptions, retentionHorizon, tickAttributes } from './retention.js';
 import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
 import type { BucketedOptions } from './sketches/bucketed.js';
@@ -58,10 +59,18 @@ export interface SwarmOptions {
   checkpointDatoms?: number;
   /** Bucket width, precision, error and snapshot interval of the sketches (src/market/sketches). */
   sketches?: Partial<BucketedOptions>;
+  /** The retention window (src/market/retention.ts); absent: every tick is kept. */
+  retention?: RetentionOptions;
 }
 
+/** How often the pruner looks for a segment to prune. */
+export const pruneCheckMs = 1000;
+
 export class Swarm {
-  private readonly index: MarketIndex;
+  private index: MarketIndex;
+  private readonly indexAttrs: ConstructorParameters<typeof MarketIndex>[1];
+  private pruner: NodeJS.Timeout | undefined;
+  private pruning: Promise<unknown> | undefined;
   private readonly reflexIndex = new Reflexes();
   private readonly alertListeners = new Set<(alert: Alert) => void>();
   private readonly reflexAttrIds: Set<number>;
@@ -84,19 +93,57 @@ export class Swarm {
         .map((a) => a.id),
     );
     this.alertTxAttrId = attr('alert/tx').id;
-    this.index = new MarketIndex(view.datomStore, {
+    this.indexAttrs = {
       market: attr('tick/market'),
       id: attr('tick/id'),
       price: attr('tick/price'),
       volume: attr('tick/volume'),
       ts: attr('tick/ts'),
-    });
+    };
+    this.index = new MarketIndex(view.datomStore, this.indexAttrs);
     conn.listen((report) => this.onDurable(report));
     this.sketches = new Sketches(conn, sketchOptions);
+    // A prune replaces the datom store: what indexes it is built again, lazily.
+    conn.onPrune(() => {
+      this.index = new MarketIndex(conn.view.datomStore, this.indexAttrs);
+      this.sketches.reset();
+      this.reflexIndex.invalidate();
+    });
   }
 
   static async open(options: SwarmOptions): Promise<Swarm> {
-    return new Swarm(await open({ ...options, schema: marketSchema }), options.sketches);
+    const swarm = new Swarm(await open({ ...options, schema: marketSchema }), options.sketches);
+    if (options.retention) swarm.retain(options.retention, options.clock ?? systemClock);
+    return swarm;
+  }
+
+  /**
+   * Keeps the ticks of the retention window and prunes the rest, checking every `pruneCheckMs`
+   * (src/market/retention.ts). A failed prune fails the connection, which its fault listeners hear.
+   */
+  retain(options: RetentionOptions, clock: Clock = systemClock): void {
+    clearInterval(this.pruner);
+    this.pruner = setInterval(() => {
+      if (this.pruning === undefined && this.conn.accepting) {
+        this.pruning = this.pruneWindow(options, clock.nowMs()).finally(() => {
+          this.pruning = undefined;
+        });
+      }
+    }, pruneCheckMs);
+    this.pruner.unref();
+  }
+
+  /** Prunes to the window's horizon if a segment is due; resolves with the horizon in force. */
+  async pruneWindow(options: RetentionOptions, nowMs: number): Promise<number> {
+    const horizon = retentionHorizon(this.conn.view.datomStore, nowMs, options);
+    if (horizon === undefined) return this.conn.horizonTx;
+    try {
+      return await this.conn.prune(horizon, tickAttributes);
+    } catch (error) {
+      // The connection failed, and its fault listeners were told; a bug goes on up.
+      if (error instanceof GswarmError) return this.conn.horizonTx;
+      throw error;
+    }
   }
 
   /** The market layer on an open connection whose database already has the market schema. */
@@ -267,7 +314,9 @@ export class Swarm {
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const page: number[] = [];
     if (limit > 0) {
-      view.since(sinceTx).seek(view.attributeNamed('alert/tx'), options.afterSeq ?? 0, (e, _a, alertTx) => {
+      // Alerts are never pruned: before the horizon, the whole view holds them all.
+      const after = sinceTx + 1 < view.horizonTx ? view : view.since(sinceTx);
+      after.seek(view.attributeNamed('alert/tx'), options.afterSeq ?? 0, (e, _a, alertTx) => {
         if ((alertTx as number) > sinceTx) page.push(e);
         return page.length < limit;
       });
@@ -324,6 +373,8 @@ export class Swarm {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.pruner);
+    await this.pruning;
     await this.conn.close();
   }
 

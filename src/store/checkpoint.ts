@@ -55,6 +55,8 @@ interface Header {
   /** The latest epoch (leadership) record at or before logPosition, in a shared log. */
   epoch?: EpochRecord;
   entityBase: number;
+  /** The retention horizon (absent: nothing pruned). */
+  horizonTx?: number;
   schemas: StoreImage['schemas'];
   avetSlots: number[];
   slots: number;
@@ -133,6 +135,7 @@ export async function writeCheckpoint(
     logPosition,
     ...(options.epoch && { epoch: options.epoch }),
     entityBase: image.entityBase,
+    ...(image.horizonTx > 0 && { horizonTx: image.horizonTx }),
     schemas: image.schemas,
     avetSlots,
     slots: image.byAttr.length,
@@ -295,6 +298,7 @@ function decode(file: Buffer, bodyCrc: number): Checkpoint {
         table: get<Uint32Array>('str.table'),
       },
       schemas: header.schemas,
+      horizonTx: header.horizonTx ?? 0,
     },
   };
 }

@@ -118,20 +118,31 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
     }
     let epoch = checkpoint?.epoch;
     if (epoch) options.onEpoch?.(epoch, from);
-    const position = await replayLog(db, log, from, logPath, (replayed, at) => {
-      epoch = replayed;
-      options.onEpoch?.(replayed, at);
-    });
+    let prunedAt: number | undefined;
+    const position = await replayLog(
+      db,
+      log,
+      from,
+      logPath,
+      (replayed, at) => {
+        epoch = replayed;
+        options.onEpoch?.(replayed, at);
+      },
+      (at) => {
+        prunedAt = at;
+      },
+    );
     const connection = new Connection(db, log, position, options, {
       checkpointPath,
       checkpointedDatoms,
       epoch,
+      prunedAt,
       unlock,
     });
     const replayed = db.store.datomCount - checkpointedDatoms;
-    if (replayed > 0 && replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault)) {
-      await connection.checkpoint();
-    }
+    // A prune replayed here is checkpointed at once, so the log before it can go.
+    const due = replayed >= (options.replayCheckpointDatoms ?? replayCheckpointDatomsDefault);
+    if (prunedAt !== undefined || (replayed > 0 && due)) await connection.checkpoint();
     return connection;
   } catch (error) {
     await log.close();
@@ -167,6 +178,8 @@ export class Connection extends Replica {
   private readonly commitLatenciesMs: number[] = [];
   /** No tx id at or below this is assigned any more (see closeThrough). */
   private txFloor = 0;
+  /** The prune under way: transacts wait for it. */
+  private pruning: Promise<void> | undefined;
 
   constructor(db: Db, log: TxLog, logPosition: number, options: OpenOptions, disk: Disk | undefined) {
     super(db, log, logPosition, options, disk);
@@ -188,6 +201,7 @@ export class Connection extends Replica {
    * builder runs synchronously just before planning, so no other tx can come between.
    */
   async transactWith(build: (head: View, txId: number) => unknown): Promise<TxReport> {
+    while (this.pruning) await this.pruning;
     this.checkOpen();
     const store = this.db.store;
     const instantMs = this.clock.nowMs();
@@ -224,6 +238,39 @@ export class Connection extends Replica {
       datoms: [],
     };
     return this.enqueue(record, report);
+  }
+
+  /**
+   * Prunes (src/db/prune.ts): drops the datoms of `attributes` committed before tx `horizonTx`
+   * from the database, and the log entries before the prune once a checkpoint covers it. The
+   * prune is a record in the log, so every replica prunes at the same position. Transacts wait
+   * meanwhile: the commits in flight finish, the record is appended alone, the store is compacted.
+   * Resolves with the horizon in force (unchanged when `horizonTx` is not past it).
+   */
+  async prune(horizonTx: number, attributes: readonly string[]): Promise<number> {
+    while (this.pruning) await this.pruning;
+    this.checkOpen();
+    if (horizonTx <= this.horizonTx) return this.horizonTx;
+    if (!Number.isSafeInteger(horizonTx) || horizonTx > this.db.store.lastTxId) {
+      fail('GSW_ERR_TX_IN_FUTURE', `a retention horizon must be a tx already stored, not ${horizonTx}`, {
+        tx: horizonTx,
+        lastTx: this.db.store.lastTxId,
+      });
+    }
+    const pruned = (async () => {
+      await this.drained();
+      const record = encodeLogRecord({ kind: 'prune', prune: { horizonTx, attributes } });
+      const position = await this.appendOrFail([record]);
+      if (position !== undefined) this.applyPrune({ horizonTx, attributes }, position);
+    })();
+    this.pruning = pruned;
+    try {
+      await pruned;
+    } finally {
+      this.pruning = undefined;
+    }
+    this.checkOpen();
+    return this.horizonTx;
   }
 
   /** Recent commit latencies (ms, newest last) and the queue depth: for backpressure. */
@@ -317,21 +364,9 @@ export class Connection extends Replica {
   private async flushGroup(group: Queued[]): Promise<void> {
     const records = group.flatMap((q) => (q.record ? [q.record] : []));
     const started = performance.now();
-    let position = this.logPosition;
-    try {
-      if (records.length > 0) position = await this.log.append(records, { expectedLast: this.logPosition });
-    } catch (error) {
-      const failure =
-        error instanceof GswarmError
-          ? error
-          : new GswarmError(
-              'GSW_ERR_STORE_FAILED',
-              `log append failed: ${(error as Error).message}`,
-              {},
-              error,
-            );
-      for (const q of group) q.reject(failure);
-      this.fail(failure);
+    const position = records.length > 0 ? await this.appendOrFail(records) : this.logPosition;
+    if (position === undefined) {
+      for (const q of group) q.reject(this.failure);
       return;
     }
     this.recordLatency(performance.now() - started);
@@ -341,6 +376,25 @@ export class Connection extends Replica {
       false,
     );
     for (const q of group) q.resolve(q.report);
+  }
+
+  /** Appends `records` as one entry after the replica's position; a failure fails the connection. */
+  private async appendOrFail(records: readonly Uint8Array[]): Promise<number | undefined> {
+    try {
+      return await this.log.append(records, { expectedLast: this.logPosition });
+    } catch (error) {
+      this.fail(
+        error instanceof GswarmError
+          ? error
+          : new GswarmError(
+              'GSW_ERR_STORE_FAILED',
+              `log append failed: ${(error as Error).message}`,
+              {},
+              error,
+            ),
+      );
+      return undefined;
+    }
   }
 
   private recordLatency(ms: number): void {

@@ -2,7 +2,7 @@
  * Replaying the log into a database: at open (after the checkpoint's position) and by
  * `gswarm verify` (from the start). An entry that is missing, cannot be decoded, or cannot be
  * applied is damage, reported by file and position (GSW_ERR_LOG_CORRUPT), never half-believed.
- * Epoch (leadership) records carry no datoms and are skipped.
+ * Epoch (leadership) records carry no datoms and are skipped; a prune record prunes the Db.
  */
 import type { Db } from '../db/db.js';
 import { GswarmError } from '../errors.js';
@@ -21,6 +21,7 @@ export async function replayLog(
   from: number,
   file: string,
   onEpoch?: (epoch: EpochRecord, position: number) => void,
+  onPrune?: (position: number) => void,
 ): Promise<number> {
   let last = from;
   try {
@@ -31,11 +32,18 @@ export async function replayLog(
     for (let stalled = 0; ; ) {
       const passFrom = last;
       for await (const { position, records } of log.read(last)) {
-        if (position !== last + 1) throw new Error(`entries ${last + 1} to ${position - 1} are missing`);
+        if (position !== last + 1) {
+          throw new Error(
+            `entries ${last + 1} to ${position - 1} are missing (if retention dropped them, only the checkpoint that covered them can open this store)`,
+          );
+        }
         for (const bytes of records) {
           const record = decodeLogRecord(bytes, db.store.lastTxId);
           if (record.kind === 'tx') db.replay(record.tx);
-          else onEpoch?.(record.epoch, position);
+          else if (record.kind === 'prune') {
+            db.prune(record.prune.horizonTx, record.prune.attributes);
+            onPrune?.(position);
+          } else onEpoch?.(record.epoch, position);
         }
         last = position;
       }

@@ -22,6 +22,7 @@ import { fail, GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
 import type { LogEntry, TxLog } from '../log/log.js';
 import { decodeLogRecord, type LogRecord } from '../log/log-record.js';
+import type { PruneRecord } from '../log/prune-record.js';
 import { writeCheckpoint } from './checkpoint.js';
 
 export type TxListener = (report: TxReport) => void;
@@ -38,6 +39,8 @@ export interface Disk {
   checkpointedDatoms: number;
   /** The latest epoch record at or before the position opened at (a shard's replica). */
   epoch: EpochRecord | undefined;
+  /** The position of a prune replayed at open, whose log entries before it are still held. */
+  prunedAt?: number;
   unlock: () => void;
 }
 
@@ -57,6 +60,9 @@ export class Replica {
     onChange: (change: Change) => void;
   }>();
   private readonly faultListeners = new Set<(fault: Fault) => void>();
+  private readonly pruneListeners = new Set<(prune: PruneRecord) => void>();
+  /** The position of a prune whose log entries before it may go once a checkpoint covers it. */
+  private prunedAt: number | undefined;
   private readonly checkpointPath: string | undefined;
   /** The checkpoint being written (resolved when none is). */
   private checkpointing: Promise<void> = Promise.resolve();
@@ -77,6 +83,7 @@ export class Replica {
     this.logPosition = logPosition;
     this.checkpointPath = disk?.checkpointPath;
     this.epoch = disk?.epoch;
+    this.prunedAt = disk?.prunedAt;
     this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
     this.current = db.view(this.durableTxIndex);
   }
@@ -152,6 +159,17 @@ export class Replica {
     return () => this.recordListeners.delete(listener);
   }
 
+  /** Calls `listener` after each prune, once the view holds the pruned store. */
+  onPrune(listener: (prune: PruneRecord) => void): () => void {
+    this.pruneListeners.add(listener);
+    return () => this.pruneListeners.delete(listener);
+  }
+
+  /** The retention horizon: reads as of a tx before it are refused (0: nothing was pruned). */
+  get horizonTx(): number {
+    return this.db.store.horizonTx;
+  }
+
   /** Calls `listener` when the connection fails or a checkpoint cannot be written. */
   onFault(listener: (fault: Fault) => void): () => void {
     this.faultListeners.add(listener);
@@ -182,11 +200,17 @@ export class Replica {
         position: entry.position,
       });
     }
-    const reports: TxReport[] = [];
+    let reports: TxReport[] = [];
     const records = entry.records.map(decodeLogRecord);
     for (const record of records) {
       if (record.kind === 'tx') reports.push(this.db.replay(record.tx));
-      else this.epoch = record.epoch;
+      else if (record.kind === 'epoch') this.epoch = record.epoch;
+      else {
+        // The reports so far name tx indices of the store the prune replaces: tell them first.
+        this.advance(entry.position, reports, false);
+        reports = [];
+        this.applyPrune(record.prune, entry.position);
+      }
     }
     this.advance(entry.position, reports);
     for (const record of records) {
@@ -220,6 +244,7 @@ export class Replica {
       try {
         await writeCheckpoint(path, image, position, { epoch });
         this.checkpointError = undefined;
+        await this.dropPruned(position);
       } catch (error) {
         if (!(error instanceof GswarmError)) throw error;
         this.checkpointError = error;
@@ -229,6 +254,36 @@ export class Replica {
     const written = this.checkpointing.then(write);
     this.checkpointing = written;
     return written;
+  }
+
+  /**
+   * Applies a durable prune at `position` (nothing in flight): the Db drops what it prunes, the
+   * view moves to the pruned store, prune listeners hear of it, and a checkpoint of the pruned
+   * store is written, after which the log's entries before the prune are dropped (at once in
+   * memory, where no checkpoint is kept).
+   */
+  protected applyPrune(prune: PruneRecord, position: number): void {
+    this.db.prune(prune.horizonTx, prune.attributes);
+    this.logPosition = position;
+    this.durableTxIndex = this.db.store.txCount - 1;
+    this.current = this.db.view(this.durableTxIndex);
+    this.prunedAt = position;
+    for (const listener of this.pruneListeners) notify(listener, prune);
+    if (this.checkpointPath === undefined) {
+      this.checkpointedDatoms = this.db.store.datomCount;
+      void this.dropPruned(position).catch((error: unknown) => {
+        if (!(error instanceof GswarmError)) throw error;
+        this.tell({ kind: 'checkpoint-failed', error });
+      });
+    } else void this.checkpoint();
+  }
+
+  /** Drops the log's entries before the last prune once a checkpoint at `covered` holds it. */
+  private async dropPruned(covered: number): Promise<void> {
+    const prunedAt = this.prunedAt;
+    if (prunedAt === undefined || covered < prunedAt || this.log.dropBefore === undefined) return;
+    await this.log.dropBefore(prunedAt);
+    if (this.prunedAt === prunedAt) this.prunedAt = undefined;
   }
 
   /** Closes the log and releases the directory, after a last checkpoint if one is due. */

@@ -113,7 +113,7 @@ export function hotAnswer(
 }
 
 export class Sketches {
-  readonly buckets: BucketedSketches;
+  private current: BucketedSketches;
   private readonly marketKeys = new Map<number, number>();
   /** Whether the sketches cover the store: they are built on the first answer, not at open. */
   private built = false;
@@ -128,7 +128,7 @@ export class Sketches {
     private readonly source: SketchSource,
     options: Partial<BucketedOptions> = {},
   ) {
-    this.buckets = new BucketedSketches(options);
+    this.current = new BucketedSketches(options);
     const view = source.view;
     this.attrs = {
       market: view.attributeNamed('tick/market'),
@@ -141,6 +141,20 @@ export class Sketches {
     source.listen((report) => {
       if (this.built) this.onDurable(report);
     });
+  }
+
+  get buckets(): BucketedSketches {
+    return this.current;
+  }
+
+  /**
+   * Forgets every bucket: after a prune, the sketches are built again from the ticks kept, on the
+   * next answer (so memory follows the retention window).
+   */
+  reset(): void {
+    this.current = new BucketedSketches(this.current.options);
+    this.marketKeys.clear();
+    this.built = false;
   }
 
   /** Answer limits: the largest k a hot answer may ask for. */

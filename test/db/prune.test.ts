@@ -1,0 +1,178 @@
+/**
+ * Retention against a naive model: after a prune, every read of every view from the horizon on
+ * equals the model holding only the datoms the rule keeps (restated here datom by datom), before
+ * and after a reopen from the checkpoint with the log before the prune dropped; reads before the
+ * horizon are refused with GSW_ERR_GONE.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import type { Datom } from '../../src/db/types.js';
+import { GswarmError, open, storage } from '../../src/index.js';
+import { LmdbLog } from '../../src/log/lmdb-log.js';
+import { fakeClock, historyArb, schemaTx } from './arbitraries.js';
+import { compareViews } from './compare-views.js';
+import { Model } from './model.js';
+
+const attributes = ['p/name', 'p/age', 'p/tags', 'p/best', 'p/friends', 'p/score', 'p/code', 'p/sealed'];
+
+/** The datoms a prune to `horizon` of `prunable` keeps, by the rule in src/db/prune.ts. */
+function keptDatoms(
+  datoms: readonly Datom[],
+  horizon: number,
+  prunable: ReadonlySet<string>,
+  refs: Set<string>,
+) {
+  const referred = new Set(
+    datoms.filter((d) => refs.has(d.a) && !prunable.has(d.a)).map((d) => d.v as number),
+  );
+  const droppable = (d: Datom) => prunable.has(d.a) && !referred.has(d.e);
+  return datoms.filter((d, i) => {
+    if (!droppable(d)) return true;
+    if (d.tx < horizon) return false;
+    if (d.added) return true;
+    // A retraction from the horizon on ends the latest assertion before it: dropped with it.
+    const assertion = datoms
+      .slice(0, i)
+      .findLast((x) => x.added && x.e === d.e && x.a === d.a && JSON.stringify(x.v) === JSON.stringify(d.v));
+    return assertion !== undefined && assertion.tx >= horizon;
+  });
+}
+
+test('a pruned store reads as the store of the datoms it keeps, from the horizon on, also reopened', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      historyArb,
+      fc.subarray(attributes, { minLength: 1 }),
+      fc.nat(),
+      async (history, prunableList, pick) => {
+        const dir = mkdtempSync(join(tmpdir(), 'gswarm-prune-'));
+        try {
+          const options = { storage: storage.persistent(dir), clock: fakeClock(), checkpointDatoms: 30 };
+          let conn = await open(options);
+          const model = new Model();
+          model.transact(schemaTx, (await conn.transact(schemaTx)).tx);
+          for (const txData of history) {
+            try {
+              const report = await conn.transact(txData);
+              if (report.datoms.length > 0) model.transact(txData, report.tx);
+            } catch (error) {
+              if (!(error instanceof GswarmError)) throw error;
+            }
+          }
+          const txs = model.txs;
+          const horizon = txs[pick % txs.length]!;
+          const prunable = new Set(prunableList);
+          assert.equal(await conn.prune(horizon, prunableList), horizon);
+          const prunedAt = conn.position;
+          const refs = new Set(['p/best', 'p/friends']);
+          const expected = Object.assign(Object.create(Model.prototype) as Model, model, {
+            datoms: keptDatoms(model.datoms, horizon, prunable, refs),
+          });
+          const check = (c: typeof conn, when: string) => {
+            assert.equal(c.horizonTx, horizon);
+            compareViews(expected, c.view, {}, `${when} current`);
+            for (const tx of txs.filter((t) => t >= horizon)) {
+              compareViews(expected, c.asOf(tx), { asOf: tx }, `${when} asOf ${tx}`);
+            }
+            compareViews(expected, c.since(horizon - 1), { since: horizon - 1 }, `${when} since`);
+            compareViews(expected, c.history(), { history: true }, `${when} history`);
+            assert.equal(c.view.firstTx, horizon);
+            if (horizon > txs[0]!) {
+              assert.throws(
+                () => c.asOf(horizon - 1),
+                (e: GswarmError) => e.code === 'GSW_ERR_GONE',
+              );
+              assert.throws(
+                () => c.since(horizon - 2),
+                (e: GswarmError) => e.code === 'GSW_ERR_GONE',
+              );
+            }
+          };
+          check(conn, 'live');
+          // A prune to the same horizon or an earlier one changes nothing.
+          assert.equal(await conn.prune(txs[0]!, prunableList), horizon);
+          await conn.close();
+          const log = new LmdbLog(join(dir, 'log.mdb'));
+          const first = await (async () => {
+            for await (const entry of log.read(0)) return entry.position;
+            return 0;
+          })();
+          await log.close();
+          assert.equal(first, prunedAt, 'the log starts at the prune');
+          conn = await open(options);
+          check(conn, 'reopened');
+          await conn.close();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    ),
+    { numRuns: Number(process.env.GSWARM_RUNS ?? 60) },
+  );
+});
+
+const tickSchema = [
+  { 'db/ident': 'm/id', 'db/valueType': 'string', 'db/unique': 'identity' },
+  { 'db/ident': 't/id', 'db/valueType': 'string', 'db/unique': 'identity', 'db/immutable': true },
+  { 'db/ident': 't/market', 'db/valueType': 'ref', 'db/immutable': true },
+  { 'db/ident': 't/price', 'db/valueType': 'number', 'db/immutable': true },
+  { 'db/ident': 'a/tick', 'db/valueType': 'ref' },
+];
+const tickId = fc.integer({ min: 0, max: 11 }).map((n) => `t${n}`);
+const market = fc.constantFrom('m0', 'm1');
+const tickOpArb: fc.Arbitrary<unknown[]> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc
+      .array(fc.tuple(tickId, market, fc.constantFrom(1, 2.5)), { minLength: 1, maxLength: 3 })
+      .map((ticks) =>
+        ticks.map(([id, m, price]) => ({ 't/id': id, 't/market': ['m/id', m], 't/price': price })),
+      ),
+  },
+  { weight: 1, arbitrary: market.map((m) => [{ 'm/id': m }]) },
+  { weight: 2, arbitrary: tickId.map((id) => [{ 'a/tick': ['t/id', id] }]) },
+  { weight: 1, arbitrary: tickId.map((id) => [['db/retractEntity', ['t/id', id]]]) },
+  { weight: 1, arbitrary: market.map((m) => [['db/retractEntity', ['m/id', m]]]) },
+);
+
+test('pruning ticks keeps the ones alerts name and drops later retractions of pruned ones', async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(tickOpArb, { minLength: 1, maxLength: 25 }),
+      fc.nat(),
+      async (history, pick) => {
+        const conn = await open({ storage: storage.memory(), clock: fakeClock() });
+        const model = new Model();
+        model.transact(tickSchema, (await conn.transact(tickSchema)).tx);
+        model.transact(
+          [{ 'm/id': 'm0' }, { 'm/id': 'm1' }],
+          (await conn.transact([{ 'm/id': 'm0' }, { 'm/id': 'm1' }])).tx,
+        );
+        for (const txData of history) {
+          try {
+            const report = await conn.transact(txData);
+            if (report.datoms.length > 0) model.transact(txData, report.tx);
+          } catch (error) {
+            if (!(error instanceof GswarmError)) throw error;
+          }
+        }
+        const prunable = ['t/id', 't/market', 't/price'];
+        const horizon = model.txs[pick % model.txs.length]!;
+        await conn.prune(horizon, prunable);
+        const expected = Object.assign(Object.create(Model.prototype) as Model, model, {
+          datoms: keptDatoms(model.datoms, horizon, new Set(prunable), new Set(['t/market', 'a/tick'])),
+        });
+        for (const tx of model.txs.filter((t) => t >= horizon)) {
+          compareViews(expected, conn.asOf(tx), { asOf: tx }, `asOf ${tx}`);
+        }
+        compareViews(expected, conn.history(), { history: true }, 'history');
+        await conn.close();
+      },
+    ),
+    { numRuns: Number(process.env.GSWARM_RUNS ?? 150) },
+  );
+});
