@@ -29,6 +29,7 @@ export type Store = Pick<
   | 'latest'
   | 'count'
   | 'ticks'
+  | 'candles'
   | 'putReflex'
   | 'reflexes'
   | 'deleteReflex'

@@ -5,11 +5,13 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseInstant } from '../api/basis.js';
 import { defaultLimits } from '../api/options.js';
 import { GswarmClient } from '../client/index.js';
+import { candleIntervalsMs } from '../market/candles.js';
 import { tickCsvHelp } from '../market/tick-csv.js';
 import { formatBenchReport, runBench } from './bench.js';
 import { errorText } from './error-text.js';
 import { ingestFiles } from './ingest-files.js';
 import { runQuery } from './query.js';
+import { parseRetain, parseSummaryWidth } from './retain-option.js';
 import { simulate } from './simulate.js';
 
 function integer(text: string): number {
@@ -132,6 +134,20 @@ dataOption(program.command('serve'))
   .option('--nats-tls-cert <file>', "this node's client certificate for NATS (mutual TLS)")
   .option('--nats-tls-key <file>', 'its private key')
   .option('--nats-ca <file>', "the CA the NATS servers' certificates chain to")
+  .addOption(
+    new Option(
+      '--retain <window>',
+      'keep the ticks of this window (7d, 12h, 30m, 90s, or 1000000ticks) and prune older ones; default: keep all',
+    )
+      .env('GSWARM_RETAIN')
+      .argParser(parseRetain),
+  )
+  .addOption(
+    new Option('--retain-summary <interval>', 'width of the candles kept in place of pruned ticks')
+      .env('GSWARM_RETAIN_SUMMARY')
+      .default(candleIntervalsMs['1h'], '1h')
+      .argParser(parseSummaryWidth),
+  )
   .addOption(new Option('--log-level <level>', 'pino log level').env('GSWARM_LOG_LEVEL').default('info'))
   .option('--body-bytes-max <n>', 'ingest body limit as sent', integer, defaultLimits.bodyBytesMax)
   .option('--decoded-bytes-max <n>', 'ingest body limit decompressed', integer, defaultLimits.decodedBytesMax)
@@ -165,8 +181,10 @@ dataOption(program.command('serve'))
     const { decodedBytesInFlightMax, batchTicksMax, bodyTimeoutMs } = options;
     // Loaded here so the client commands never load the store.
     const { serve } = await import('./serve.js');
+    const { retain, retainSummary } = options;
     const { stopped } = await serve({
       ...options,
+      retention: retain && { ...retain, summaryWidthMs: retainSummary },
       limits: {
         bodyBytesMax,
         decodedBytesMax,

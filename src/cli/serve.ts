@@ -20,6 +20,7 @@ import { buildServer, type ServerLimits } from '../api/index.js';
 import { ClusterSwarm } from '../cluster/cluster-swarm.js';
 import { ClusterNode } from '../cluster/node.js';
 import { storage } from '../index.js';
+import type { RetentionOptions } from '../market/retention.js';
 import { marketSchema } from '../market/schema.js';
 import { Swarm } from '../market/swarm.js';
 
@@ -36,6 +37,8 @@ export interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   limits: Partial<ServerLimits>;
+  /** The retention window (embedded store only); absent: every tick is kept. */
+  retention?: RetentionOptions;
   /** NATS servers: join a cluster (with the options below) instead of the embedded store. */
   nats?: string[];
   node?: string;
@@ -62,9 +65,12 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     options.tlsCert === undefined || options.tlsKey === undefined
       ? undefined
       : { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) };
+  if (options.nats && options.retention) {
+    throw new Error('--retain works on the embedded store only: a cluster does not prune yet');
+  }
   const store = options.nats
     ? await joinCluster(options, logger)
-    : await Swarm.open({ storage: storage.persistent(options.data) });
+    : await Swarm.open({ storage: storage.persistent(options.data), retention: options.retention });
   const app = await buildServer({
     store,
     token: options.token,

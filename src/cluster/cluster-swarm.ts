@@ -19,6 +19,7 @@ import { nextTxId, shardOfEntity, TX_COUNTER_BITS } from '../db/ids.js';
 import { parseQuery } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
+import type { Candle } from '../market/candles.js';
 import { checkRows, type MarketRow, type TickRow } from '../market/rows.js';
 import type { Alert, IngestResult, LatestTick, Reflex } from '../market/swarm.js';
 import { Swarm } from '../market/swarm.js';
@@ -172,6 +173,16 @@ export class ClusterSwarm {
     const shard = shardOf(market, this.swarms.length);
     const asOf = this.clamp(shard, options.asOf ?? this.now());
     return this.swarm(shard).ticks(market, { ...options, asOf });
+  }
+
+  candles(
+    market: string,
+    intervalMs: number,
+    options: { from?: number; to?: number; asOf?: number } = {},
+  ): Candle[] {
+    const shard = shardOf(market, this.swarms.length);
+    const asOf = this.clamp(shard, options.asOf ?? this.now());
+    return this.swarm(shard).candles(market, intervalMs, { ...options, asOf });
   }
 
   /**

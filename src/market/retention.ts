@@ -15,7 +15,11 @@ export interface RetentionOptions {
   retainMs?: number;
   /** Keep at least this many of the latest ticks (whole txs). */
   retainTicks?: number;
+  /** Width of the candles kept in place of pruned ticks (default: an hour). */
+  summaryWidthMs?: number;
 }
+
+export const summaryWidthDefaultMs = 3_600_000;
 
 /** The attributes retention prunes: every tick attribute. */
 export const tickAttributes = ['tick/id', 'tick/market', 'tick/price', 'tick/volume', 'tick/ts'] as const;

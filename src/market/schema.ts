@@ -1,6 +1,7 @@
 /**
  * The market domain's schema (DESIGN.md): markets, ticks (every tick/* attribute write-once),
- * reflexes (price-band rules, stored as data) and the alerts they fired.
+ * reflexes (price-band rules, stored as data), the alerts they fired, and the candles that
+ * retention keeps in place of the ticks it prunes.
  */
 import type { SchemaSpec } from '../db/types.js';
 
@@ -31,4 +32,15 @@ export const marketSchema: SchemaSpec = {
   'alert/tick': { valueType: 'ref', immutable: true, doc: 'the tick that entered the band' },
   'alert/value': { valueType: 'number', immutable: true, doc: "the tick's value of the reflex attribute" },
   'alert/tx': { valueType: 'integer', immutable: true, doc: 'the tx that stored the tick and the alert' },
+  'candle/market': { valueType: 'ref', immutable: true, doc: 'the market of a candle of pruned ticks' },
+  'candle/start': { valueType: 'instant', immutable: true, doc: "the candle's first event time" },
+  'candle/width': { valueType: 'integer', immutable: true, doc: "the candle's width, ms" },
+  'candle/open': { valueType: 'number', immutable: true, doc: 'price of the first tick by event time' },
+  'candle/high': { valueType: 'number', immutable: true, doc: 'highest price' },
+  'candle/low': { valueType: 'number', immutable: true, doc: 'lowest price' },
+  'candle/close': { valueType: 'number', immutable: true, doc: 'price of the last tick by event time' },
+  'candle/volume': { valueType: 'number', immutable: true, doc: 'summed volume' },
+  'candle/ticks': { valueType: 'integer', immutable: true, doc: 'number of ticks' },
+  'candle/openTs': { valueType: 'instant', immutable: true, doc: 'event time of the open' },
+  'candle/closeTs': { valueType: 'instant', immutable: true, doc: 'event time of the close' },
 };

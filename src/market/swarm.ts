@@ -10,10 +10,16 @@ import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
 import type { Storage } from '../store/storage.js';
+import { type Candle, mergedCandles, type SummaryCandle, summaryCandlesOf } from './candles.js';
 import { MarketIndex, type TickFacts } from './market-index.js';
 import { boundsOf, intentOf, type Reflex, reflexErrors } from './reflex-rules.js';
 import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
-import { type RetentionOptions, retentionHorizon, tickAttributes } from './retention.js';
+import {
+  type RetentionOptions,
+  retentionHorizon,
+  summaryWidthDefaultMs,
+  tickAttributes,
+} from './retention.js';
 import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
 import type { BucketedOptions } from './sketches/bucketed.js';
@@ -137,8 +143,9 @@ export class Swarm {
   async pruneWindow(options: RetentionOptions, nowMs: number): Promise<number> {
     const horizon = retentionHorizon(this.conn.view.datomStore, nowMs, options);
     if (horizon === undefined) return this.conn.horizonTx;
+    const widthMs = options.summaryWidthMs ?? summaryWidthDefaultMs;
     try {
-      return await this.conn.prune(horizon, tickAttributes);
+      return await this.conn.prune(horizon, tickAttributes, (head) => this.summaryTx(head, horizon, widthMs));
     } catch (error) {
       // The connection failed, and its fault listeners were told; a bug goes on up.
       if (error instanceof GswarmError) return this.conn.horizonTx;
@@ -204,6 +211,44 @@ export class Swarm {
   count(attr: string, asOf?: number): { count: number; basisTx: number } {
     const view = this.viewAt(asOf);
     return { count: view.count(attr), basisTx: view.basisTx };
+  }
+
+  /**
+   * The market's candles at `intervalMs` with event times in [from, to), as of `asOf`: of the ticks
+   * held and of the candles kept in place of pruned ones (a kept candle counts by its start).
+   */
+  candles(
+    market: string,
+    intervalMs: number,
+    options: { from?: number; to?: number; asOf?: number } = {},
+  ): Candle[] {
+    const view = this.viewAt(options.asOf);
+    const from = options.from ?? Number.NEGATIVE_INFINITY;
+    const to = options.to ?? Number.POSITIVE_INFINITY;
+    const e = view.entityWith(view.attributeNamed('market/id'), market);
+    const summaries: (SummaryCandle & { e: number })[] = [];
+    const summaryAttr = view.attribute('candle/market');
+    if (e !== undefined && summaryAttr !== undefined) {
+      for (const candle of view.referrers(e, summaryAttr)) {
+        const c = view.pull(candle, ['*'])! as Record<string, number>;
+        const start = c['candle/start']!;
+        if (start < from || start >= to) continue;
+        summaries.push({
+          e: candle,
+          start,
+          open: c['candle/open']!,
+          high: c['candle/high']!,
+          low: c['candle/low']!,
+          close: c['candle/close']!,
+          volume: c['candle/volume']!,
+          ticks: c['candle/ticks']!,
+          openTs: c['candle/openTs']!,
+          closeTs: c['candle/closeTs']!,
+        });
+      }
+    }
+    summaries.sort((x, y) => x.start - y.start || x.e - y.e);
+    return mergedCandles(summaries, this.ticks(market, { from, to, asOf: view.basisTx }), intervalMs);
   }
 
   /** The market's ticks with ts in [from, to), in event-time order, as of `asOf`. */
@@ -376,6 +421,41 @@ export class Swarm {
     clearInterval(this.pruner);
     await this.pruning;
     await this.conn.close();
+  }
+
+  /**
+   * The candles (at `widthMs`) of the ticks a prune to `horizonTx` drops, as tx data: every tick
+   * stored before the horizon but those an alert names, which the prune keeps.
+   */
+  private summaryTx(head: View, horizonTx: number, widthMs: number): unknown[] {
+    const named = new Set<number>();
+    head.match(undefined, head.attributeNamed('alert/tick'), undefined, (_e, _a, tick) =>
+      named.add(tick as number),
+    );
+    const before = head.asOf(horizonTx - 1);
+    const txData: unknown[] = [];
+    for (const id of this.marketIds(before)) {
+      const market = before.entityWith(before.attributeNamed('market/id'), id)!;
+      const ticks = this.index
+        .range(before, market, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)
+        .filter((tick) => !named.has(tick.e));
+      for (const c of summaryCandlesOf(ticks, widthMs)) {
+        txData.push({
+          'candle/market': market,
+          'candle/start': c.start,
+          'candle/width': widthMs,
+          'candle/open': c.open,
+          'candle/high': c.high,
+          'candle/low': c.low,
+          'candle/close': c.close,
+          'candle/volume': c.volume,
+          'candle/ticks': c.ticks,
+          'candle/openTs': c.openTs,
+          'candle/closeTs': c.closeTs,
+        });
+      }
+    }
+    return txData;
   }
 
   private viewAt(asOf: number | undefined): View {

@@ -203,6 +203,12 @@ export class Connection extends Replica {
   async transactWith(build: (head: View, txId: number) => unknown): Promise<TxReport> {
     while (this.pruning) await this.pruning;
     this.checkOpen();
+    const { record, report } = this.stage(build);
+    return this.enqueue(record, report);
+  }
+
+  /** Plans `build`'s tx data against the head and applies it to the Db: its record, not yet durable. */
+  private stage(build: (head: View, txId: number) => unknown): { record?: Uint8Array; report: TxReport } {
     const store = this.db.store;
     const instantMs = this.clock.nowMs();
     const txId = nextTxId(Math.max(store.lastTxId, this.txFloor), instantMs);
@@ -237,17 +243,23 @@ export class Connection extends Replica {
       tempids: plan.tempids,
       datoms: [],
     };
-    return this.enqueue(record, report);
+    return { record, report };
   }
 
   /**
    * Prunes (src/db/prune.ts): drops the datoms of `attributes` committed before tx `horizonTx`
    * from the database, and the log entries before the prune once a checkpoint covers it. The
    * prune is a record in the log, so every replica prunes at the same position. Transacts wait
-   * meanwhile: the commits in flight finish, the record is appended alone, the store is compacted.
-   * Resolves with the horizon in force (unchanged when `horizonTx` is not past it).
+   * meanwhile: the commits in flight finish, the record is appended, the store is compacted.
+   * `summary` builds a tx (from the head, before the prune) that goes into the same log entry
+   * just before the prune record: what is kept in place of the pruned datoms lands with the prune
+   * or not at all. Resolves with the horizon in force (unchanged when `horizonTx` is not past it).
    */
-  async prune(horizonTx: number, attributes: readonly string[]): Promise<number> {
+  async prune(
+    horizonTx: number,
+    attributes: readonly string[],
+    summary?: (head: View, txId: number) => unknown,
+  ): Promise<number> {
     while (this.pruning) await this.pruning;
     this.checkOpen();
     if (horizonTx <= this.horizonTx) return this.horizonTx;
@@ -259,9 +271,14 @@ export class Connection extends Replica {
     }
     const pruned = (async () => {
       await this.drained();
-      const record = encodeLogRecord({ kind: 'prune', prune: { horizonTx, attributes } });
-      const position = await this.appendOrFail([record]);
-      if (position !== undefined) this.applyPrune({ horizonTx, attributes }, position);
+      this.checkOpen();
+      const staged = summary && this.stage(summary);
+      const prune = { horizonTx, attributes };
+      const records = [...(staged?.record ? [staged.record] : []), encodeLogRecord({ kind: 'prune', prune })];
+      const position = await this.appendOrFail(records);
+      if (position === undefined) return;
+      this.advance(position, staged?.record ? [staged.report] : [], false);
+      this.applyPrune(prune, position);
     })();
     this.pruning = pruned;
     try {

@@ -61,8 +61,12 @@ export class Replica {
   }>();
   private readonly faultListeners = new Set<(fault: Fault) => void>();
   private readonly pruneListeners = new Set<(prune: PruneRecord) => void>();
-  /** The position of a prune whose log entries before it may go once a checkpoint covers it. */
-  private prunedAt: number | undefined;
+  /** Positions of prunes whose log entries before them may go once a checkpoint covers them. */
+  private readonly prunedAt: number[] = [];
+  /** Whether a prune was applied since the last checkpoint began. */
+  private pruneUncheckpointed = false;
+  /** Checkpoints called for and not yet written. */
+  private checkpointsPending = 0;
   private readonly checkpointPath: string | undefined;
   /** The checkpoint being written (resolved when none is). */
   private checkpointing: Promise<void> = Promise.resolve();
@@ -83,7 +87,7 @@ export class Replica {
     this.logPosition = logPosition;
     this.checkpointPath = disk?.checkpointPath;
     this.epoch = disk?.epoch;
-    this.prunedAt = disk?.prunedAt;
+    if (disk?.prunedAt !== undefined) this.prunedAt.push(disk.prunedAt);
     this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
     this.current = db.view(this.durableTxIndex);
   }
@@ -237,6 +241,7 @@ export class Replica {
     if (path === undefined) return Promise.resolve();
     // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
     this.checkpointedDatoms = this.db.store.datomCount;
+    this.pruneUncheckpointed = false;
     const image = this.db.store.image();
     const position = this.logPosition;
     const epoch = this.epoch;
@@ -251,7 +256,10 @@ export class Replica {
         this.tell({ kind: 'checkpoint-failed', error });
       }
     };
-    const written = this.checkpointing.then(write);
+    this.checkpointsPending++;
+    const written = this.checkpointing.then(write).finally(() => {
+      this.checkpointsPending--;
+    });
     this.checkpointing = written;
     return written;
   }
@@ -267,23 +275,26 @@ export class Replica {
     this.logPosition = position;
     this.durableTxIndex = this.db.store.txCount - 1;
     this.current = this.db.view(this.durableTxIndex);
-    this.prunedAt = position;
+    this.prunedAt.push(position);
     for (const listener of this.pruneListeners) notify(listener, prune);
+    // Datoms appended since the last checkpoint are counted from the pruned store on.
+    this.checkpointedDatoms = Math.min(this.checkpointedDatoms, this.db.store.datomCount);
     if (this.checkpointPath === undefined) {
-      this.checkpointedDatoms = this.db.store.datomCount;
       void this.dropPruned(position).catch((error: unknown) => {
         if (!(error instanceof GswarmError)) throw error;
         this.tell({ kind: 'checkpoint-failed', error });
       });
-    } else void this.checkpoint();
+    } else {
+      this.pruneUncheckpointed = true;
+      this.checkpointIfDue();
+    }
   }
 
-  /** Drops the log's entries before the last prune once a checkpoint at `covered` holds it. */
+  /** Drops the log's entries before the latest prune a checkpoint at `covered` holds. */
   private async dropPruned(covered: number): Promise<void> {
-    const prunedAt = this.prunedAt;
-    if (prunedAt === undefined || covered < prunedAt || this.log.dropBefore === undefined) return;
-    await this.log.dropBefore(prunedAt);
-    if (this.prunedAt === prunedAt) this.prunedAt = undefined;
+    let latest: number | undefined;
+    while (this.prunedAt.length > 0 && this.prunedAt[0]! <= covered) latest = this.prunedAt.shift();
+    if (latest !== undefined) await this.log.dropBefore?.(latest);
   }
 
   /** Closes the log and releases the directory, after a last checkpoint if one is due. */
@@ -311,8 +322,16 @@ export class Replica {
     if (checkpointDue) this.checkpointIfDue();
   }
 
+  /**
+   * Starts a checkpoint when enough datoms arrived since the last or a prune is not yet in one;
+   * not while one is being written (a prune every batch must not queue a checkpoint per batch).
+   */
   protected checkpointIfDue(): void {
-    if (this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms) {
+    if (this.checkpointsPending > 0) return;
+    if (
+      this.pruneUncheckpointed ||
+      this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms
+    ) {
       // Not awaited: the write goes on in the background. A failure is told, never thrown; only a
       // bug rejects, and an unhandled rejection stops the process.
       void this.checkpoint();
@@ -321,7 +340,8 @@ export class Replica {
 
   protected async closeReplica(checkpoint: boolean): Promise<void> {
     try {
-      if (checkpoint && this.db.store.datomCount > this.checkpointedDatoms) await this.checkpoint();
+      const due = this.pruneUncheckpointed || this.db.store.datomCount > this.checkpointedDatoms;
+      if (checkpoint && due) await this.checkpoint();
       else await this.checkpointing;
       await this.log.close();
     } finally {

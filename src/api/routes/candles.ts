@@ -1,7 +1,7 @@
 /** GET /v2/markets/:id/candles: OHLCV by event time, as of a tx or an instant. */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { type CandleInterval, candleIntervalsMs, candlesOf } from '../../market/candles.js';
+import { type CandleInterval, candleIntervalsMs } from '../../market/candles.js';
 import { requestBasis, type TxOrInstant } from '../basis.js';
 import type { Store } from '../store.js';
 import { CandlesResponse, ErrorBody, idLengthMax, TxOrInstant as TxOrInstantSchema } from '../wire.js';
@@ -41,8 +41,12 @@ export const candleRoutes: FastifyPluginAsync<CandleRouteOptions> = async (app, 
     async (request) => {
       const { interval, from, to, as_of } = request.query;
       const basis = await requestBasis(store, as_of, now());
-      const ticks = store.ticks(request.params.id, { from, to, asOf: basis.tx });
-      return { candles: candlesOf(ticks, candleIntervalsMs[interval]), ...basis.fields };
+      const candles = store.candles(request.params.id, candleIntervalsMs[interval], {
+        from,
+        to,
+        asOf: basis.tx,
+      });
+      return { candles, ...basis.fields };
     },
   );
 };
