@@ -56,6 +56,18 @@ export interface StoreImage {
   horizonTx: number;
 }
 
+/** A store's state as live parts, taken over by `fromParts`. */
+export interface StoreParts {
+  entityBase: number;
+  columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+  byAttr: Uint32Array[];
+  avet: (Postings | undefined)[];
+  counts: { txIndex: Uint32Array; count: Float64Array }[];
+  strings: Interner;
+  schemas: { txIndex: number; schema: Schema }[];
+  horizonTx: number;
+}
+
 export class DatomStore {
   readonly e = u32();
   readonly a = u16();
@@ -312,29 +324,35 @@ export class DatomStore {
 
   /** A store from an image (taking its arrays over without copying). */
   static fromImage(image: StoreImage): DatomStore {
-    const store = new DatomStore(image.entityBase, Interner.restore(image.strings));
-    store.horizonTx = image.horizonTx;
-    for (const name of columnNames) store[name].adopt(image.columns[name] as never);
+    return DatomStore.fromParts({
+      ...image,
+      strings: Interner.restore(image.strings),
+      avet: image.avet.map((p) => (p ? Postings.restore(p.keys, p.entries, p.lists) : undefined)),
+      schemas: image.schemas.map(({ txIndex, attributes }) => ({ txIndex, schema: new Schema(attributes) })),
+    });
+  }
+
+  /** A store of the given parts, taking them over without copying (a checkpoint load, a prune). */
+  static fromParts(parts: StoreParts): DatomStore {
+    const store = new DatomStore(parts.entityBase, parts.strings);
+    store.horizonTx = parts.horizonTx;
+    for (const name of columnNames) store[name].adopt(parts.columns[name] as never);
     store.schemas.length = 0;
-    for (const { txIndex, attributes } of image.schemas)
-      store.schemas.push({ txIndex, schema: new Schema(attributes) });
+    store.schemas.push(...parts.schemas);
     store.byAttr.length = 0;
     store.avet.length = 0;
     store.counts.length = 0;
-    image.byAttr.forEach((positions, slot) => {
+    parts.byAttr.forEach((positions, slot) => {
       const list = u32();
       list.adopt(positions);
       store.byAttr.push(list);
-      const postings = image.avet[slot];
-      store.avet.push(
-        postings ? Postings.restore(postings.keys, postings.entries, postings.lists) : undefined,
-      );
+      store.avet.push(parts.avet[slot]);
       const timeline = { txIndex: u32(), count: f64() };
-      timeline.txIndex.adopt(image.counts[slot]!.txIndex);
-      timeline.count.adopt(image.counts[slot]!.count);
+      timeline.txIndex.adopt(parts.counts[slot]!.txIndex);
+      timeline.count.adopt(parts.counts[slot]!.count);
       store.counts.push(timeline);
     });
-    assert(store.byAttr.length === store.schema.bySlot.length, 'an image has a slot per attribute');
+    assert(store.byAttr.length === store.schema.bySlot.length, 'a store has a slot per attribute');
     return store;
   }
 

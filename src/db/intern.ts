@@ -31,16 +31,28 @@ const lengthBytes = 4;
 const chunkBytesDefault = 1024 * 1024;
 
 export class Interner {
-  private bytes: Buffer = Buffer.allocUnsafeSlow(1024);
+  private bytes: Buffer;
   private used = 0;
   /** By id: where the string's length prefix starts in `bytes`. */
   private readonly offsets = f64();
-  private table: Uint32Array = new Uint32Array(tableSizeFor(0));
+  private table: Uint32Array;
   /** The string being interned or looked up, encoded. */
   private scratch: Buffer = Buffer.allocUnsafeSlow(256);
 
+  /** `expected`: room for that many strings of that many bytes in all before the first growth. */
+  constructor(expected: { strings: number; bytes: number } = { strings: 0, bytes: 0 }) {
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(1024, expected.bytes + lengthBytes * expected.strings));
+    this.table = new Uint32Array(tableSizeFor(expected.strings));
+    this.offsets.reserve(expected.strings);
+  }
+
   get size(): number {
     return this.offsets.length;
+  }
+
+  /** Bytes of the table: every string's length prefix and UTF-8. */
+  get byteLength(): number {
+    return this.used;
   }
 
   /** The string named by `id`. O(its length). */
@@ -60,20 +72,7 @@ export class Interner {
   /** The id of `s`, interning it if new. */
   intern(s: string): number {
     assert(s.isWellFormed(), 'an interned string has a UTF-8 form');
-    return this.internScratch(this.encode(s));
-  }
-
-  /** The id here of string `id` of `other`, interning it if new: copies bytes, decodes nothing. */
-  internFrom(other: Interner, id: number): number {
-    const at = other.offsets.data[id]! + lengthBytes;
-    const length = other.bytes.readUInt32LE(at - lengthBytes);
-    if (this.scratch.length < length) this.scratch = Buffer.allocUnsafeSlow(length);
-    other.bytes.copy(this.scratch, 0, at, at + length);
-    return this.internScratch(length);
-  }
-
-  /** The id of the string in `scratch[0, length)`, interning it if new. */
-  private internScratch(length: number): number {
+    const length = this.encode(s);
     const hash = hashBytes(this.scratch, 0, length);
     let slot = this.slotOf(length, hash);
     if (this.table[slot] !== 0) return this.table[slot]! - 1;
@@ -89,6 +88,31 @@ export class Interner {
     this.used += lengthBytes + length;
     this.table[slot] = id + 1;
     return id;
+  }
+
+  /**
+   * Adds string `id` of `other`, which must not be here yet (a compaction copies distinct strings
+   * of one interner), and returns its id here. Copies bytes, decodes nothing, compares nothing.
+   */
+  addFrom(other: Interner, id: number): number {
+    const from = other.offsets.data[id]!;
+    const length = other.bytes.readUInt32LE(from);
+    const start = from + lengthBytes;
+    const added = this.offsets.length;
+    if (tableFull(added + 1, this.table.length)) this.rehash(added + 1);
+    const mask = this.table.length - 1;
+    let slot = hashBytes(other.bytes, start, start + length) & mask;
+    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
+    this.table[slot] = added + 1;
+    this.reserve(lengthBytes + length);
+    this.bytes.writeUInt32LE(length, this.used);
+    const to = this.used + lengthBytes;
+    const bytes = this.bytes;
+    const source = other.bytes;
+    for (let i = 0; i < length; i++) bytes[to + i] = source[start + i]!;
+    this.offsets.push(this.used);
+    this.used = to + length;
+    return added;
   }
 
   /**

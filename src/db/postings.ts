@@ -12,11 +12,17 @@ const EMPTY = 0xffffffff;
 const OVERFLOW_BIT = 0x80000000;
 
 export class Postings {
-  private keys: Float64Array = new Float64Array(tableSizeFor(0));
+  private keys: Float64Array;
   /** A position, or OVERFLOW_BIT | index into `lists`, or EMPTY. */
-  private entries: Uint32Array = new Uint32Array(tableSizeFor(0)).fill(EMPTY);
+  private entries: Uint32Array;
   private lists: Column<Uint32Array>[] = [];
   private used = 0;
+
+  /** `expectedKeys`: room for that many keys before the first rehash. */
+  constructor(expectedKeys = 0) {
+    this.keys = new Float64Array(tableSizeFor(expectedKeys));
+    this.entries = new Uint32Array(this.keys.length).fill(EMPTY);
+  }
 
   get keyCount(): number {
     return this.used;
