@@ -8,7 +8,7 @@
 import { assert } from './assert.js';
 import { DatomStore } from './datoms.js';
 import { entityBase } from './ids.js';
-import { pruneStore } from './prune.js';
+import { startPrune } from './prune.js';
 import type { Schema } from './schema.js';
 import { planTx, type TxPlan } from './transact.js';
 import type { Datom, Value } from './types.js';
@@ -100,10 +100,24 @@ export class Db {
    * nothing.
    */
   prune(horizonTx: number, attributes: readonly string[]): void {
-    if (horizonTx <= this.current.horizonTx) return;
-    const schema = this.current.schema;
+    for (const _ of this.pruneInSteps(horizonTx, attributes));
+  }
+
+  /**
+   * The same prune in steps, for a caller to spread over many turns of the event loop while txs
+   * go on: reads as of a tx before the horizon are refused from the first step, and the store is
+   * replaced by the pruned one in the last (views taken before keep the old one).
+   */
+  *pruneInSteps(horizonTx: number, attributes: readonly string[]): Generator<void, void, void> {
+    const store = this.current;
+    if (horizonTx <= store.horizonTx) return;
+    const schema = store.schema;
     const ids = new Set(attributes.flatMap((ident) => schema.attribute(ident)?.id ?? []));
-    this.current = pruneStore(this.current, horizonTx, ids);
+    const build = startPrune(store, horizonTx, ids);
+    store.horizonTx = horizonTx;
+    yield* build.steps;
+    assert(this.current === store, 'one prune at a time');
+    this.current = build.finish();
   }
 
   /** Validates `txData` against the head without changing anything. */

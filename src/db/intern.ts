@@ -90,6 +90,12 @@ export class Interner {
     return id;
   }
 
+  /** The id here of string `id` of `other`, interning it if new. */
+  internFrom(other: Interner, id: number): number {
+    const at = other.offsets.data[id]! + lengthBytes;
+    return this.intern(other.bytes.toString('utf8', at, at + other.bytes.readUInt32LE(at - lengthBytes)));
+  }
+
   /**
    * Adds string `id` of `other`, which must not be here yet (a compaction copies distinct strings
    * of one interner), and returns its id here. Copies bytes, decodes nothing, compares nothing.

@@ -9,152 +9,238 @@
  * before the horizon are refused (`GSW_ERR_GONE`): they would be silently partial.
  *
  * The result is exactly the store that would hold had only the kept datoms ever been written (the
- * differential tests hold it to that), made by compacting the columns rather than by appending
- * datom by datom: positions are renumbered, entity chains skip dropped links, the attribute lists
- * and the tx table are filtered, strings are copied into a new interner, the value postings are
- * rebuilt and the prunable attributes' counts recounted. It is built beside the old store, which
- * is left untouched, so views already taken of it stay whole.
+ * differential tests hold it to that). It is built beside the old store, which is left untouched
+ * (views already taken of it stay whole), in two parts:
+ * - `steps` compacts the datoms the store held when the build began, yielding every few thousand
+ *   datoms so that a caller can spread the work over many turns of the event loop while txs go on
+ *   being appended to the old store: positions are renumbered, entity chains skip dropped links,
+ *   the attribute lists and the tx table are filtered, distinct strings are copied into a new
+ *   interner, the value postings are rebuilt and the prunable attributes' counts recounted.
+ * - `finish` appends the txs that arrived meanwhile to the new store, as any tx is appended, and
+ *   returns it: short, and synchronous, so nothing comes between it and the swap.
  */
 import { assert } from './assert.js';
+import { countBelow } from './columns.js';
 import { DatomStore, NONE } from './datoms.js';
 import { Interner } from './intern.js';
 import { Postings } from './postings.js';
+import type { Schema } from './schema.js';
 import { usesStrings } from './values.js';
+
+/** Datoms handled between two yields of a build's steps. */
+const stepDatoms = 1 << 16;
+
+/** A prune being built (see above): run `steps` to the end, then call `finish` once. */
+export interface PruneBuild {
+  readonly steps: Generator<void, void, void>;
+  finish(): DatomStore;
+}
 
 /**
  * The store `store` would be had the entities it prunes (see above) never been given their
- * prunable datoms before tx id `horizonTx`. `prunable`: attribute ids.
+ * prunable datoms before tx id `horizonTx`, at once. `prunable`: attribute ids.
  */
 export function pruneStore(store: DatomStore, horizonTx: number, prunable: ReadonlySet<number>): DatomStore {
-  assert(horizonTx >= store.horizonTx, 'a horizon only moves forward');
-  const slots = store.schema.bySlot;
-  const prunableSlot = slots.map((attr) => prunable.has(attr.id));
-  const firstKeptTx = store.txIndexAsOf(horizonTx - 1) + 1;
-  const dropped = droppedPositions(store, store.boundAfter(firstKeptTx - 1), prunableSlot);
-  const { newPosition, kept } = renumber(dropped);
-  const columns = compactColumns(store, dropped, newPosition, kept);
-  const strings = new Interner({ strings: store.strings.size, bytes: store.strings.byteLength });
-  copyStrings(
-    store,
-    columns.v,
-    columns.a,
-    strings,
-    slots.map((attr) => usesStrings(attr.valueType)),
-  );
-  const txs = compactTxs(store, newPosition, firstKeptTx);
-  const byAttr = store.byAttr.map((list) => keptPositions(list.view(), newPosition));
-  const liveValues = new Uint32Array(store.localMax + 1);
-  const counts = store.counts.map((timeline, slot) =>
-    prunableSlot[slot]
-      ? recount(byAttr[slot]!, columns, txs.starts, liveValues)
-      : {
-          txIndex: timeline.txIndex.view().map((t) => keptTx(txs.remap, t)),
-          count: timeline.count.view().slice(),
-        },
-  );
-  return DatomStore.fromParts({
-    entityBase: store.entityBase,
-    horizonTx,
-    strings,
-    columns: {
-      ...columns,
-      lastOfEntity: store.lastOfEntity.view().map((p) => keptLink(store, dropped, newPosition, p)),
-      txIds: txs.ids,
-      txInstants: txs.instants,
-      txStarts: txs.starts,
-    },
-    byAttr,
-    avet: store.avet.map((postings, slot) => postings && postingsOf(byAttr[slot]!, columns.v)),
-    counts,
-    schemas: store.schemas.map(({ txIndex, schema }) => ({
-      txIndex: txIndex < 0 ? txIndex : keptTx(txs.remap, txIndex),
-      schema,
-    })),
-  });
+  const build = startPrune(store, horizonTx, prunable);
+  for (const _ of build.steps);
+  return build.finish();
 }
 
-/** Per position, 1 when the datom is dropped. */
-function droppedPositions(store: DatomStore, bound: number, prunableSlot: readonly boolean[]): Uint8Array {
-  const referred = referredLocals(store, prunableSlot);
-  const { e, a, added, retractedAt } = store;
-  const dropped = new Uint8Array(store.datomCount);
-  for (let p = 0; p < bound; p++) {
-    if (!prunableSlot[a.data[p]!] || referred[e.data[p]!] === 1) continue;
-    dropped[p] = 1;
-    const retraction = retractedAt.data[p]!;
-    if (added.data[p] === 1 && retraction !== NONE) dropped[retraction] = 1;
+/** Starts a prune of `store` (see pruneStore) to be run in steps while `store` takes txs. */
+export function startPrune(store: DatomStore, horizonTx: number, prunable: ReadonlySet<number>): PruneBuild {
+  assert(horizonTx >= store.horizonTx, 'a horizon only moves forward');
+  // What the build covers: the store as it is now. Txs appended later are the catch-up's.
+  const end = {
+    datoms: store.datomCount,
+    txs: store.txCount,
+    locals: store.localMax,
+    strings: store.strings.size,
+  };
+  const slots = store.schema.bySlot;
+  let built: DatomStore | undefined;
+  /** Per local below the build's end: 1 when it lost datoms. */
+  let thinned: Uint8Array | undefined;
+  function* steps(): Generator<void, void, void> {
+    const prunableSlot = slots.map((attr) => prunable.has(attr.id));
+    const firstKeptTx = Math.min(store.txIndexAsOf(horizonTx - 1) + 1, end.txs);
+    const bound = firstKeptTx < end.txs ? store.txStarts.get(firstKeptTx) : end.datoms;
+    const dropped = new Uint8Array(end.datoms);
+    thinned = new Uint8Array(end.locals + 1);
+    yield* markDropped(
+      store,
+      bound,
+      prunableSlot,
+      dropped,
+      yield* referredLocals(store, end, prunableSlot),
+      thinned,
+    );
+    const newPosition = new Uint32Array(end.datoms);
+    let kept = 0;
+    for (let p = 0; p < end.datoms; p++) {
+      newPosition[p] = dropped[p] === 1 ? NONE : kept++;
+      if ((p & (stepDatoms - 1)) === 0) yield;
+    }
+    const columns = yield* compactColumns(store, dropped, newPosition, kept);
+    const strings = new Interner({ strings: end.strings, bytes: store.strings.byteLength });
+    yield* copyStrings(
+      store,
+      columns,
+      strings,
+      slots.map((attr) => usesStrings(attr.valueType)),
+    );
+    const txs = compactTxs(store, end.txs, newPosition, firstKeptTx);
+    yield;
+    // Slots declared after the build began are the catch-up's.
+    const byAttr: Uint32Array[] = [];
+    const avet: (Postings | undefined)[] = [];
+    const counts: { txIndex: Uint32Array; count: Float64Array }[] = [];
+    const liveValues = new Uint32Array(end.locals + 1);
+    for (let slot = 0; slot < slots.length; slot++) {
+      const list = store.byAttr[slot]!;
+      const positions = keptPositions(
+        list.data.subarray(0, countBelow(list.data, list.length, end.datoms)),
+        newPosition,
+      );
+      byAttr.push(positions);
+      yield;
+      avet.push(store.avet[slot] && (yield* postingsOf(positions, columns.v)));
+      const timeline = store.counts[slot]!;
+      if (prunableSlot[slot]) counts.push(yield* recount(positions, columns, txs.starts, liveValues));
+      else {
+        const n = countBelow(timeline.txIndex.data, timeline.txIndex.length, end.txs);
+        const txIndex = timeline.txIndex.data.subarray(0, n).map((t) => keptTx(txs.remap, t));
+        counts.push({ txIndex, count: timeline.count.data.slice(0, n) });
+      }
+    }
+    const lastOfEntity = new Uint32Array(end.locals + 1);
+    for (let local = 0; local <= end.locals; local++) {
+      lastOfEntity[local] = keptLink(store, dropped, newPosition, store.lastOfEntity.get(local), end.datoms);
+      if ((local & (stepDatoms - 1)) === 0) yield;
+    }
+    built = DatomStore.fromParts({
+      entityBase: store.entityBase,
+      horizonTx,
+      strings,
+      columns: { ...columns, lastOfEntity, txIds: txs.ids, txInstants: txs.instants, txStarts: txs.starts },
+      byAttr,
+      avet,
+      counts,
+      schemas: schemasBefore(store.schemas, end.txs).map(({ txIndex, schema }) => ({
+        txIndex: txIndex < 0 ? txIndex : keptTx(txs.remap, txIndex),
+        schema,
+      })),
+    });
   }
-  return dropped;
+  return {
+    steps: steps(),
+    finish(): DatomStore {
+      assert(built !== undefined && thinned !== undefined, 'a prune is finished after its steps');
+      // A ref made meanwhile to an entity the build thinned keeps that entity whole: build again,
+      // at once (only a tx naming an old tick by hand does that).
+      if (refersToThinned(store, end, prunable, thinned)) return pruneStore(store, horizonTx, prunable);
+      appendTail(store, built, end);
+      built.horizonTx = Math.max(horizonTx, store.horizonTx);
+      return built;
+    },
+  };
 }
 
 /** Locals that a datom of a non-prunable ref attribute refers to: they are kept. */
-function referredLocals(store: DatomStore, prunableSlot: readonly boolean[]): Uint8Array {
-  const referred = new Uint8Array(store.localMax + 1);
-  for (const attr of store.schema.bySlot) {
-    if (attr.valueType !== 'ref' || prunableSlot[attr.slot]) continue;
-    const positions = store.byAttr[attr.slot]!;
-    for (let i = 0; i < positions.length; i++) {
+function* referredLocals(
+  store: DatomStore,
+  end: { datoms: number; locals: number },
+  prunableSlot: readonly boolean[],
+): Generator<void, Uint8Array, void> {
+  const referred = new Uint8Array(end.locals + 1);
+  for (const [slot, prunable] of prunableSlot.entries()) {
+    if (prunable || store.schema.bySlot[slot]!.valueType !== 'ref') continue;
+    const positions = store.byAttr[slot]!;
+    const n = countBelow(positions.data, positions.length, end.datoms);
+    for (let i = 0; i < n; i++) {
       const local = store.localOf(store.v.data[positions.data[i]!]!);
-      if (local >= 0) referred[local] = 1;
+      if (local >= 0 && local <= end.locals) referred[local] = 1;
+      if ((i & (stepDatoms - 1)) === 0) yield;
     }
   }
   return referred;
 }
 
-/** Each kept position's new position (NONE for a dropped one), and how many are kept. */
-function renumber(dropped: Uint8Array): { newPosition: Uint32Array; kept: number } {
-  const newPosition = new Uint32Array(dropped.length);
-  let kept = 0;
-  for (let p = 0; p < dropped.length; p++) newPosition[p] = dropped[p] === 1 ? NONE : kept++;
-  return { newPosition, kept };
+/** Marks the dropped positions (1) below `bound`, and the retractions of dropped assertions. */
+function* markDropped(
+  store: DatomStore,
+  bound: number,
+  prunableSlot: readonly boolean[],
+  dropped: Uint8Array,
+  referred: Uint8Array,
+  thinned: Uint8Array,
+): Generator<void, void, void> {
+  const { e, a, added, retractedAt } = store;
+  for (let p = 0; p < bound; p++) {
+    if ((p & (stepDatoms - 1)) === 0) yield;
+    if (!prunableSlot[a.data[p]!] || referred[e.data[p]!] === 1) continue;
+    dropped[p] = 1;
+    thinned[e.data[p]!] = 1;
+    // A retraction appended after the build began is the catch-up's to skip.
+    const retraction = retractedAt.data[p]!;
+    if (added.data[p] === 1 && retraction < dropped.length) dropped[retraction] = 1;
+  }
 }
 
-/** The new position of the first kept datom at or before `p` on its entity's chain, or NONE. */
-function keptLink(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, p: number): number {
-  while (p !== NONE && dropped[p] === 1) p = store.prevOfEntity.data[p]!;
+/** The new position of the first kept datom at or before `p` (below `end`) on its chain, or NONE. */
+function keptLink(
+  store: DatomStore,
+  dropped: Uint8Array,
+  newPosition: Uint32Array,
+  p: number,
+  end: number,
+): number {
+  while (p !== NONE && (p >= end || dropped[p] === 1)) p = store.prevOfEntity.data[p]!;
   return p === NONE ? NONE : newPosition[p]!;
 }
 
-function compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, kept: number) {
+function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, kept: number) {
   const e = new Uint32Array(kept);
   const a = new Uint16Array(kept);
   const v = new Float64Array(kept);
   const added = new Uint8Array(kept);
   const prevOfEntity = new Uint32Array(kept);
   const retractedAt = new Uint32Array(kept);
-  const [oldE, oldA, oldV, oldAdded] = [store.e.data, store.a.data, store.v.data, store.added.data];
-  const [oldPrev, oldRetractedAt] = [store.prevOfEntity.data, store.retractedAt.data];
-  for (let p = 0, q = 0; p < dropped.length; p++) {
+  const end = dropped.length;
+  for (let p = 0, q = 0; p < end; p++) {
+    if ((p & (stepDatoms - 1)) === 0) yield;
     if (dropped[p] === 1) continue;
-    e[q] = oldE[p]!;
-    a[q] = oldA[p]!;
-    v[q] = oldV[p]!;
-    added[q] = oldAdded[p]!;
-    const prev = oldPrev[p]!;
+    // The columns may have grown (and moved) since the last step: read them afresh.
+    e[q] = store.e.data[p]!;
+    a[q] = store.a.data[p]!;
+    v[q] = store.v.data[p]!;
+    added[q] = store.added.data[p]!;
+    const prev = store.prevOfEntity.data[p]!;
     prevOfEntity[q] =
       prev === NONE
         ? NONE
         : dropped[prev] === 0
           ? newPosition[prev]!
-          : keptLink(store, dropped, newPosition, prev);
-    const retraction = oldRetractedAt[p]!;
-    retractedAt[q] = retraction === NONE ? NONE : newPosition[retraction]!;
-    assert(retraction === NONE || retractedAt[q] !== NONE, 'a kept assertion keeps its retraction');
+          : keptLink(store, dropped, newPosition, prev, end);
+    // A retraction appended after the build began is set again when the catch-up appends it.
+    const retraction = store.retractedAt.data[p]!;
+    retractedAt[q] = retraction >= end ? NONE : newPosition[retraction]!;
+    assert(retraction >= end || retractedAt[q] !== NONE, 'a kept assertion keeps its retraction');
     q++;
   }
   return { e, a, v, added, prevOfEntity, retractedAt };
 }
 
 /** Interns the kept string values anew, rewriting `v` in place; each distinct one is copied once. */
-function copyStrings(
+function* copyStrings(
   store: DatomStore,
-  v: Float64Array,
-  a: Uint16Array,
+  columns: { v: Float64Array; a: Uint16Array },
   strings: Interner,
   stringSlot: readonly boolean[],
-): void {
+): Generator<void, void, void> {
+  const { v, a } = columns;
   const copied = new Float64Array(store.strings.size).fill(-1);
   for (let q = 0; q < v.length; q++) {
+    if ((q & (stepDatoms - 1)) === 0) yield;
     if (!stringSlot[a[q]!]) continue;
     const old = v[q]!;
     if (copied[old]! < 0) copied[old] = strings.addFrom(store.strings, old);
@@ -162,15 +248,15 @@ function copyStrings(
   }
 }
 
-/** The kept txs (those from the horizon on, and earlier ones keeping a datom), renumbered. */
-function compactTxs(store: DatomStore, newPosition: Uint32Array, firstKeptTx: number) {
-  const remap = new Int32Array(store.txCount).fill(-1);
+/** The kept txs below `txEnd` (those from the horizon on, and earlier ones keeping a datom). */
+function compactTxs(store: DatomStore, txEnd: number, newPosition: Uint32Array, firstKeptTx: number) {
+  const remap = new Int32Array(txEnd).fill(-1);
   const ids: number[] = [];
   const instants: number[] = [];
   const starts: number[] = [];
   let nextKept = 0;
-  for (let t = 0; t < store.txCount; t++) {
-    const end = store.boundAfter(t);
+  for (let t = 0; t < txEnd; t++) {
+    const end = t + 1 < txEnd ? store.txStarts.get(t + 1) : newPosition.length;
     let p = store.txStarts.get(t);
     while (p < end && newPosition[p] === NONE) p++;
     if (p === end && t < firstKeptTx) continue;
@@ -203,9 +289,12 @@ function keptPositions(positions: Uint32Array, newPosition: Uint32Array): Uint32
   return out;
 }
 
-function postingsOf(positions: Uint32Array, v: Float64Array): Postings {
+function* postingsOf(positions: Uint32Array, v: Float64Array): Generator<void, Postings, void> {
   const postings = new Postings(positions.length);
-  for (const p of positions) postings.add(v[p]!, p);
+  for (let i = 0; i < positions.length; i++) {
+    if ((i & (stepDatoms - 1)) === 0) yield;
+    postings.add(v[positions[i]!]!, positions[i]!);
+  }
   return postings;
 }
 
@@ -214,12 +303,12 @@ function postingsOf(positions: Uint32Array, v: Float64Array): Postings {
  * live value after each tx that changed it (an assertion of an entity's first live value adds
  * one, a retraction of its last takes one away, as the store counts when appending).
  */
-function recount(
+function* recount(
   positions: Uint32Array,
   columns: { e: Uint32Array; added: Uint8Array },
   txStarts: Uint32Array,
   liveValues: Uint32Array,
-): { txIndex: Uint32Array; count: Float64Array } {
+): Generator<void, { txIndex: Uint32Array; count: Float64Array }, void> {
   const txIndex: number[] = [];
   const count: number[] = [];
   let total = 0;
@@ -232,7 +321,9 @@ function recount(
     }
   };
   let t = -1;
-  for (const p of positions) {
+  for (let i = 0; i < positions.length; i++) {
+    if ((i & (stepDatoms - 1)) === 0) yield;
+    const p = positions[i]!;
     // The last tx starting at or before p: a tx kept with no datom starts where the next does.
     while (t + 1 < txStarts.length && txStarts[t + 1]! <= p) t++;
     if (t !== tx) {
@@ -251,4 +342,47 @@ function recount(
   close();
   for (const p of positions) liveValues[columns.e[p]!] = 0;
   return { txIndex: Uint32Array.from(txIndex), count: Float64Array.from(count) };
+}
+
+function schemasBefore(schemas: readonly { txIndex: number; schema: Schema }[], txEnd: number) {
+  return schemas.filter(({ txIndex }) => txIndex < txEnd);
+}
+
+/** Whether a datom appended after the build began refers (by a kept ref attribute) to a thinned entity. */
+function refersToThinned(
+  store: DatomStore,
+  end: { datoms: number; locals: number },
+  prunable: ReadonlySet<number>,
+  thinned: Uint8Array,
+): boolean {
+  const slots = store.schema.bySlot;
+  for (let p = end.datoms; p < store.datomCount; p++) {
+    const attr = slots[store.a.data[p]!]!;
+    if (attr.valueType !== 'ref' || prunable.has(attr.id)) continue;
+    const local = store.localOf(store.v.data[p]!);
+    if (local >= 0 && local <= end.locals && thinned[local] === 1) return true;
+  }
+  return false;
+}
+
+/**
+ * Appends to `next` the txs `store` took after the build began, as they were appended there: new
+ * entities allocated, strings interned, and a retraction of a dropped assertion skipped.
+ */
+function appendTail(store: DatomStore, next: DatomStore, end: { datoms: number; txs: number }): void {
+  const slots = store.schema.bySlot;
+  while (next.localMax < store.localMax) next.allocateEntity();
+  for (let t = end.txs; t < store.txCount; t++) {
+    next.beginTx(store.txIds.get(t), store.txInstants.get(t));
+    for (let p = store.txStarts.get(t); p < store.boundAfter(t); p++) {
+      const slot = store.a.data[p]!;
+      const local = store.e.data[p]!;
+      const old = store.v.data[p]!;
+      const raw = usesStrings(slots[slot]!.valueType) ? next.strings.internFrom(store.strings, old) : old;
+      const added = store.added.data[p] === 1;
+      if (!added && next.liveAssertion(local, slot, raw) === NONE) continue;
+      next.append(local, slot, raw, added);
+    }
+    next.endTx();
+  }
 }

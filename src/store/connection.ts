@@ -50,6 +50,8 @@ export interface OpenOptions {
   txDatomsMax?: number;
   /** Datoms appended between automatic checkpoints. */
   checkpointDatoms?: number;
+  /** The longest a prune's build holds the event loop at a time (ms; 0: one step at a time). */
+  pruneSliceMs?: number;
   /** Datoms replayed from the log at open from which a checkpoint is written at once. */
   replayCheckpointDatoms?: number;
   /**
@@ -250,7 +252,8 @@ export class Connection extends Replica {
    * Prunes (src/db/prune.ts): drops the datoms of `attributes` committed before tx `horizonTx`
    * from the database, and the log entries before the prune once a checkpoint covers it. The
    * prune is a record in the log, so every replica prunes at the same position. Transacts wait
-   * meanwhile: the commits in flight finish, the record is appended, the store is compacted.
+   * until the record is durable (the commits in flight finish, the record is appended); the
+   * pruned store is then built while they go on, and this resolves once it is in place.
    * `summary` builds a tx (from the head, before the prune) that goes into the same log entry
    * just before the prune record: what is kept in place of the pruned datoms lands with the prune
    * or not at all. Resolves with the horizon in force (unchanged when `horizonTx` is not past it).
@@ -287,6 +290,7 @@ export class Connection extends Replica {
       this.pruning = undefined;
     }
     this.checkOpen();
+    await this.compacted();
     return this.horizonTx;
   }
 
@@ -315,6 +319,10 @@ export class Connection extends Replica {
     this.txFloor = Math.max(this.txFloor, tx);
     await this.drained();
     return this.position;
+  }
+
+  protected override get quiet(): boolean {
+    return super.quiet && this.flushing === undefined;
   }
 
   /** Resolves once no commit is in flight (queued txs included). */

@@ -45,6 +45,8 @@ export interface Disk {
 }
 
 export const checkpointDatomsDefault = 20_000_000;
+/** The longest a prune's build holds the event loop at a time (ms). */
+export const pruneSliceMsDefault = 8;
 
 export class Replica {
   protected durableTxIndex: number;
@@ -53,6 +55,7 @@ export class Replica {
   protected current: View;
   protected closed = false;
   private readonly checkpointDatoms: number;
+  private readonly pruneSliceMs: number;
   private readonly listeners = new Set<TxListener>();
   private readonly recordListeners = new Set<(record: LogRecord, position: number) => void>();
   private readonly subscriptions = new Set<{
@@ -63,6 +66,8 @@ export class Replica {
   private readonly pruneListeners = new Set<(prune: PruneRecord) => void>();
   /** Positions of prunes whose log entries before them may go once a checkpoint covers them. */
   private readonly prunedAt: number[] = [];
+  /** The prune being built, if one is. */
+  private compaction: Promise<void> | undefined;
   /** Whether a prune was applied since the last checkpoint began. */
   private pruneUncheckpointed = false;
   /** Checkpoints called for and not yet written. */
@@ -79,10 +84,11 @@ export class Replica {
     protected readonly db: Db,
     protected readonly log: TxLog,
     logPosition: number,
-    options: { checkpointDatoms?: number },
+    options: { checkpointDatoms?: number; pruneSliceMs?: number },
     private readonly disk: Disk | undefined,
   ) {
     this.checkpointDatoms = options.checkpointDatoms ?? checkpointDatomsDefault;
+    this.pruneSliceMs = options.pruneSliceMs ?? pruneSliceMsDefault;
     this.durableTxIndex = db.store.txCount - 1;
     this.logPosition = logPosition;
     this.checkpointPath = disk?.checkpointPath;
@@ -239,6 +245,8 @@ export class Replica {
   checkpoint(): Promise<void> {
     const path = this.checkpointPath;
     if (path === undefined) return Promise.resolve();
+    // The store being pruned is not checkpointed (see checkpointIfDue): the pruned one is.
+    if (this.compaction !== undefined) return this.compacted().then(() => this.checkpoint());
     // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
     this.checkpointedDatoms = this.db.store.datomCount;
     this.pruneUncheckpointed = false;
@@ -265,28 +273,60 @@ export class Replica {
   }
 
   /**
-   * Applies a durable prune at `position` (nothing in flight): the Db drops what it prunes, the
-   * view moves to the pruned store, prune listeners hear of it, and a checkpoint of the pruned
-   * store is written, after which the log's entries before the prune are dropped (at once in
-   * memory, where no checkpoint is kept).
+   * Applies a durable prune at `position`: reads as of a tx before its horizon are refused at once,
+   * and the pruned store is built in slices of about `pruneSliceMs` of the event loop while txs go
+   * on (one prune at a time, in log order), then replaces the Db's store; the view moves to it,
+   * prune listeners hear of it, and a checkpoint of it is written, after which the log's entries
+   * before the prune are dropped (at once in memory, where no checkpoint is kept).
    */
   protected applyPrune(prune: PruneRecord, position: number): void {
-    this.db.prune(prune.horizonTx, prune.attributes);
-    this.logPosition = position;
-    this.durableTxIndex = this.db.store.txCount - 1;
-    this.current = this.db.view(this.durableTxIndex);
     this.prunedAt.push(position);
+    const previous = this.compaction ?? Promise.resolve();
+    let compaction: Promise<void>;
+    const steps =
+      this.compaction === undefined ? this.db.pruneInSteps(prune.horizonTx, prune.attributes) : undefined;
+    // The first step refuses reads before the horizon, before this returns.
+    if (steps?.next().done) return;
+    compaction = previous
+      .then(() => this.compact(steps ?? this.db.pruneInSteps(prune.horizonTx, prune.attributes), prune))
+      .finally(() => {
+        if (this.compaction === compaction) this.compaction = undefined;
+      });
+    this.compaction = compaction;
+  }
+
+  /** Resolves once no prune is being built. */
+  async compacted(): Promise<void> {
+    while (this.compaction) await this.compaction;
+  }
+
+  /** Whether nothing is applied beyond the durable view: only then may a checkpoint be taken. */
+  protected get quiet(): boolean {
+    return this.db.store.txCount - 1 === this.durableTxIndex;
+  }
+
+  private async compact(steps: Generator<void, void, void>, prune: PruneRecord): Promise<void> {
+    const basisTx = this.current.basisTx;
+    for (let done = false; !done; ) {
+      const until = performance.now() + this.pruneSliceMs;
+      do done = steps.next().done === true;
+      while (!done && performance.now() < until);
+      if (!done) await new Promise((resolve) => setImmediate(resolve));
+    }
+    // The store was replaced: the durable view is the same tx in it.
+    this.durableTxIndex = this.db.store.txIndexAsOf(Math.max(basisTx, this.current.basisTx));
+    this.current = this.db.view(this.durableTxIndex);
     for (const listener of this.pruneListeners) notify(listener, prune);
     // Datoms appended since the last checkpoint are counted from the pruned store on.
     this.checkpointedDatoms = Math.min(this.checkpointedDatoms, this.db.store.datomCount);
     if (this.checkpointPath === undefined) {
-      void this.dropPruned(position).catch((error: unknown) => {
+      await this.dropPruned(Number.POSITIVE_INFINITY).catch((error: unknown) => {
         if (!(error instanceof GswarmError)) throw error;
         this.tell({ kind: 'checkpoint-failed', error });
       });
     } else {
       this.pruneUncheckpointed = true;
-      this.checkpointIfDue();
+      if (this.quiet) this.checkpointIfDue();
     }
   }
 
@@ -310,7 +350,9 @@ export class Replica {
    */
   protected advance(position: number, reports: readonly TxReport[], checkpointDue = true): void {
     this.logPosition = position;
-    const last = reports[reports.length - 1]?.txIndex ?? -1;
+    // By tx id: a report's txIndex is of the store it was committed to, which a prune may replace.
+    const lastReport = reports[reports.length - 1];
+    const last = lastReport === undefined ? -1 : this.db.store.txIndexAsOf(lastReport.tx);
     if (last > this.durableTxIndex) {
       this.durableTxIndex = last;
       this.current = this.db.view(last);
@@ -327,7 +369,9 @@ export class Replica {
    * not while one is being written (a prune every batch must not queue a checkpoint per batch).
    */
   protected checkpointIfDue(): void {
-    if (this.checkpointsPending > 0) return;
+    // A checkpoint of the store being pruned would hold what its prune record, before the
+    // checkpoint's position, will never be replayed to drop.
+    if (this.checkpointsPending > 0 || this.compaction !== undefined) return;
     if (
       this.pruneUncheckpointed ||
       this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms
@@ -340,6 +384,7 @@ export class Replica {
 
   protected async closeReplica(checkpoint: boolean): Promise<void> {
     try {
+      await this.compacted();
       const due = this.pruneUncheckpointed || this.db.store.datomCount > this.checkpointedDatoms;
       if (checkpoint && due) await this.checkpoint();
       else await this.checkpointing;
@@ -355,8 +400,9 @@ export class Replica {
 
   private updateSubscriptions(report: TxReport): void {
     if (this.subscriptions.size === 0) return;
-    const before = this.db.view(report.txIndex - 1);
-    const after = this.db.view(report.txIndex);
+    const txIndex = this.db.store.txIndexAsOf(report.tx);
+    const before = this.db.view(txIndex - 1);
+    const after = this.db.view(txIndex);
     const datoms = txDatoms(report.datoms);
     for (const { subscription, onChange } of this.subscriptions) {
       const change = subscription.update(before, after, datoms);

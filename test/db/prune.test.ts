@@ -139,30 +139,37 @@ const tickOpArb: fc.Arbitrary<unknown[]> = fc.oneof(
   { weight: 1, arbitrary: market.map((m) => [['db/retractEntity', ['m/id', m]]]) },
 );
 
-test('pruning ticks keeps the ones alerts name and drops later retractions of pruned ones', async () => {
+test('pruning ticks keeps the ones alerts name and drops later retractions of pruned ones, with txs going on while the pruned store is built', async () => {
+  let overlapped = 0;
   await fc.assert(
     fc.asyncProperty(
       fc.array(tickOpArb, { minLength: 1, maxLength: 25 }),
+      fc.array(tickOpArb, { maxLength: 8 }),
       fc.nat(),
-      async (history, pick) => {
-        const conn = await open({ storage: storage.memory(), clock: fakeClock() });
+      async (history, during, pick) => {
+        // One step of the build per turn of the event loop, so the txs below land between steps.
+        const conn = await open({ storage: storage.memory(), clock: fakeClock(), pruneSliceMs: 0 });
         const model = new Model();
-        model.transact(tickSchema, (await conn.transact(tickSchema)).tx);
-        model.transact(
-          [{ 'm/id': 'm0' }, { 'm/id': 'm1' }],
-          (await conn.transact([{ 'm/id': 'm0' }, { 'm/id': 'm1' }])).tx,
-        );
-        for (const txData of history) {
+        const transact = async (txData: unknown[]) => {
           try {
             const report = await conn.transact(txData);
             if (report.datoms.length > 0) model.transact(txData, report.tx);
           } catch (error) {
             if (!(error instanceof GswarmError)) throw error;
           }
-        }
+        };
+        await transact(tickSchema);
+        await transact([{ 'm/id': 'm0' }, { 'm/id': 'm1' }]);
+        for (const txData of history) await transact(txData);
         const prunable = ['t/id', 't/market', 't/price'];
         const horizon = model.txs[pick % model.txs.length]!;
-        await conn.prune(horizon, prunable);
+        const building = conn.view.datomStore;
+        const pruned = conn.prune(horizon, prunable);
+        for (const txData of during) {
+          await transact(txData);
+          if (conn.view.datomStore === building) overlapped++;
+        }
+        await pruned;
         const expected = Object.assign(Object.create(Model.prototype) as Model, model, {
           datoms: keptDatoms(model.datoms, horizon, new Set(prunable), new Set(['t/market', 'a/tick'])),
         });
@@ -175,4 +182,5 @@ test('pruning ticks keeps the ones alerts name and drops later retractions of pr
     ),
     { numRuns: Number(process.env.GSWARM_RUNS ?? 150) },
   );
+  assert.ok(overlapped > 0, 'some txs were committed while a pruned store was being built');
 });
