@@ -37,7 +37,7 @@ export interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   limits: Partial<ServerLimits>;
-  /** The retention window (embedded store only); absent: every tick is kept. */
+  /** The retention window; absent: every tick is kept. */
   retention?: RetentionOptions;
   /** NATS servers: join a cluster (with the options below) instead of the embedded store. */
   nats?: string[];
@@ -65,12 +65,10 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     options.tlsCert === undefined || options.tlsKey === undefined
       ? undefined
       : { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) };
-  if (options.nats && options.retention) {
-    throw new Error('--retain works on the embedded store only: a cluster does not prune yet');
-  }
   const store = options.nats
     ? await joinCluster(options, logger)
     : await Swarm.open({ storage: storage.persistent(options.data), retention: options.retention });
+  if (store instanceof ClusterSwarm && options.retention) store.retain(options.retention);
   const app = await buildServer({
     store,
     token: options.token,

@@ -15,14 +15,15 @@
  * - Tx ids come from each leader's hybrid logical clock, so as-of-T means the same instant on
  *   every shard; closing T relies on the leaders' wall clocks agreeing to well within a second.
  */
-import { nextTxId, shardOfEntity, TX_COUNTER_BITS } from '../db/ids.js';
+import { type Clock, nextTxId, shardOfEntity, systemClock, TX_COUNTER_BITS } from '../db/ids.js';
 import { parseQuery } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import type { Candle } from '../market/candles.js';
+import type { RetentionOptions } from '../market/retention.js';
 import { checkRows, type MarketRow, type TickRow } from '../market/rows.js';
 import type { Alert, IngestResult, LatestTick, Reflex } from '../market/swarm.js';
-import { Swarm } from '../market/swarm.js';
+import { ignoreGswarmError, pruneCheckMs, Swarm } from '../market/swarm.js';
 import { refuseDanglingTicks } from '../market/tick-batch.js';
 import type { Connection } from '../store/connection.js';
 import { ClusterSketches } from './cluster-sketches.js';
@@ -74,6 +75,9 @@ export class ClusterSwarm {
   private readonly service: ShardService;
   private readonly writeDeadlineMs: number;
   private readonly readDeadlineMs: number;
+  private pruner: NodeJS.Timeout | undefined;
+  /** Per shard, the prune under way on this node, which leads the shard. */
+  private readonly pruning: (Promise<void> | undefined)[] = [];
 
   private constructor(
     readonly node: ClusterNode,
@@ -365,7 +369,29 @@ export class ClusterSwarm {
     };
   }
 
+  /**
+   * Prunes every shard this node leads to the retention window (src/market/retention.ts), checking
+   * every `pruneCheckMs`. A prune is a record in the shard's stream: every replica prunes at the
+   * same position, and a leader's successor goes on from the horizon in force.
+   */
+  retain(options: RetentionOptions, clock: Clock = systemClock): void {
+    clearInterval(this.pruner);
+    this.pruner = setInterval(() => {
+      this.swarms.forEach((swarm, shard) => {
+        if (swarm === undefined || this.pruning[shard] !== undefined || !this.node.leads(shard)) return;
+        this.pruning[shard] = this.node
+          .write(shard, () => swarm.pruneWindow(options, clock.nowMs()))
+          .then(() => undefined, ignoreGswarmError)
+          .finally(() => {
+            this.pruning[shard] = undefined;
+          });
+      });
+    }, pruneCheckMs);
+    this.pruner.unref();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.pruner);
     this.service.close();
     await this.node.close();
   }

@@ -130,27 +130,25 @@ export class Swarm {
   retain(options: RetentionOptions, clock: Clock = systemClock): void {
     clearInterval(this.pruner);
     this.pruner = setInterval(() => {
-      if (this.pruning === undefined && this.conn.accepting) {
-        this.pruning = this.pruneWindow(options, clock.nowMs()).finally(() => {
+      if (this.pruning !== undefined || !this.conn.accepting) return;
+      this.pruning = this.pruneWindow(options, clock.nowMs())
+        .catch(ignoreGswarmError)
+        .finally(() => {
           this.pruning = undefined;
         });
-      }
     }, pruneCheckMs);
     this.pruner.unref();
   }
 
-  /** Prunes to the window's horizon if a segment is due; resolves with the horizon in force. */
+  /**
+   * Prunes to the window's horizon if a segment is due, keeping the candles of the ticks it drops
+   * (at `summaryWidthMs`); resolves with the horizon in force once the pruned store is in place.
+   */
   async pruneWindow(options: RetentionOptions, nowMs: number): Promise<number> {
     const horizon = retentionHorizon(this.conn.view.datomStore, nowMs, options);
     if (horizon === undefined) return this.conn.horizonTx;
     const widthMs = options.summaryWidthMs ?? summaryWidthDefaultMs;
-    try {
-      return await this.conn.prune(horizon, tickAttributes, (head) => this.summaryTx(head, horizon, widthMs));
-    } catch (error) {
-      // The connection failed, and its fault listeners were told; a bug goes on up.
-      if (error instanceof GswarmError) return this.conn.horizonTx;
-      throw error;
-    }
+    return this.conn.prune(horizon, tickAttributes, (head) => this.summaryTx(head, horizon, widthMs));
   }
 
   /** The market layer on an open connection whose database already has the market schema. */
@@ -507,6 +505,11 @@ export class Swarm {
       durableAtMs,
     };
   }
+}
+
+/** A pruner's failure is the connection's (its fault listeners hear of it); a bug goes on up. */
+export function ignoreGswarmError(error: unknown): void {
+  if (!(error instanceof GswarmError)) throw error;
 }
 
 function publicReflex(stored: StoredReflex): Reflex {
