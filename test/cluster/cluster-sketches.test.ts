@@ -7,13 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ClusterSwarm } from '../../src/cluster/cluster-swarm.js';
-import { ClusterNode } from '../../src/cluster/node.js';
+import type { ClusterSwarm } from '../../src/cluster/cluster-swarm.js';
 import { shardOf } from '../../src/cluster/shard-map.js';
-import { marketSchema } from '../../src/market/schema.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { storage } from '../../src/store/storage.js';
 import { seeded } from '../store/support.js';
+import { startMarketNodes } from './market-nodes.js';
 import { NatsCluster } from './nats-cluster.js';
 
 const shards = 3;
@@ -46,17 +45,7 @@ let firstTx: number;
 
 before(async () => {
   nats = await NatsCluster.start();
-  nodes = [];
-  for (const id of ['a', 'b']) {
-    const node = await ClusterNode.start({
-      nats: { servers: [nats.url(0)] },
-      cluster: 'sketches',
-      node: id,
-      shards,
-      schema: marketSchema,
-    });
-    nodes.push(await ClusterSwarm.on(node));
-  }
+  nodes = await startMarketNodes(nats, 'sketches', ['a', 'b'], shards);
   embedded = await Swarm.open({ storage: storage.memory() });
   embeddedFirst = await Swarm.open({ storage: storage.memory() });
   const [first, second] = batches(7);
