@@ -28,6 +28,8 @@ export interface ServerLimits {
   ticksLimitMax: number;
   /** Alerts waiting for a slow SSE client before its stream is closed (it resumes by Last-Event-ID). */
   sseQueuedAlertsMax: number;
+  /** Alert streams open at once; one more is refused with 503 and Retry-After. */
+  sseStreamsMax: number;
   /** Interval of SSE comment lines that keep idle streams and proxies alive. */
   sseHeartbeatMs: number;
   /** Wall time one `POST /v2/query` may hold the event loop before it is ended (503). */
@@ -49,6 +51,7 @@ export const defaultLimits: ServerLimits = {
   retryAfterS: 1,
   ticksLimitMax: 100_000,
   sseQueuedAlertsMax: 10_000,
+  sseStreamsMax: 1_000,
   sseHeartbeatMs: 15_000,
   queryMsMax: defaultQueryLimits.queryMsMax,
   queryRowsMax: defaultQueryLimits.queryRowsMax,

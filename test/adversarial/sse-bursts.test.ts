@@ -1,7 +1,8 @@
 /**
  * Alert bursts to SSE clients: a client that reads gets every alert of a burst larger than
  * sseQueuedAlertsMax; a client that never reads is closed once its socket is full and more than
- * sseQueuedAlertsMax alerts wait for it, and resumes by Last-Event-ID.
+ * sseQueuedAlertsMax alerts wait for it, and resumes by Last-Event-ID; past sseStreamsMax open
+ * streams, one more is refused with 503 and Retry-After until one closes.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -194,6 +195,42 @@ describe('SSE bursts', () => {
       await assertAlive(h.app);
     } finally {
       stuck?.destroy();
+      await h.close();
+    }
+  });
+
+  it('refuses a stream past sseStreamsMax with 503 and Retry-After, and takes one again once a stream closes', async () => {
+    const h = await startServer({ limits: { sseStreamsMax: 2, retryAfterS: 3 } });
+    const deadline = AbortSignal.timeout(60_000);
+    try {
+      const url = `${await h.app.listen({ host: '127.0.0.1', port: 0 })}/v2/alerts/stream`;
+      await withReflexes(h);
+      const first = await readingStream(url, deadline);
+      const second = await readingStream(url, deadline);
+      const refused = await fetch(url, { signal: deadline });
+      assert.equal(refused.status, 503);
+      assert.equal(refused.headers.get('retry-after'), '3');
+      const body = (await refused.json()) as { code: string; error: string };
+      assert.equal(body.code, 'GSW_ERR_OVERLOADED');
+      assert.match(body.error, /2 alert streams are open/);
+      first.close();
+      // The server hears the close, then takes a stream again, which gets the next alerts.
+      for (
+        let third = await fetch(url, { signal: deadline });
+        ;
+        third = await fetch(url, { signal: deadline })
+      ) {
+        if (third.status === 200) {
+          await third.body!.cancel();
+          break;
+        }
+        await third.body?.cancel();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.equal((await ingest(h.app, crossingBatch(1))).statusCode, 202);
+      assert.equal(await second.until(reflexCount), reflexCount);
+      second.close();
+    } finally {
       await h.close();
     }
   });

@@ -21,7 +21,9 @@ export interface AlertStreamOptions {
   store: Store;
   metrics: ApiMetrics;
   sseQueuedAlertsMax: number;
+  sseStreamsMax: number;
   sseHeartbeatMs: number;
+  retryAfterS: number;
   now: () => number;
 }
 
@@ -63,6 +65,13 @@ export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (
           'GSW_ERR_BAD_REQUEST',
           `Last-Event-ID must be an event id of this stream: ${shards === 1 ? 'an alert sequence number' : `${shards} sequence numbers joined by '.'`}`,
         );
+      }
+      if (open.size >= options.sseStreamsMax) {
+        reply.header('retry-after', String(options.retryAfterS));
+        fail('GSW_ERR_OVERLOADED', `${open.size} alert streams are open, the most this server serves (sseStreamsMax)`, {
+          reason: 'sse_streams',
+          sseStreamsMax: options.sseStreamsMax,
+        });
       }
       reply.hijack();
       const feed = new AlertFeed(reply.raw, options);
