@@ -92,7 +92,10 @@ export const errorCatalogue = {
     meaning: 'a body exceeds its compressed or decompressed size limit, or its row limit',
   },
   GSW_ERR_UNSUPPORTED_MEDIA: { status: 415, meaning: 'a content type or content encoding is not accepted' },
-  GSW_ERR_OVERLOADED: { status: 503, meaning: 'the store is behind; retry after the Retry-After delay' },
+  GSW_ERR_OVERLOADED: {
+    status: 503,
+    meaning: 'the store is behind, or a limit on concurrent work is reached; retry after Retry-After',
+  },
   GSW_ERR_SHUTTING_DOWN: { status: 503, meaning: 'the server is draining and accepts no new work' },
   GSW_ERR_INTERNAL: { status: 500, meaning: 'an unexpected failure; the log names it' },
 } as const;

@@ -68,10 +68,14 @@ export const alertStreamRoutes: FastifyPluginAsync<AlertStreamOptions> = async (
       }
       if (open.size >= options.sseStreamsMax) {
         reply.header('retry-after', String(options.retryAfterS));
-        fail('GSW_ERR_OVERLOADED', `${open.size} alert streams are open, the most this server serves (sseStreamsMax)`, {
-          reason: 'sse_streams',
-          sseStreamsMax: options.sseStreamsMax,
-        });
+        fail(
+          'GSW_ERR_OVERLOADED',
+          `${open.size} alert streams are open, the most this server serves (sseStreamsMax)`,
+          {
+            reason: 'sse_streams',
+            sseStreamsMax: options.sseStreamsMax,
+          },
+        );
       }
       reply.hijack();
       const feed = new AlertFeed(reply.raw, options);
