@@ -19,6 +19,7 @@ import { memory } from './memory.js';
 import { query } from './query.js';
 import { reflex } from './reflex.js';
 import { reopen } from './reopen.js';
+import { retention } from './retention.js';
 import { sketches } from './sketches.js';
 import { subscriptions } from './subscriptions.js';
 
@@ -28,6 +29,7 @@ const suites: Suite[] = [
   count,
   reopen,
   memory,
+  retention,
   query,
   reflex,
   subscriptions,

@@ -29,6 +29,8 @@ import { usesStrings } from './values.js';
 
 /** Datoms handled between two yields of a build's steps. */
 const stepDatoms = 1 << 16;
+/** Datoms arrived during a build that `finish` appends at once; more are caught up in steps. */
+const finishDatomsMaxDefault = 1 << 14;
 
 /** A prune being built (see above): run `steps` to the end, then call `finish` once. */
 export interface PruneBuild {
@@ -46,8 +48,17 @@ export function pruneStore(store: DatomStore, horizonTx: number, prunable: Reado
   return build.finish();
 }
 
-/** Starts a prune of `store` (see pruneStore) to be run in steps while `store` takes txs. */
-export function startPrune(store: DatomStore, horizonTx: number, prunable: ReadonlySet<number>): PruneBuild {
+/**
+ * Starts a prune of `store` (see pruneStore) to be run in steps while `store` takes txs. Txs of
+ * more than `finishDatomsMax` datoms in all that arrived meanwhile are caught up in steps of
+ * `tailStepDatoms`; `finish` appends the rest.
+ */
+export function startPrune(
+  store: DatomStore,
+  horizonTx: number,
+  prunable: ReadonlySet<number>,
+  { finishDatomsMax = finishDatomsMaxDefault, tailStepDatoms = stepDatoms } = {},
+): PruneBuild {
   assert(horizonTx >= store.horizonTx, 'a horizon only moves forward');
   // What the build covers: the store as it is now. Txs appended later are the catch-up's.
   const end = {
@@ -57,7 +68,7 @@ export function startPrune(store: DatomStore, horizonTx: number, prunable: Reado
     strings: store.strings.size,
   };
   const slots = store.schema.bySlot;
-  let built: DatomStore | undefined;
+  let built: { store: DatomStore; appended: { txs: number } } | undefined;
   /** Per local below the build's end: 1 when it lost datoms. */
   let thinned: Uint8Array | undefined;
   function* steps(): Generator<void, void, void> {
@@ -117,7 +128,7 @@ export function startPrune(store: DatomStore, horizonTx: number, prunable: Reado
       lastOfEntity[local] = keptLink(store, dropped, newPosition, store.lastOfEntity.get(local), end.datoms);
       if ((local & (stepDatoms - 1)) === 0) yield;
     }
-    built = DatomStore.fromParts({
+    const next = DatomStore.fromParts({
       entityBase: store.entityBase,
       horizonTx,
       strings,
@@ -130,6 +141,12 @@ export function startPrune(store: DatomStore, horizonTx: number, prunable: Reado
         schema,
       })),
     });
+    // Catch up with the txs that arrived meanwhile, in steps too, until few are left for finish.
+    const appended = { txs: end.txs };
+    while (store.datomCount - store.boundAfter(appended.txs - 1) > finishDatomsMax) {
+      yield* appendTail(store, next, appended, store.txCount, tailStepDatoms);
+    }
+    built = { store: next, appended };
   }
   return {
     steps: steps(),
@@ -138,9 +155,9 @@ export function startPrune(store: DatomStore, horizonTx: number, prunable: Reado
       // A ref made meanwhile to an entity the build thinned keeps that entity whole: build again,
       // at once (only a tx naming an old tick by hand does that).
       if (refersToThinned(store, end, prunable, thinned)) return pruneStore(store, horizonTx, prunable);
-      appendTail(store, built, end);
-      built.horizonTx = Math.max(horizonTx, store.horizonTx);
-      return built;
+      for (const _ of appendTail(store, built.store, built.appended, store.txCount, stepDatoms));
+      built.store.horizonTx = Math.max(horizonTx, store.horizonTx);
+      return built.store;
     },
   };
 }
@@ -366,15 +383,26 @@ function refersToThinned(
 }
 
 /**
- * Appends to `next` the txs `store` took after the build began, as they were appended there: new
- * entities allocated, strings interned, and a retraction of a dropped assertion skipped.
+ * Appends to `next` the txs of `store` from `from.txs` up to `txEnd`, as they were appended there
+ * (new entities allocated, strings interned, a retraction of a dropped assertion skipped),
+ * moving `from.txs` on; yields every `datomsPerStep` datoms or so.
  */
-function appendTail(store: DatomStore, next: DatomStore, end: { datoms: number; txs: number }): void {
+function* appendTail(
+  store: DatomStore,
+  next: DatomStore,
+  from: { txs: number },
+  txEnd: number,
+  datomsPerStep: number,
+): Generator<void, void, void> {
   const slots = store.schema.bySlot;
-  while (next.localMax < store.localMax) next.allocateEntity();
-  for (let t = end.txs; t < store.txCount; t++) {
+  let sinceYield = 0;
+  while (from.txs < txEnd) {
+    const t = from.txs;
+    while (next.localMax < store.localMax) next.allocateEntity();
     next.beginTx(store.txIds.get(t), store.txInstants.get(t));
-    for (let p = store.txStarts.get(t); p < store.boundAfter(t); p++) {
+    const start = store.txStarts.get(t);
+    const end = store.boundAfter(t);
+    for (let p = start; p < end; p++) {
       const slot = store.a.data[p]!;
       const local = store.e.data[p]!;
       const old = store.v.data[p]!;
@@ -384,5 +412,11 @@ function appendTail(store: DatomStore, next: DatomStore, end: { datoms: number; 
       next.append(local, slot, raw, added);
     }
     next.endTx();
+    from.txs = t + 1;
+    sinceYield += end - start;
+    if (sinceYield >= datomsPerStep) {
+      sinceYield = 0;
+      yield;
+    }
   }
 }

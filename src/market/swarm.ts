@@ -10,7 +10,7 @@ import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
 import type { Storage } from '../store/storage.js';
-import { type Candle, mergedCandles, type SummaryCandle, summaryCandlesOf } from './candles.js';
+import { type Candle, mergedCandles, type SummaryCandle } from './candles.js';
 import { MarketIndex, type TickFacts } from './market-index.js';
 import { boundsOf, intentOf, type Reflex, reflexErrors } from './reflex-rules.js';
 import { Reflexes, type StoredReflex, toStoredReflex } from './reflexes.js';
@@ -24,6 +24,7 @@ import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
 import type { BucketedOptions } from './sketches/bucketed.js';
 import { Sketches } from './sketches/sketches.js';
+import { summaryTxData } from './summaries.js';
 import { planTickBatch } from './tick-batch.js';
 
 /** Budgets and named sources of one query (see Swarm.query). */
@@ -148,7 +149,7 @@ export class Swarm {
     const horizon = retentionHorizon(this.conn.view.datomStore, nowMs, options);
     if (horizon === undefined) return this.conn.horizonTx;
     const widthMs = options.summaryWidthMs ?? summaryWidthDefaultMs;
-    return this.conn.prune(horizon, tickAttributes, (head) => this.summaryTx(head, horizon, widthMs));
+    return this.conn.prune(horizon, tickAttributes, (head) => summaryTxData(head, horizon, widthMs));
   }
 
   /** The market layer on an open connection whose database already has the market schema. */
@@ -425,37 +426,6 @@ export class Swarm {
    * The candles (at `widthMs`) of the ticks a prune to `horizonTx` drops, as tx data: every tick
    * stored before the horizon but those an alert names, which the prune keeps.
    */
-  private summaryTx(head: View, horizonTx: number, widthMs: number): unknown[] {
-    const named = new Set<number>();
-    head.match(undefined, head.attributeNamed('alert/tick'), undefined, (_e, _a, tick) =>
-      named.add(tick as number),
-    );
-    const before = head.asOf(horizonTx - 1);
-    const txData: unknown[] = [];
-    for (const id of this.marketIds(before)) {
-      const market = before.entityWith(before.attributeNamed('market/id'), id)!;
-      const ticks = this.index
-        .range(before, market, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY)
-        .filter((tick) => !named.has(tick.e));
-      for (const c of summaryCandlesOf(ticks, widthMs)) {
-        txData.push({
-          'candle/market': market,
-          'candle/start': c.start,
-          'candle/width': widthMs,
-          'candle/open': c.open,
-          'candle/high': c.high,
-          'candle/low': c.low,
-          'candle/close': c.close,
-          'candle/volume': c.volume,
-          'candle/ticks': c.ticks,
-          'candle/openTs': c.openTs,
-          'candle/closeTs': c.closeTs,
-        });
-      }
-    }
-    return txData;
-  }
-
   private viewAt(asOf: number | undefined): View {
     return asOf === undefined ? this.conn.view : this.conn.asOf(asOf);
   }
