@@ -30,6 +30,7 @@ export async function truncateLog(dir: string, keep: number): Promise<RecoverRep
     const logPath = join(dir, 'log.mdb');
     // A file shorter than its meta pages cannot be mapped at all, so it is not read.
     checkLmdbFile(logPath);
+    await refuseTrimmed(logPath);
     const freshPath = join(dir, 'log.mdb.recovering');
     removeLmdbFile(freshPath);
     const { copied, last } = await copyEntries(logPath, freshPath, keep);
@@ -72,6 +73,17 @@ async function copyEntries(
   } finally {
     await source.close();
     await target.close();
+  }
+}
+
+/** A log that retention trimmed starts after entry 1; recovery rebuilds logs from entry 1. */
+async function refuseTrimmed(path: string): Promise<void> {
+  const log = new LmdbLog(path);
+  const first = await log.first().finally(() => log.close());
+  if (first > 1) {
+    throw new Error(
+      `${path} starts at entry ${first}: retention dropped the entries before, which only its checkpoint holds; recover rebuilds logs that start at entry 1, so restore a backup instead (docs/recovery.md)`,
+    );
   }
 }
 

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatomStore } from '../db/datoms.js';
 import { Db } from '../db/db.js';
 import { GswarmError } from '../errors.js';
 import { checkLmdbFile } from '../log/lmdb-check.js';
@@ -38,7 +39,25 @@ export async function verifyStore(dir: string): Promise<VerifyReport> {
   }
   const log = new LmdbLog(logPath);
   try {
-    const records = await replayLog(new Db(), log, 0, logPath);
+    // A log that retention trimmed starts after entry 1: only its checkpoint can stand for what
+    // went, so the replay starts from it (the entries it covers are read, not applied).
+    const first = await log.first();
+    const trimmed = first > 1;
+    if (trimmed && (checkpoint.store === undefined || checkpoint.position < first - 1)) {
+      const held =
+        checkpoint.store !== undefined
+          ? `the checkpoint covers entries to ${checkpoint.position} only`
+          : checkpoint.state === 'none'
+            ? 'there is no checkpoint'
+            : 'the checkpoint is unreadable';
+      const message = `retention dropped log entries 1 to ${first - 1}, and ${held}: restore a backup (gswarm backup)`;
+      return { ok: false, records: 0, damage: { message }, checkpoint: checkpoint.state };
+    }
+    const records = trimmed
+      ? await replayLog(new Db({}, checkpoint.store), log, first - 1, logPath, {
+          readOnlyThrough: checkpoint.position,
+        })
+      : await replayLog(new Db(), log, 0, logPath);
     if (checkpoint.position > records) {
       const message = `the checkpoint covers entry ${checkpoint.position} but the log ends at entry ${records}`;
       return {
@@ -69,10 +88,12 @@ function recoverCommand(dir: string, keep: number): string {
 
 async function checkpointState(
   path: string,
-): Promise<{ state: VerifyReport['checkpoint']; position: number }> {
+): Promise<{ state: VerifyReport['checkpoint']; position: number; store?: DatomStore }> {
   try {
     const checkpoint = await readCheckpoint(path);
-    return checkpoint ? { state: 'ok', position: checkpoint.logPosition } : { state: 'none', position: 0 };
+    return checkpoint
+      ? { state: 'ok', position: checkpoint.logPosition, store: DatomStore.fromImage(checkpoint.image) }
+      : { state: 'none', position: 0 };
   } catch (error) {
     if (!(error instanceof GswarmError)) throw error;
     return { state: 'unreadable (it will be ignored and the log replayed)', position: 0 };

@@ -4,7 +4,11 @@
  * used prefix of the buffer as it is.
  */
 type TypedArray = Uint8Array | Uint16Array | Uint32Array | Float64Array;
-type TypedArrayCtor<T extends TypedArray> = { new (length: number): T; BYTES_PER_ELEMENT: number };
+type TypedArrayCtor<T extends TypedArray> = {
+  new (length: number): T;
+  new (buffer: ArrayBuffer, byteOffset: number): T;
+  BYTES_PER_ELEMENT: number;
+};
 
 export class Column<T extends TypedArray> {
   data: T;
@@ -51,9 +55,12 @@ export class Column<T extends TypedArray> {
     this.length = values.length;
   }
 
-  /** Takes `values` over without copying (loading a checkpoint); the next push reallocates. */
-  adopt(values: T): void {
-    this.data = values;
+  /**
+   * Takes `values` over without copying (loading a checkpoint); the next push reallocates. With
+   * `room`, `values` is the start of a buffer of its own whose rest the column may grow into.
+   */
+  adopt(values: T, room = false): void {
+    this.data = room ? new this.ctor(values.buffer as ArrayBuffer, values.byteOffset) : values;
     this.length = values.length;
   }
 

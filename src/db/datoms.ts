@@ -58,6 +58,8 @@ export interface StoreImage {
 
 /** A store's state as live parts, taken over by `fromParts`. */
 export interface StoreParts {
+  /** Whether each column and attribute list starts a buffer of its own that it may grow into. */
+  room?: boolean;
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
   byAttr: Uint32Array[];
@@ -336,7 +338,7 @@ export class DatomStore {
   static fromParts(parts: StoreParts): DatomStore {
     const store = new DatomStore(parts.entityBase, parts.strings);
     store.horizonTx = parts.horizonTx;
-    for (const name of columnNames) store[name].adopt(parts.columns[name] as never);
+    for (const name of columnNames) store[name].adopt(parts.columns[name] as never, parts.room);
     store.schemas.length = 0;
     store.schemas.push(...parts.schemas);
     store.byAttr.length = 0;
@@ -344,7 +346,7 @@ export class DatomStore {
     store.counts.length = 0;
     parts.byAttr.forEach((positions, slot) => {
       const list = u32();
-      list.adopt(positions);
+      list.adopt(positions, parts.room);
       store.byAttr.push(list);
       store.avet.push(parts.avet[slot]);
       const timeline = { txIndex: u32(), count: f64() };

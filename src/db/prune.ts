@@ -32,6 +32,19 @@ const stepDatoms = 1 << 16;
 /** Datoms arrived during a build that `finish` appends at once; more are caught up in steps. */
 const finishDatomsMaxDefault = 1 << 14;
 
+type RoomyArray<T> = { new (length: number): T };
+
+/**
+ * A `length`-long array at the start of a buffer of its own with room for a quarter more (the
+ * pruned store's columns go on growing: without room, the first tx after a swap copies them all).
+ */
+function withRoom<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(
+  ctor: RoomyArray<T>,
+  length: number,
+): T {
+  return new ctor(length + (length >> 2) + 16).subarray(0, length) as T;
+}
+
 /** A prune being built (see above): run `steps` to the end, then call `finish` once. */
 export interface PruneBuild {
   readonly steps: Generator<void, void, void>;
@@ -123,12 +136,13 @@ export function startPrune(
         counts.push({ txIndex, count: timeline.count.data.slice(0, n) });
       }
     }
-    const lastOfEntity = new Uint32Array(end.locals + 1);
+    const lastOfEntity = withRoom(Uint32Array, end.locals + 1);
     for (let local = 0; local <= end.locals; local++) {
       lastOfEntity[local] = keptLink(store, dropped, newPosition, store.lastOfEntity.get(local), end.datoms);
       if ((local & (stepDatoms - 1)) === 0) yield;
     }
     const next = DatomStore.fromParts({
+      room: true,
       entityBase: store.entityBase,
       horizonTx,
       strings,
@@ -216,12 +230,12 @@ function keptLink(
 }
 
 function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, kept: number) {
-  const e = new Uint32Array(kept);
-  const a = new Uint16Array(kept);
-  const v = new Float64Array(kept);
-  const added = new Uint8Array(kept);
-  const prevOfEntity = new Uint32Array(kept);
-  const retractedAt = new Uint32Array(kept);
+  const e = withRoom(Uint32Array, kept);
+  const a = withRoom(Uint16Array, kept);
+  const v = withRoom(Float64Array, kept);
+  const added = withRoom(Uint8Array, kept);
+  const prevOfEntity = withRoom(Uint32Array, kept);
+  const retractedAt = withRoom(Uint32Array, kept);
   const end = dropped.length;
   for (let p = 0, q = 0; p < end; p++) {
     if ((p & (stepDatoms - 1)) === 0) yield;
@@ -283,11 +297,16 @@ function compactTxs(store: DatomStore, txEnd: number, newPosition: Uint32Array, 
     starts.push(nextKept);
     for (; p < end; p++) if (newPosition[p] !== NONE) nextKept++;
   }
+  const column = <T extends Float64Array | Uint32Array>(ctor: RoomyArray<T>, values: number[]) => {
+    const out = withRoom(ctor, values.length);
+    out.set(values);
+    return out;
+  };
   return {
     remap,
-    ids: Float64Array.from(ids),
-    instants: Float64Array.from(instants),
-    starts: Uint32Array.from(starts),
+    ids: column(Float64Array, ids),
+    instants: column(Float64Array, instants),
+    starts: column(Uint32Array, starts),
   };
 }
 
@@ -300,7 +319,7 @@ function keptTx(remap: Int32Array, txIndex: number): number {
 function keptPositions(positions: Uint32Array, newPosition: Uint32Array): Uint32Array {
   let n = 0;
   for (const p of positions) if (newPosition[p] !== NONE) n++;
-  const out = new Uint32Array(n);
+  const out = withRoom(Uint32Array, n);
   let i = 0;
   for (const p of positions) if (newPosition[p] !== NONE) out[i++] = newPosition[p]!;
   return out;

@@ -106,6 +106,13 @@ export class LmdbLog implements TxLog {
     return this.lastOnDisk();
   }
 
+  /** The first position held: 1, or later once retention dropped entries (0: the log is empty). */
+  async first(): Promise<number> {
+    this.db.resetReadTxn();
+    for (const key of this.db.getKeys({ limit: 1 })) return key;
+    return 0;
+  }
+
   /** Removes the entries before `position`; LMDB reuses their pages for later entries. */
   async dropBefore(position: number): Promise<void> {
     this.appends.checkOpen();

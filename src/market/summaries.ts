@@ -4,28 +4,44 @@
  *
  * The ticks a prune to `horizonTx` drops are those stored before it that no datom of another ref
  * attribute names (src/db/prune.ts keeps those). They are read from the store's columns, so the
- * work is O(ticks dropped), never O(ticks held).
+ * work is O(ticks dropped), never O(ticks held), and in steps, so it runs beside ingest.
  */
 import { countBelow } from '../db/columns.js';
 import type { View } from '../db/view.js';
 import { type PricedTick, summaryCandlesOf } from './candles.js';
 import { tickAttributes } from './retention.js';
 
-/** The summary candles of the ticks a prune of `head` to `horizonTx` drops, as tx data. */
-export function summaryTxData(head: View, horizonTx: number, widthMs: number): unknown[] {
-  const before = head.asOf(horizonTx - 1);
+/** Ticks read between two yields of `summarySteps`. */
+const stepTicks = 1 << 14;
+
+/**
+ * The summary candles of the ticks a prune of `view` to `horizonTx` drops, as tx data, in steps
+ * (it yields every few thousand ticks). The ticks before the horizon are durable and never
+ * change, so a view taken before the prune serves; `stillNamed` tells whether a ref made since
+ * names one of them (then the prune keeps it, and the summary must be made again).
+ */
+export function* summarySteps(
+  view: View,
+  horizonTx: number,
+  widthMs: number,
+): Generator<void, { txData: unknown[]; stillValid: (head: View) => boolean }, void> {
+  const before = view.asOf(horizonTx - 1);
   const byMarket = new Map<number, PricedTick[]>();
-  const store = head.datomStore;
-  const named = namedEntities(head);
-  const slot = (ident: string) => head.attributeNamed(ident).slot;
+  const store = view.datomStore;
+  const named = namedEntities(view);
+  const slot = (ident: string) => view.attributeNamed(ident).slot;
   const [marketSlot, priceSlot, volumeSlot, tsSlot] = ['market', 'price', 'volume', 'ts'].map((a) =>
     slot(`tick/${a}`),
   );
   const positions = store.byAttr[marketSlot!]!;
   const { e, a, v } = store;
+  const summed = new Set<number>();
   for (let i = 0, n = countBelow(positions.data, positions.length, before.bound); i < n; i++) {
+    if ((i & (stepTicks - 1)) === 0) yield;
     const p = positions.data[i]!;
-    if (!before.sees(p) || named.has(store.entityBase + e.data[p]!)) continue;
+    const tickId = store.entityBase + e.data[p]!;
+    if (!before.sees(p) || named.has(tickId)) continue;
+    summed.add(tickId);
     const tick: PricedTick = { price: 0, volume: 0, ts: 0 };
     store.eachOfEntity(e.data[p]!, before.bound, (q) => {
       if (!before.sees(q)) return;
@@ -41,6 +57,7 @@ export function summaryTxData(head: View, horizonTx: number, widthMs: number): u
   }
   const txData: unknown[] = [];
   for (const [market, ticks] of byMarket) {
+    yield;
     // In tx order so far: a stable sort by event time keeps ties in tx order.
     ticks.sort((x, y) => x.ts - y.ts);
     for (const c of summaryCandlesOf(ticks, widthMs)) {
@@ -59,16 +76,28 @@ export function summaryTxData(head: View, horizonTx: number, widthMs: number): u
       });
     }
   }
-  return txData;
+  const stillValid = (head: View) => {
+    let valid = true;
+    forEachNamed(head.since(view.basisTx), (target) => {
+      if (summed.has(target)) valid = false;
+    });
+    return valid;
+  };
+  return { txData, stillValid };
 }
 
 /** Entities a datom of a ref attribute other than the ticks' names: a prune keeps them. */
-function namedEntities(head: View): Set<number> {
+function namedEntities(view: View): Set<number> {
   const named = new Set<number>();
-  const prunable = new Set<string>(tickAttributes);
-  for (const attr of head.attributes()) {
-    if (attr.valueType !== 'ref' || prunable.has(attr.ident)) continue;
-    head.history().match(undefined, attr, undefined, (_e, _a, target) => named.add(target as number));
-  }
+  forEachNamed(view, (target) => named.add(target));
   return named;
+}
+
+/** Calls `visit` with the target of every datom (also retracted) of a ref attribute but the ticks'. */
+function forEachNamed(view: View, visit: (target: number) => void): void {
+  const prunable = new Set<string>(tickAttributes);
+  for (const attr of view.attributes()) {
+    if (attr.valueType !== 'ref' || prunable.has(attr.ident)) continue;
+    view.history().match(undefined, attr, undefined, (_e, _a, target) => visit(target as number));
+  }
 }

@@ -9,6 +9,7 @@ import type { Query, QueryLimits } from '../db/query/index.js';
 import type { View } from '../db/view.js';
 import { fail, GswarmError } from '../errors.js';
 import { type Connection, open } from '../store/connection.js';
+import { runAtOnce, runInSlices } from '../store/slices.js';
 import type { Storage } from '../store/storage.js';
 import { type Candle, mergedCandles, type SummaryCandle } from './candles.js';
 import { MarketIndex, type TickFacts } from './market-index.js';
@@ -24,7 +25,7 @@ import { checkRows, type MarketRow, type TickRow } from './rows.js';
 import { marketSchema } from './schema.js';
 import type { BucketedOptions } from './sketches/bucketed.js';
 import { Sketches } from './sketches/sketches.js';
-import { summaryTxData } from './summaries.js';
+import { summarySteps } from './summaries.js';
 import { planTickBatch } from './tick-batch.js';
 
 /** Budgets and named sources of one query (see Swarm.query). */
@@ -72,6 +73,8 @@ export interface SwarmOptions {
 
 /** How often the pruner looks for a segment to prune. */
 export const pruneCheckMs = 1000;
+/** The longest the summary of a prune holds the event loop at a time (ms). */
+const summarySliceMs = 8;
 
 export class Swarm {
   private index: MarketIndex;
@@ -149,7 +152,12 @@ export class Swarm {
     const horizon = retentionHorizon(this.conn.view.datomStore, nowMs, options);
     if (horizon === undefined) return this.conn.horizonTx;
     const widthMs = options.summaryWidthMs ?? summaryWidthDefaultMs;
-    return this.conn.prune(horizon, tickAttributes, (head) => summaryTxData(head, horizon, widthMs));
+    const summarize = (view: View) => summarySteps(view, horizon, widthMs);
+    // Summed up beside ingest, then checked (and made again, rarely) where the prune is planned.
+    const summary = await runInSlices(summarize(this.conn.view), summarySliceMs);
+    return this.conn.prune(horizon, tickAttributes, (head) =>
+      summary.stillValid(head) ? summary.txData : runAtOnce(summarize(head)).txData,
+    );
   }
 
   /** The market layer on an open connection whose database already has the market schema. */

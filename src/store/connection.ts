@@ -79,7 +79,7 @@ export async function open(options: OpenOptions): Promise<Connection> {
   if (storage.kind === 'memory') {
     const db = new Db(options);
     const log = options.log ?? new MemoryLog();
-    const position = await replayLog(db, log, 0, 'the log', options.onEpoch);
+    const position = await replayLog(db, log, 0, 'the log', { onEpoch: options.onEpoch });
     connection = new Connection(db, log, position, options, undefined);
   } else {
     mkdirSync(storage.path, { recursive: true });
@@ -121,19 +121,15 @@ async function openDirectory(dir: string, options: OpenOptions, unlock: () => vo
     let epoch = checkpoint?.epoch;
     if (epoch) options.onEpoch?.(epoch, from);
     let prunedAt: number | undefined;
-    const position = await replayLog(
-      db,
-      log,
-      from,
-      logPath,
-      (replayed, at) => {
+    const position = await replayLog(db, log, from, logPath, {
+      onEpoch: (replayed, at) => {
         epoch = replayed;
         options.onEpoch?.(replayed, at);
       },
-      (at) => {
+      onPrune: (at) => {
         prunedAt = at;
       },
-    );
+    });
     const connection = new Connection(db, log, position, options, {
       checkpointPath,
       checkpointedDatoms,

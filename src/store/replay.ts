@@ -1,6 +1,7 @@
 /**
  * Replaying the log into a database: at open (after the checkpoint's position) and by
- * `gswarm verify` (from the start). An entry that is missing, cannot be decoded, or cannot be
+ * `gswarm verify` (from the start, or from the checkpoint when retention dropped the log's first
+ * entries). An entry that is missing, cannot be decoded, or cannot be
  * applied is damage, reported by file and position (GSW_ERR_LOG_CORRUPT), never half-believed.
  * Epoch (leadership) records carry no datoms and are skipped; a prune record prunes the Db.
  */
@@ -10,19 +11,28 @@ import type { EpochRecord } from '../log/epoch-record.js';
 import type { TxLog } from '../log/log.js';
 import { decodeLogRecord } from '../log/log-record.js';
 
+/** What a replay tells, and where it only reads. */
+export interface ReplayOptions {
+  /** Hears each epoch record replayed, with its position. */
+  onEpoch?: (epoch: EpochRecord, position: number) => void;
+  /** Hears the position of each prune record applied. */
+  onPrune?: (position: number) => void;
+  /** Entries up to this position are read and decoded but not applied (a checkpoint holds them). */
+  readOnlyThrough?: number;
+}
+
 /**
- * Applies the tx records of the log's entries after position `from` to `db`; returns the last
- * position applied. Epoch records say who leads and carry no datoms: `onEpoch` hears each one
- * replayed, with its position.
+ * Applies the tx and prune records of the log's entries after position `from` to `db`; returns
+ * the last position read. Epoch records say who leads and carry no datoms.
  */
 export async function replayLog(
   db: Db,
   log: TxLog,
   from: number,
   file: string,
-  onEpoch?: (epoch: EpochRecord, position: number) => void,
-  onPrune?: (position: number) => void,
+  options: ReplayOptions = {},
 ): Promise<number> {
+  const { onEpoch, onPrune, readOnlyThrough = 0 } = options;
   let last = from;
   try {
     // A shared log (JetStream) may grow while it is read: read again until a pass reaches the
@@ -38,6 +48,10 @@ export async function replayLog(
           );
         }
         for (const bytes of records) {
+          if (position <= readOnlyThrough) {
+            decodeLogRecord(bytes);
+            continue;
+          }
           const record = decodeLogRecord(bytes, db.store.lastTxId);
           if (record.kind === 'tx') db.replay(record.tx);
           else if (record.kind === 'prune') {

@@ -24,6 +24,7 @@ import type { LogEntry, TxLog } from '../log/log.js';
 import { decodeLogRecord, type LogRecord } from '../log/log-record.js';
 import type { PruneRecord } from '../log/prune-record.js';
 import { writeCheckpoint } from './checkpoint.js';
+import { runInSlices } from './slices.js';
 
 export type TxListener = (report: TxReport) => void;
 
@@ -51,7 +52,8 @@ export const pruneSliceMsDefault = 8;
 export class Replica {
   protected durableTxIndex: number;
   protected logPosition: number;
-  protected checkpointedDatoms: number;
+  /** Datoms applied since the last checkpoint (replayed at open, appended, followed). */
+  protected uncheckpointedDatoms: number;
   protected current: View;
   protected closed = false;
   private readonly checkpointDatoms: number;
@@ -94,7 +96,7 @@ export class Replica {
     this.checkpointPath = disk?.checkpointPath;
     this.epoch = disk?.epoch;
     if (disk?.prunedAt !== undefined) this.prunedAt.push(disk.prunedAt);
-    this.checkpointedDatoms = disk?.checkpointedDatoms ?? db.store.datomCount;
+    this.uncheckpointedDatoms = db.store.datomCount - (disk?.checkpointedDatoms ?? db.store.datomCount);
     this.current = db.view(this.durableTxIndex);
   }
 
@@ -248,7 +250,7 @@ export class Replica {
     // The store being pruned is not checkpointed (see checkpointIfDue): the pruned one is.
     if (this.compaction !== undefined) return this.compacted().then(() => this.checkpoint());
     // Counted as done even if it fails, so a full disk is retried only after as many datoms again.
-    this.checkpointedDatoms = this.db.store.datomCount;
+    this.uncheckpointedDatoms = 0;
     this.pruneUncheckpointed = false;
     const image = this.db.store.image();
     const position = this.logPosition;
@@ -275,13 +277,16 @@ export class Replica {
   /**
    * Applies a durable prune at `position`: reads as of a tx before its horizon are refused at once,
    * and the pruned store is built in slices of about `pruneSliceMs` of the event loop while txs go
-   * on (one prune at a time, in log order), then replaces the Db's store; the view moves to it,
+   * on (one prune at a time, in log order, none while a checkpoint is written), then replaces the
+   * Db's store; the view moves to it,
    * prune listeners hear of it, and a checkpoint of it is written, after which the log's entries
    * before the prune are dropped (at once in memory, where no checkpoint is kept).
    */
   protected applyPrune(prune: PruneRecord, position: number): void {
     this.prunedAt.push(position);
-    const previous = this.compaction ?? Promise.resolve();
+    // After the prune before it, and after a checkpoint being written: its image holds a store,
+    // and two stores at a time are enough.
+    const previous = this.compaction ?? this.checkpointing;
     let compaction: Promise<void>;
     const steps =
       this.compaction === undefined ? this.db.pruneInSteps(prune.horizonTx, prune.attributes) : undefined;
@@ -307,18 +312,11 @@ export class Replica {
 
   private async compact(steps: Generator<void, void, void>, prune: PruneRecord): Promise<void> {
     const basisTx = this.current.basisTx;
-    for (let done = false; !done; ) {
-      const until = performance.now() + this.pruneSliceMs;
-      do done = steps.next().done === true;
-      while (!done && performance.now() < until);
-      if (!done) await new Promise((resolve) => setImmediate(resolve));
-    }
+    await runInSlices(steps, this.pruneSliceMs);
     // The store was replaced: the durable view is the same tx in it.
     this.durableTxIndex = this.db.store.txIndexAsOf(Math.max(basisTx, this.current.basisTx));
     this.current = this.db.view(this.durableTxIndex);
     for (const listener of this.pruneListeners) notify(listener, prune);
-    // Datoms appended since the last checkpoint are counted from the pruned store on.
-    this.checkpointedDatoms = Math.min(this.checkpointedDatoms, this.db.store.datomCount);
     if (this.checkpointPath === undefined) {
       await this.dropPruned(Number.POSITIVE_INFINITY).catch((error: unknown) => {
         if (!(error instanceof GswarmError)) throw error;
@@ -350,6 +348,7 @@ export class Replica {
    */
   protected advance(position: number, reports: readonly TxReport[], checkpointDue = true): void {
     this.logPosition = position;
+    for (const report of reports) this.uncheckpointedDatoms += report.record?.e.length ?? 0;
     // By tx id: a report's txIndex is of the store it was committed to, which a prune may replace.
     const lastReport = reports[reports.length - 1];
     const last = lastReport === undefined ? -1 : this.db.store.txIndexAsOf(lastReport.tx);
@@ -365,16 +364,19 @@ export class Replica {
   }
 
   /**
-   * Starts a checkpoint when enough datoms arrived since the last or a prune is not yet in one;
-   * not while one is being written (a prune every batch must not queue a checkpoint per batch).
+   * Starts a checkpoint when `checkpointDatoms` datoms arrived since the last, or, after a prune,
+   * once half as many as the store holds did: then the log before the prune can go, and the log
+   * stays within about half the store's size without a checkpoint per prune. Not while one is
+   * being written.
    */
   protected checkpointIfDue(): void {
     // A checkpoint of the store being pruned would hold what its prune record, before the
     // checkpoint's position, will never be replayed to drop.
     if (this.checkpointsPending > 0 || this.compaction !== undefined) return;
+    const since = this.uncheckpointedDatoms;
     if (
-      this.pruneUncheckpointed ||
-      this.db.store.datomCount - this.checkpointedDatoms >= this.checkpointDatoms
+      since >= this.checkpointDatoms ||
+      (this.pruneUncheckpointed && since >= this.db.store.datomCount / 2)
     ) {
       // Not awaited: the write goes on in the background. A failure is told, never thrown; only a
       // bug rejects, and an unhandled rejection stops the process.
@@ -385,7 +387,7 @@ export class Replica {
   protected async closeReplica(checkpoint: boolean): Promise<void> {
     try {
       await this.compacted();
-      const due = this.pruneUncheckpointed || this.db.store.datomCount > this.checkpointedDatoms;
+      const due = this.pruneUncheckpointed || this.uncheckpointedDatoms > 0;
       if (checkpoint && due) await this.checkpoint();
       else await this.checkpointing;
       await this.log.close();

@@ -4,7 +4,16 @@
  * opens with every record up to N.
  */
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, existsSync, fstatSync, openSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  rmSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { truncateLog } from '../../src/cli/recover.js';
@@ -12,6 +21,7 @@ import { verifyStore } from '../../src/cli/verify.js';
 import { GswarmError } from '../../src/errors.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
 import { marketSchema } from '../../src/market/schema.js';
+import { Swarm } from '../../src/market/swarm.js';
 import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
 import { gswarm } from '../cli/gswarm-process.js';
@@ -42,6 +52,36 @@ describe('verify and recover', () => {
   it('a healthy store verifies ok', async () => {
     const dir = await storeWith(3);
     assert.deepEqual(await verifyStore(dir), { ok: true, records: 4, checkpoint: 'ok' });
+  });
+
+  it('a store whose log retention trimmed verifies from its checkpoint; without the checkpoint it is damage', async () => {
+    const dir = tempDir();
+    const swarm = await Swarm.open({ storage: storage.persistent(dir) });
+    await swarm.ingest({ markets: [{ id: 'A' }] });
+    for (let b = 0; b < 6; b++) {
+      const ticks = Array.from({ length: 50 }, (_, i) => ({
+        id: `t${b}-${i}`,
+        market: 'A',
+        price: 1,
+        volume: 1,
+        ts: b * 50 + i,
+      }));
+      await swarm.ingest({ ticks });
+    }
+    assert.ok((await swarm.pruneWindow({ retainTicks: 100 }, Date.now())) > 0);
+    await swarm.close();
+    const log = new LmdbLog(join(dir, 'log.mdb'));
+    const [first, last] = [await log.first(), await log.last()];
+    await log.close();
+    assert.ok(first > 1, 'the log was trimmed');
+    assert.deepEqual(await verifyStore(dir), { ok: true, records: last, checkpoint: 'ok' });
+    rmSync(join(dir, 'checkpoint'));
+    const report = await verifyStore(dir);
+    assert.equal(report.ok, false);
+    assert.match(
+      report.damage!.message,
+      new RegExp(`retention dropped log entries 1 to ${first - 1}, and there is no checkpoint`),
+    );
   });
 
   it('a damaged record is named, and truncating before it restores a store that opens', async () => {
