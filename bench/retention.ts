@@ -6,7 +6,7 @@
  * sampled 20 times: past the first windows they should stay flat.
  */
 import { runWorker } from './lib/child.js';
-import type { Row, Suite } from './lib/suite.js';
+import type { Suite } from './lib/suite.js';
 import { fmt, ratio } from './lib/timing.js';
 import { removeDir, tempDir } from './lib/tmp.js';
 import type { RetentionResult, RetentionSample } from './workers/retention.js';
