@@ -19,6 +19,7 @@ import pino from 'pino';
 import { buildServer, type ServerLimits } from '../api/index.js';
 import { ClusterSwarm } from '../cluster/cluster-swarm.js';
 import { ClusterNode } from '../cluster/node.js';
+import { systemClock } from '../db/ids.js';
 import { storage } from '../index.js';
 import type { RetentionOptions } from '../market/retention.js';
 import { marketSchema } from '../market/schema.js';
@@ -67,8 +68,12 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
       : { cert: await readFile(options.tlsCert), key: await readFile(options.tlsKey) };
   const store = options.nats
     ? await joinCluster(options, logger)
-    : await Swarm.open({ storage: storage.persistent(options.data), retention: options.retention });
-  if (store instanceof ClusterSwarm && options.retention) store.retain(options.retention);
+    : await Swarm.open({ storage: storage.persistent(options.data) });
+  if (options.retention) {
+    store.retain(options.retention, systemClock, (err) =>
+      logger.warn({ err, code: err.code }, 'prune refused; the pruner tries again in a second'),
+    );
+  }
   const app = await buildServer({
     store,
     token: options.token,

@@ -23,7 +23,7 @@ import type { Candle } from '../market/candles.js';
 import type { RetentionOptions } from '../market/retention.js';
 import { checkRows, type MarketRow, type TickRow } from '../market/rows.js';
 import type { Alert, IngestResult, LatestTick, Reflex } from '../market/swarm.js';
-import { ignoreGswarmError, pruneCheckMs, Swarm } from '../market/swarm.js';
+import { pruneCheckMs, prunerFailed, Swarm } from '../market/swarm.js';
 import { refuseDanglingTicks } from '../market/tick-batch.js';
 import type { Connection } from '../store/connection.js';
 import { ClusterSketches } from './cluster-sketches.js';
@@ -374,14 +374,18 @@ export class ClusterSwarm {
    * every `pruneCheckMs`. A prune is a record in the shard's stream: every replica prunes at the
    * same position, and a leader's successor goes on from the horizon in force.
    */
-  retain(options: RetentionOptions, clock: Clock = systemClock): void {
+  retain(
+    options: RetentionOptions,
+    clock: Clock = systemClock,
+    onFailed?: (error: GswarmError) => void,
+  ): void {
     clearInterval(this.pruner);
     this.pruner = setInterval(() => {
       this.swarms.forEach((swarm, shard) => {
         if (swarm === undefined || this.pruning[shard] !== undefined || !this.node.leads(shard)) return;
         this.pruning[shard] = this.node
           .write(shard, () => swarm.pruneWindow(options, clock.nowMs()))
-          .then(() => undefined, ignoreGswarmError)
+          .then(() => undefined, prunerFailed(onFailed))
           .finally(() => {
             this.pruning[shard] = undefined;
           });

@@ -129,14 +129,20 @@ export class Swarm {
 
   /**
    * Keeps the ticks of the retention window and prunes the rest, checking every `pruneCheckMs`
-   * (src/market/retention.ts). A failed prune fails the connection, which its fault listeners hear.
+   * (src/market/retention.ts). A prune refused (its summary too large for a log entry) is told to
+   * `onFailed` and tried again at the next check; a failed log write fails the connection too,
+   * which its fault listeners hear.
    */
-  retain(options: RetentionOptions, clock: Clock = systemClock): void {
+  retain(
+    options: RetentionOptions,
+    clock: Clock = systemClock,
+    onFailed?: (error: GswarmError) => void,
+  ): void {
     clearInterval(this.pruner);
     this.pruner = setInterval(() => {
       if (this.pruning !== undefined || !this.conn.accepting) return;
       this.pruning = this.pruneWindow(options, clock.nowMs())
-        .catch(ignoreGswarmError)
+        .catch(prunerFailed(onFailed))
         .finally(() => {
           this.pruning = undefined;
         });
@@ -485,9 +491,12 @@ export class Swarm {
   }
 }
 
-/** A pruner's failure is the connection's (its fault listeners hear of it); a bug goes on up. */
-export function ignoreGswarmError(error: unknown): void {
-  if (!(error instanceof GswarmError)) throw error;
+/** A pruner's refusal or failure goes to `onFailed`; a bug goes on up. */
+export function prunerFailed(onFailed?: (error: GswarmError) => void): (error: unknown) => void {
+  return (error) => {
+    if (!(error instanceof GswarmError)) throw error;
+    onFailed?.(error);
+  };
 }
 
 function publicReflex(stored: StoredReflex): Reflex {

@@ -201,19 +201,25 @@ export class Connection extends Replica {
   async transactWith(build: (head: View, txId: number) => unknown): Promise<TxReport> {
     while (this.pruning) await this.pruning;
     this.checkOpen();
-    const { record, report } = this.stage(build);
+    const { record, report } = this.stage(build, []);
     return this.enqueue(record, report);
   }
 
-  /** Plans `build`'s tx data against the head and applies it to the Db: its record, not yet durable. */
-  private stage(build: (head: View, txId: number) => unknown): { record?: Uint8Array; report: TxReport } {
+  /**
+   * Plans `build`'s tx data against the head and applies it to the Db: its record, not yet durable.
+   * The record must fit one log entry beside the records `alongside`.
+   */
+  private stage(
+    build: (head: View, txId: number) => unknown,
+    alongside: readonly Uint8Array[],
+  ): { record?: Uint8Array; report: TxReport } {
     const store = this.db.store;
     const instantMs = this.clock.nowMs();
     const txId = nextTxId(Math.max(store.lastTxId, this.txFloor), instantMs);
     const plan = this.db.plan(build(this.db.view(), txId));
     const planned = planRecord(plan, txId, instantMs);
     const record = planned && encodeLogRecord({ kind: 'tx', tx: planned });
-    if (record && entryBytes([record]) > this.log.entryBytesMax) {
+    if (record && entryBytes([record, ...alongside]) > this.log.entryBytesMax) {
       fail(
         'GSW_ERR_TX_TOO_LARGE',
         `the tx takes ${record.byteLength} bytes in the log, more than one log entry holds (entryBytesMax ${this.log.entryBytesMax})`,
@@ -271,9 +277,10 @@ export class Connection extends Replica {
     const pruned = (async () => {
       await this.drained();
       this.checkOpen();
-      const staged = summary && this.stage(summary);
       const prune = { horizonTx, attributes };
-      const records = [...(staged?.record ? [staged.record] : []), encodeLogRecord({ kind: 'prune', prune })];
+      const pruneRecord = encodeLogRecord({ kind: 'prune', prune });
+      const staged = summary && this.stage(summary, [pruneRecord]);
+      const records = [...(staged?.record ? [staged.record] : []), pruneRecord];
       const position = await this.appendOrFail(records);
       if (position === undefined) return;
       this.advance(position, staged?.record ? [staged.report] : [], false);

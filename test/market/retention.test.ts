@@ -11,9 +11,12 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { GswarmError } from '../../src/errors.js';
+import { MemoryLog } from '../../src/log/memory-log.js';
 import { candleIntervalsMs } from '../../src/market/candles.js';
 import { retentionHorizon } from '../../src/market/retention.js';
+import { marketSchema } from '../../src/market/schema.js';
 import { Swarm } from '../../src/market/swarm.js';
+import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
 
 const row = fc.record({
@@ -124,6 +127,40 @@ describe('retention', () => {
     } finally {
       await swarm.close();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a prune whose summary does not fit a log entry, changing nothing, and prunes with a coarser one', async () => {
+    const conn = await open({
+      storage: storage.memory(),
+      log: new MemoryLog(64 * 1024),
+      schema: marketSchema,
+    });
+    const swarm = Swarm.on(conn);
+    try {
+      await swarm.ingest({ markets: [{ id: 'A' }] });
+      for (let b = 0; b < 4; b++) {
+        const ticks = Array.from({ length: 250 }, (_, i) => ({
+          id: `t${b}-${i}`,
+          market: 'A',
+          price: 1,
+          volume: 1,
+          ts: (b * 250 + i) * 1000,
+        }));
+        await swarm.ingest({ ticks });
+      }
+      const window = { retainTicks: 250 };
+      await assert.rejects(
+        swarm.pruneWindow({ ...window, summaryWidthMs: 1000 }, Date.now()),
+        (e: GswarmError) => e.code === 'GSW_ERR_TX_TOO_LARGE',
+      );
+      assert.equal(conn.horizonTx, 0);
+      assert.equal(conn.accepting, true);
+      assert.equal(swarm.count('tick/id').count, 1000);
+      assert.ok((await swarm.pruneWindow({ ...window, summaryWidthMs: 3_600_000 }, Date.now())) > 0);
+      assert.equal(swarm.candles('A', 86_400_000)[0]!.ticks, 1000);
+    } finally {
+      await swarm.close();
     }
   });
 });
