@@ -45,8 +45,14 @@ export class NatsCluster {
     const certificates = options.tls ? makeCertificates(dir) : undefined;
     const count = options.servers ?? 3;
     const servers: Server[] = [];
+    // All at once, so no two servers are given one port (each is checked free, not yet bound).
+    const ports = await freePorts(3 * count);
     for (let i = 1; i <= count; i++) {
-      const [clientPort, routePort, monitorPort] = await freePorts(3);
+      const [clientPort, routePort, monitorPort] = ports.slice(3 * (i - 1), 3 * i) as [
+        number,
+        number,
+        number,
+      ];
       servers.push({
         name: `n${i}`,
         clientPort,
@@ -219,7 +225,6 @@ cluster {
 `;
 }
 
-/** Ports that were free a moment ago on 127.0.0.1 (the OS picks them; never 4222). */
 /**
  * Ports free now, below Linux's ephemeral range (32768 and up): a port picked from that range may be
  * taken by some outgoing connection between this check and the server binding it.
