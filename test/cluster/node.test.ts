@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { ClusterNode } from '../../src/cluster/node.js';
-import { streamName } from '../../src/log/jetstream-log.js';
+import { JetStreamLog, streamName } from '../../src/log/jetstream-log.js';
 import { connectNats } from '../../src/log/nats-connection.js';
 import { marketSchema } from '../../src/market/schema.js';
 import { readCheckpoint } from '../../src/store/checkpoint.js';
@@ -187,6 +187,11 @@ describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
     // One node, one shard, its NATS server cut off from the other two: no quorum, so an append
     // times out. A leader that went on heartbeating with a failed write path would hold the shard
     // forever; it must step down, reopen, and take the shard back when the stream is whole again.
+    // The stream is made here with three copies: a node makes it with as many as the servers its
+    // connection has heard of, which may still be one.
+    const admin = await connectNats({ servers: [nats.url(0)] });
+    await (await JetStreamLog.open({ nats: admin, cluster: 'nodes3', shard: 0, replicas: 3 })).close();
+    await admin.close();
     const node = await ClusterNode.start({
       nats: { servers: [nats.url(0)] },
       cluster: 'nodes3',
