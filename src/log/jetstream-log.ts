@@ -1,6 +1,6 @@
 /**
  * The log on NATS JetStream, for a cluster: one stream per shard, file storage, replicated on
- * min(3, servers) servers. Consensus is JetStream's (Raft inside); none of it is ours.
+ * 3 servers, or as many as there are. Consensus is JetStream's (Raft inside); none of it is ours.
  *
  * - append publishes one message per entry with the stream-level expected-last-sequence header:
  *   the server refuses it unless the stream ends exactly there (the fence; see DESIGN.md for why
@@ -36,7 +36,7 @@ export interface JetStreamLogOptions {
   /** Names the streams and subjects: letters, digits, `-` and `_`. */
   cluster: string;
   shard: number;
-  /** Copies of the stream; default min(3, the servers the connection knows of). */
+  /** Copies of the stream when it is made; default 3, or as many as JetStream can place. */
   replicas?: number;
   /** Default: the server's max_payload less room for headers. */
   entryBytesMax?: number;
@@ -102,9 +102,8 @@ export class JetStreamLog implements TxLog {
     const stream = streamName(options.cluster, options.shard);
     const subject = streamSubject(options.cluster, options.shard);
     const jsm = await unavailableOnError(`open stream ${stream}`, () => jetstreamManager(nats));
-    const replicas = options.replicas ?? Math.min(3, Math.max(1, nats.info?.connect_urls?.length ?? 1));
     const info = await unavailableOnError(`open stream ${stream}`, () =>
-      ensureStream(jsm, stream, subject, replicas),
+      ensureStream(jsm, stream, subject, options.replicas),
     );
     return new JetStreamLog(options, jetstream(nats), jsm, entryBytesMax, stream, subject, info.created);
   }
@@ -249,11 +248,16 @@ async function nextOrStallOf<T>(
   }
 }
 
+/**
+ * The stream, made if missing with `replicas` copies, or by default with 3, else 2, else 1: as
+ * many as JetStream can place. (Counting the servers the connection has heard of is not enough:
+ * right after connecting it may have heard of none but its own, and the stream would have one copy.)
+ */
 async function ensureStream(
   jsm: JetStreamManager,
   name: string,
   subject: string,
-  replicas: number,
+  replicas: number | undefined,
 ): Promise<StreamInfo> {
   const config = {
     name,
@@ -261,21 +265,25 @@ async function ensureStream(
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     discard: DiscardPolicy.New,
-    num_replicas: replicas,
   };
-  try {
-    return await jsm.streams.add(config);
-  } catch (error) {
-    // Another node created it first (with other replicas, perhaps): use the one there is.
-    const info = await jsm.streams.info(name).catch(() => undefined);
-    if (!info) throw error;
-    if (!info.config.subjects?.includes(subject)) {
-      fail('GSW_ERR_LOG_CORRUPT', `stream ${name} exists but does not hold subject ${subject}`, {
-        stream: name,
-      });
+  let refused: unknown;
+  for (const num_replicas of replicas === undefined ? [3, 2, 1] : [replicas]) {
+    try {
+      return await jsm.streams.add({ ...config, num_replicas });
+    } catch (error) {
+      refused = error;
+      // Another node created it first (with other replicas, perhaps): use the one there is.
+      const info = await jsm.streams.info(name).catch(() => undefined);
+      if (info === undefined) continue;
+      if (!info.config.subjects?.includes(subject)) {
+        fail('GSW_ERR_LOG_CORRUPT', `stream ${name} exists but does not hold subject ${subject}`, {
+          stream: name,
+        });
+      }
+      return info;
     }
-    return info;
   }
+  throw refused;
 }
 
 async function unavailableOnError<T>(what: string, action: () => Promise<T>): Promise<T> {
