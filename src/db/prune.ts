@@ -24,7 +24,6 @@ import { countBelow } from './columns.js';
 import { DatomStore, NONE } from './datoms.js';
 import { Interner } from './intern.js';
 import { Postings } from './postings.js';
-import type { Schema } from './schema.js';
 import { usesStrings } from './values.js';
 
 /** Datoms handled between two yields of a build's steps. */
@@ -150,10 +149,13 @@ export function startPrune(
       byAttr,
       avet,
       counts,
-      schemas: schemasBefore(store.schemas, end.txs).map(({ txIndex, schema }) => ({
-        txIndex: txIndex < 0 ? txIndex : keptTx(txs.remap, txIndex),
-        schema,
-      })),
+      // Schema versions from txs after the build began are the catch-up's.
+      schemas: store.schemas
+        .filter(({ txIndex }) => txIndex < end.txs)
+        .map(({ txIndex, schema }) => ({
+          txIndex: txIndex < 0 ? txIndex : keptTx(txs.remap, txIndex),
+          schema,
+        })),
     });
     // Catch up with the txs that arrived meanwhile, in steps too, until few are left for finish.
     const appended = { txs: end.txs };
@@ -378,10 +380,6 @@ function* recount(
   close();
   for (const p of positions) liveValues[columns.e[p]!] = 0;
   return { txIndex: Uint32Array.from(txIndex), count: Float64Array.from(count) };
-}
-
-function schemasBefore(schemas: readonly { txIndex: number; schema: Schema }[], txEnd: number) {
-  return schemas.filter(({ txIndex }) => txIndex < txEnd);
 }
 
 /** Whether a datom appended after the build began refers (by a kept ref attribute) to a thinned entity. */

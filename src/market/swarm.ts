@@ -436,10 +436,6 @@ export class Swarm {
     await this.conn.close();
   }
 
-  /**
-   * The candles (at `widthMs`) of the ticks a prune to `horizonTx` drops, as tx data: every tick
-   * stored before the horizon but those an alert names, which the prune keeps.
-   */
   private viewAt(asOf: number | undefined): View {
     return asOf === undefined ? this.conn.view : this.conn.asOf(asOf);
   }

@@ -278,22 +278,25 @@ export class Replica {
    * Applies a durable prune at `position`: reads as of a tx before its horizon are refused at once,
    * and the pruned store is built in slices of about `pruneSliceMs` of the event loop while txs go
    * on (one prune at a time, in log order, none while a checkpoint is written), then replaces the
-   * Db's store; the view moves to it,
-   * prune listeners hear of it, and a checkpoint of it is written, after which the log's entries
-   * before the prune are dropped (at once in memory, where no checkpoint is kept).
+   * Db's store; the view moves to it, prune listeners hear of it, and a checkpoint of it follows
+   * (see checkpointIfDue), after which the log's entries before the prune are dropped (at once in
+   * memory, where no checkpoint is kept).
    */
   protected applyPrune(prune: PruneRecord, position: number): void {
     this.prunedAt.push(position);
+    const steps = () => this.db.pruneInSteps(prune.horizonTx, prune.attributes);
     // After the prune before it, and after a checkpoint being written: its image holds a store,
-    // and two stores at a time are enough.
-    const previous = this.compaction ?? this.checkpointing;
-    let compaction: Promise<void>;
-    const steps =
-      this.compaction === undefined ? this.db.pruneInSteps(prune.horizonTx, prune.attributes) : undefined;
-    // The first step refuses reads before the horizon, before this returns.
-    if (steps?.next().done) return;
-    compaction = previous
-      .then(() => this.compact(steps ?? this.db.pruneInSteps(prune.horizonTx, prune.attributes), prune))
+    // and two stores at a time are enough. With none before it, the first step runs now: it
+    // refuses reads before the horizon before this returns.
+    let after = this.compaction;
+    let build: Generator<void, void, void> | undefined;
+    if (after === undefined) {
+      build = steps();
+      if (build.next().done) return;
+      after = this.checkpointing;
+    }
+    const compaction: Promise<void> = after
+      .then(() => this.compact(build ?? steps(), prune))
       .finally(() => {
         if (this.compaction === compaction) this.compaction = undefined;
       });
