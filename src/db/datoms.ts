@@ -15,10 +15,10 @@
 import { assert } from './assert.js';
 import { type Column, f64, lastAtMost, u8, u16, u32 } from './columns.js';
 import { Interner, type StringTableImage } from './intern.js';
-import { Postings } from './postings.js';
+import { Postings, type PostingsImage } from './postings.js';
 import { defining, Schema, type SchemaAttribute, SYSTEM_LOCAL_MAX, toAttribute } from './schema.js';
 import type { AttributeSpec } from './types.js';
-import { fromRaw } from './values.js';
+import { fromRaw, usesStrings } from './values.js';
 
 /** "No position": the end of an entity chain, or an assertion not (yet) retracted. */
 export const NONE = 0xffffffff;
@@ -49,7 +49,7 @@ export interface StoreImage {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
   byAttr: Uint32Array[];
-  avet: ({ keys: Float64Array; entries: Uint32Array; lists: Uint32Array[] } | null)[];
+  avet: (PostingsImage | null)[];
   counts: { txIndex: Uint32Array; count: Float64Array }[];
   strings: StringTableImage;
   schemas: { txIndex: number; attributes: SchemaAttribute[] }[];
@@ -329,7 +329,7 @@ export class DatomStore {
     return DatomStore.fromParts({
       ...image,
       strings: Interner.restore(image.strings),
-      avet: image.avet.map((p) => (p ? Postings.restore(p.keys, p.entries, p.lists) : undefined)),
+      avet: image.avet.map((p) => (p ? Postings.restore(p) : undefined)),
       schemas: image.schemas.map(({ txIndex, attributes }) => ({ txIndex, schema: new Schema(attributes) })),
     });
   }
@@ -363,7 +363,7 @@ export class DatomStore {
   private addSlot(attr: SchemaAttribute): void {
     assert(attr.slot === this.byAttr.length, 'slots are added in order');
     this.byAttr.push(u32());
-    this.avet.push(attr.indexed ? new Postings() : undefined);
+    this.avet.push(attr.indexed ? Postings.create(usesStrings(attr.valueType)) : undefined);
     this.counts.push({ txIndex: u32(), count: f64() });
   }
 
@@ -381,7 +381,11 @@ export class DatomStore {
       const slot = existing?.slot ?? schema.bySlot.length;
       const attr = toAttribute(id, slot, spec.ident, spec);
       if (existing === undefined) this.addSlot(attr);
-      else if (attr.indexed && this.avet[slot] === undefined) this.buildAvet(slot);
+      else if (
+        attr.indexed &&
+        (this.avet[slot] === undefined || usesStrings(attr.valueType) !== usesStrings(existing.valueType))
+      )
+        this.buildAvet(attr);
       schema = schema.with(attr);
     }
     this.touchedAttributes.clear();
@@ -412,11 +416,11 @@ export class DatomStore {
     };
   }
 
-  private buildAvet(slot: number): void {
-    const postings = new Postings();
-    const positions = this.byAttr[slot]!;
+  private buildAvet(attr: SchemaAttribute): void {
+    const postings = Postings.create(usesStrings(attr.valueType));
+    const positions = this.byAttr[attr.slot]!;
     for (let i = 0; i < positions.length; i++) postings.add(this.v.get(positions.get(i)), positions.get(i));
-    this.avet[slot] = postings;
+    this.avet[attr.slot] = postings;
   }
 
   private bumpCount(slot: number, delta: number): void {

@@ -126,7 +126,9 @@ export function startPrune(
       );
       byAttr.push(positions);
       yield;
-      avet.push(store.avet[slot] && (yield* postingsOf(positions, columns.v)));
+      avet.push(
+        store.avet[slot] && (yield* postingsOf(positions, columns.v, usesStrings(slots[slot]!.valueType))),
+      );
       const timeline = store.counts[slot]!;
       if (prunableSlot[slot]) counts.push(yield* recount(positions, columns, txs.starts, liveValues));
       else {
@@ -327,8 +329,12 @@ function keptPositions(positions: Uint32Array, newPosition: Uint32Array): Uint32
   return out;
 }
 
-function* postingsOf(positions: Uint32Array, v: Float64Array): Generator<void, Postings, void> {
-  const postings = new Postings(positions.length);
+function* postingsOf(
+  positions: Uint32Array,
+  v: Float64Array,
+  dense: boolean,
+): Generator<void, Postings, void> {
+  const postings = Postings.create(dense, positions.length);
   for (let i = 0; i < positions.length; i++) {
     if ((i & (stepDatoms - 1)) === 0) yield;
     postings.add(v[positions[i]!]!, positions[i]!);

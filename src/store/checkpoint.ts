@@ -2,7 +2,7 @@
  * Checkpoint files: a store image plus the log position it covers, so a restart loads the image
  * and replays only the log after that position.
  *
- * Layout: "GSWCKPT4", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
+ * Layout: "GSWCKPT5", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
  * element count), then each section's raw bytes, aligned to 8 so that loading makes typed-array
  * views over the file buffer without copying. The strings are one byte section, the interner's
@@ -22,11 +22,13 @@ import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import { assert } from '../db/assert.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
+import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
 
-// 4: the string table's hash is over UTF-8 bytes (src/db/hash.ts); a 3 is refused and the log replayed.
-const MAGIC = 'GSWCKPT4';
+// 5: string postings are dense arrays (src/db/postings.ts); an older checkpoint is refused and the
+// log replayed.
+const MAGIC = 'GSWCKPT5';
 const HEADER_LENGTH_AT = MAGIC.length;
 const HEADER_CRC_AT = MAGIC.length + 4;
 const BODY_CRC_AT = MAGIC.length + 8;
@@ -104,17 +106,21 @@ export async function writeCheckpoint(
     add(`count.tx.${slot}`, t.txIndex);
     add(`count.n.${slot}`, t.count);
   });
+  const addPostings = (name: string, postings: PostingsImage) => {
+    // A dense table (keys indexed by position) has no keys section.
+    if (postings.keys !== null) add(`${name}.keys`, postings.keys);
+    add(`${name}.entries`, postings.entries);
+    add(
+      `${name}.lengths`,
+      Uint32Array.from(postings.lists, (l) => l.length),
+    );
+    add(`${name}.lists`, concat(postings.lists));
+  };
   const avetSlots: number[] = [];
   image.avet.forEach((postings, slot) => {
     if (postings === null) return;
     avetSlots.push(slot);
-    add(`avet.keys.${slot}`, postings.keys);
-    add(`avet.entries.${slot}`, postings.entries);
-    add(
-      `avet.lengths.${slot}`,
-      Uint32Array.from(postings.lists, (l) => l.length),
-    );
-    add(`avet.lists.${slot}`, concat(postings.lists));
+    addPostings(`avet.${slot}`, postings);
   });
   const { strings } = image;
   outgoing.push({
@@ -265,6 +271,11 @@ function decode(file: Buffer, bodyCrc: number): Checkpoint {
     assert(array !== undefined, `checkpoint has section ${name}`);
     return array as T;
   };
+  const postingsNamed = (name: string): PostingsImage => ({
+    keys: arrays.has(`${name}.keys`) ? get<Float64Array>(`${name}.keys`) : null,
+    entries: get<Uint32Array>(`${name}.entries`),
+    lists: split(get<Uint32Array>(`${name}.lists`), get<Uint32Array>(`${name}.lengths`)),
+  });
   const columns = {} as StoreImage['columns'];
   for (const s of header.sections) {
     if (s.name.startsWith('col.')) columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
@@ -282,15 +293,7 @@ function decode(file: Buffer, bodyCrc: number): Checkpoint {
         txIndex: get<Uint32Array>(`count.tx.${slot}`),
         count: get<Float64Array>(`count.n.${slot}`),
       })),
-      avet: slots.map((slot) =>
-        header.avetSlots.includes(slot)
-          ? {
-              keys: get<Float64Array>(`avet.keys.${slot}`),
-              entries: get<Uint32Array>(`avet.entries.${slot}`),
-              lists: split(get<Uint32Array>(`avet.lists.${slot}`), get<Uint32Array>(`avet.lengths.${slot}`)),
-            }
-          : null,
-      ),
+      avet: slots.map((slot) => (header.avetSlots.includes(slot) ? postingsNamed(`avet.${slot}`) : null)),
       strings: {
         count: header.stringCount,
         byteLength: utf8.byteLength,

@@ -59,7 +59,12 @@ function copyOf(image: StoreImage): StoreImage {
     ) as StoreImage['columns'],
     byAttr: image.byAttr.map((list) => list.slice()),
     avet: image.avet.map(
-      (p) => p && { keys: p.keys.slice(), entries: p.entries.slice(), lists: p.lists.map((l) => l.slice()) },
+      (p) =>
+        p && {
+          keys: p.keys?.slice() ?? null,
+          entries: p.entries.slice(),
+          lists: p.lists.map((l) => l.slice()),
+        },
     ),
     counts: image.counts.map((t) => ({ txIndex: t.txIndex.slice(), count: t.count.slice() })),
     strings: { ...image.strings, chunks: () => [strings], table: image.strings.table.slice() },

@@ -259,7 +259,8 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
     const other = actual.avet[slot]!;
     if (postings === null) return assert.equal(other, null, `avet of slot ${slot} is absent`);
     assert.notEqual(other, null, `avet of slot ${slot} is present`);
-    sameArray(other!.keys, postings.keys, `avet keys of slot ${slot}`);
+    if (postings.keys === null) assert.equal(other!.keys, null, `avet of slot ${slot} is dense`);
+    else sameArray(other!.keys!, postings.keys, `avet keys of slot ${slot}`);
     sameArray(other!.entries, postings.entries, `avet entries of slot ${slot}`);
     assert.equal(other!.lists.length, postings.lists.length, `avet lists of slot ${slot}`);
     postings.lists.forEach((list, i) => sameArray(other!.lists[i]!, list, `avet list ${i} of slot ${slot}`));
