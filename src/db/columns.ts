@@ -31,6 +31,14 @@ export class Column<T extends TypedArray> {
     if (this.length + count > this.data.length) this.grow(this.length + count);
   }
 
+  /** Lengthens the column to `length` (if shorter), the new entries zero. */
+  extendTo(length: number): void {
+    if (length <= this.length) return;
+    this.reserve(length - this.length);
+    this.data.fill(0, this.length, length);
+    this.length = length;
+  }
+
   get(index: number): number {
     return this.data[index]!;
   }

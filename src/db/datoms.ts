@@ -1,11 +1,11 @@
 /**
  * The datom store: every datom ever transacted, in columns, in tx order, plus the indices over
- * them. Append-only: a datom is never changed except for `retractedAt`, which is set once, when
- * a later retraction ends the assertion. A view is a position bound P: it sees the datoms before
- * P, and an assertion at p is live in it when `retractedAt[p] >= P`.
+ * them. Append-only: a datom is never changed except that a later retraction may end an
+ * assertion, once (`retractions`). A view is a position bound P: it sees the datoms before P, and
+ * an assertion at p is live in it when it was not retracted before P.
  *
  * Indices, all in position (= tx) order, so "as of" is a bound on a sorted list:
- * - EAVT: per entity, a chain of positions (`prevOfEntity`), latest first from `lastOfEntity`.
+ * - EAVT: per entity, a chain of positions (`links`), latest first from `lastOfEntity`.
  * - AEVT: per attribute slot, the list of positions.
  * - AVET: per indexed attribute slot (unique, indexed or ref), postings from raw value to
  *   positions; for refs this is also the reverse (VAET) index.
@@ -15,7 +15,9 @@
 import { assert } from './assert.js';
 import { type Column, f64, lastAtMost, u8, u16, u32 } from './columns.js';
 import { Interner, type StringTableImage } from './intern.js';
+import { EntityLinks, type LinksImage } from './links.js';
 import { Postings, type PostingsImage } from './postings.js';
+import { Retractions, type RetractionsImage } from './retractions.js';
 import { defining, Schema, type SchemaAttribute, SYSTEM_LOCAL_MAX, toAttribute } from './schema.js';
 import type { AttributeSpec } from './types.js';
 import { fromRaw, usesStrings } from './values.js';
@@ -30,24 +32,15 @@ export interface CountTimeline {
   readonly count: Column<Float64Array>;
 }
 
-const columnNames = [
-  'e',
-  'a',
-  'v',
-  'added',
-  'prevOfEntity',
-  'retractedAt',
-  'txIds',
-  'txInstants',
-  'txStarts',
-  'lastOfEntity',
-] as const;
+const columnNames = ['e', 'a', 'v', 'added', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
 export type ColumnName = (typeof columnNames)[number];
 
 /** A store's state as typed arrays and plain values: what a checkpoint saves. */
 export interface StoreImage {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+  links: LinksImage;
+  retractions: RetractionsImage;
   byAttr: Uint32Array[];
   avet: (PostingsImage | null)[];
   counts: { txIndex: Uint32Array; count: Float64Array }[];
@@ -62,6 +55,8 @@ export interface StoreParts {
   room?: boolean;
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+  links: EntityLinks;
+  retractions: Retractions;
   byAttr: Uint32Array[];
   avet: (Postings | undefined)[];
   counts: { txIndex: Uint32Array; count: Float64Array }[];
@@ -75,8 +70,9 @@ export class DatomStore {
   readonly a = u16();
   readonly v = f64();
   readonly added = u8();
-  readonly prevOfEntity = u32();
-  readonly retractedAt = u32();
+  /** EAVT: each datom's previous position on its entity's chain. */
+  links: EntityLinks = new EntityLinks();
+  retractions: Retractions = new Retractions();
 
   readonly txIds = f64();
   readonly txInstants = f64();
@@ -175,7 +171,7 @@ export class DatomStore {
   }
 
   isLive(p: number, bound: number): boolean {
-    return p < bound && this.added.data[p] === 1 && this.retractedAt.data[p]! >= bound;
+    return p < bound && this.added.data[p] === 1 && this.retractions.end(p) >= bound;
   }
 
   // --- appending (the only mutation) ---
@@ -200,14 +196,13 @@ export class DatomStore {
     } else {
       const asserted = this.liveAssertion(local, slot, raw);
       assert(asserted !== NONE, 'a retraction ends a live assertion');
-      this.retractedAt.set(asserted, p);
+      this.retractions.set(asserted, p);
     }
     this.e.push(local);
     this.a.push(slot);
     this.v.push(raw);
     this.added.push(added ? 1 : 0);
-    this.prevOfEntity.push(previous);
-    this.retractedAt.push(NONE);
+    this.links.push(previous);
     this.lastOfEntity.set(local, p);
     this.byAttr[slot]!.push(p);
     this.avet[slot]?.add(raw, p);
@@ -236,15 +231,15 @@ export class DatomStore {
   /** Calls `visit` with each position of entity `local` below `bound`, latest first. */
   eachOfEntity(local: number, bound: number, visit: (p: number) => void): void {
     let p = this.lastOfEntity.get(local);
-    while (p !== NONE && p >= bound) p = this.prevOfEntity.data[p]!;
-    for (; p !== NONE; p = this.prevOfEntity.data[p]!) visit(p);
+    while (p !== NONE && p >= bound) p = this.links.previous(p);
+    for (; p !== NONE; p = this.links.previous(p)) visit(p);
   }
 
   /** The live assertion of (local, slot, raw) at the head, or NONE. Walks the entity chain. */
   liveAssertion(local: number, slot: number, raw: number): number {
-    const { a, v, added, retractedAt, prevOfEntity } = this;
-    for (let p = this.lastOfEntity.get(local); p !== NONE; p = prevOfEntity.data[p]!) {
-      if (a.data[p] === slot && v.data[p] === raw && added.data[p] === 1 && retractedAt.data[p] === NONE) {
+    const { a, v, added, retractions, links } = this;
+    for (let p = this.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
+      if (a.data[p] === slot && v.data[p] === raw && added.data[p] === 1 && retractions.end(p) === NONE) {
         return p;
       }
     }
@@ -253,19 +248,19 @@ export class DatomStore {
 
   /** How many live values (local, slot) has at the head, counting up to `max`. */
   liveValueCount(local: number, slot: number, max: number): number {
-    const { a, added, retractedAt, prevOfEntity } = this;
+    const { a, added, retractions, links } = this;
     let n = 0;
-    for (let p = this.lastOfEntity.get(local); p !== NONE && n < max; p = prevOfEntity.data[p]!) {
-      if (a.data[p] === slot && added.data[p] === 1 && retractedAt.data[p] === NONE) n++;
+    for (let p = this.lastOfEntity.get(local); p !== NONE && n < max; p = links.previous(p)) {
+      if (a.data[p] === slot && added.data[p] === 1 && retractions.end(p) === NONE) n++;
     }
     return n;
   }
 
   /** Whether entity `local` has a live datom at the head. Walks the entity chain. */
   hasLiveDatom(local: number): boolean {
-    const { added, retractedAt, prevOfEntity } = this;
-    for (let p = this.lastOfEntity.get(local); p !== NONE; p = prevOfEntity.data[p]!) {
-      if (added.data[p] === 1 && retractedAt.data[p] === NONE) return true;
+    const { added, retractions, links } = this;
+    for (let p = this.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
+      if (added.data[p] === 1 && retractions.end(p) === NONE) return true;
     }
     return false;
   }
@@ -310,11 +305,12 @@ export class DatomStore {
   image(): StoreImage {
     const columns = {} as Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
     for (const name of columnNames) columns[name] = this[name].view();
-    columns.retractedAt = columns.retractedAt.slice();
     columns.lastOfEntity = columns.lastOfEntity.slice();
     return {
       entityBase: this.entityBase,
       columns,
+      links: this.links.image(),
+      retractions: this.retractions.image(),
       byAttr: this.byAttr.map((list) => list.view()),
       avet: this.avet.map((postings) => postings?.snapshot() ?? null),
       counts: this.counts.map((t) => ({ txIndex: t.txIndex.view(), count: t.count.view() })),
@@ -329,6 +325,8 @@ export class DatomStore {
     return DatomStore.fromParts({
       ...image,
       strings: Interner.restore(image.strings),
+      links: EntityLinks.restore(image.links),
+      retractions: Retractions.restore(image.retractions),
       avet: image.avet.map((p) => (p ? Postings.restore(p) : undefined)),
       schemas: image.schemas.map(({ txIndex, attributes }) => ({ txIndex, schema: new Schema(attributes) })),
     });
@@ -339,6 +337,8 @@ export class DatomStore {
     const store = new DatomStore(parts.entityBase, parts.strings);
     store.horizonTx = parts.horizonTx;
     for (const name of columnNames) store[name].adopt(parts.columns[name] as never, parts.room);
+    store.links = parts.links;
+    store.retractions = parts.retractions;
     store.schemas.length = 0;
     store.schemas.push(...parts.schemas);
     store.byAttr.length = 0;

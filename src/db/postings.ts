@@ -90,6 +90,13 @@ export abstract class Postings {
     return -1;
   }
 
+  /** The first position for `key`, or -1: for a table of one position per key. */
+  first(key: number): number {
+    const entry = this.entryOf(key === 0 ? 0 : key);
+    if (entry === EMPTY) return -1;
+    return entry & OVERFLOW_BIT ? this.lists[entry & ~OVERFLOW_BIT]!.get(0) : entry;
+  }
+
   /** Calls `visit` with each position for `key`, latest first, until it returns false. */
   eachLatestFirst(key: number, visit: (position: number) => boolean | undefined): void {
     const entry = this.entryOf(key === 0 ? 0 : key);
@@ -134,13 +141,8 @@ class DensePostings extends Postings {
 
   protected override setEntry(key: number, entry: number): void {
     assert(Number.isInteger(key) && key >= 0, 'dense postings keys are interned string ids');
-    const { entries } = this;
-    if (key >= entries.length) {
-      entries.reserve(key + 1 - entries.length);
-      entries.data.fill(0, entries.length, key + 1);
-      entries.length = key + 1;
-    }
-    entries.set(key, entry + 1);
+    this.entries.extendTo(key + 1);
+    this.entries.set(key, entry + 1);
   }
 
   protected override tableImage() {

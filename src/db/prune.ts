@@ -23,7 +23,9 @@ import { assert } from './assert.js';
 import { countBelow } from './columns.js';
 import { DatomStore, NONE } from './datoms.js';
 import { Interner } from './intern.js';
+import { EntityLinks } from './links.js';
 import { Postings } from './postings.js';
+import { Retractions } from './retractions.js';
 import { usesStrings } from './values.js';
 
 /** Datoms handled between two yields of a build's steps. */
@@ -103,7 +105,7 @@ export function startPrune(
       newPosition[p] = dropped[p] === 1 ? NONE : kept++;
       if ((p & (stepDatoms - 1)) === 0) yield;
     }
-    const columns = yield* compactColumns(store, dropped, newPosition, kept);
+    const { columns, links, retractions } = yield* compactColumns(store, dropped, newPosition, kept);
     const strings = new Interner({ strings: end.strings, bytes: store.strings.byteLength });
     yield* copyStrings(
       store,
@@ -148,6 +150,8 @@ export function startPrune(
       horizonTx,
       strings,
       columns: { ...columns, lastOfEntity, txIds: txs.ids, txInstants: txs.instants, txStarts: txs.starts },
+      links,
+      retractions,
       byAttr,
       avet,
       counts,
@@ -209,14 +213,14 @@ function* markDropped(
   referred: Uint8Array,
   thinned: Uint8Array,
 ): Generator<void, void, void> {
-  const { e, a, added, retractedAt } = store;
+  const { e, a, added, retractions } = store;
   for (let p = 0; p < bound; p++) {
     if ((p & (stepDatoms - 1)) === 0) yield;
     if (!prunableSlot[a.data[p]!] || referred[e.data[p]!] === 1) continue;
     dropped[p] = 1;
     thinned[e.data[p]!] = 1;
     // A retraction appended after the build began is the catch-up's to skip.
-    const retraction = retractedAt.data[p]!;
+    const retraction = retractions.end(p);
     if (added.data[p] === 1 && retraction < dropped.length) dropped[retraction] = 1;
   }
 }
@@ -229,7 +233,7 @@ function keptLink(
   p: number,
   end: number,
 ): number {
-  while (p !== NONE && (p >= end || dropped[p] === 1)) p = store.prevOfEntity.data[p]!;
+  while (p !== NONE && (p >= end || dropped[p] === 1)) p = store.links.previous(p);
   return p === NONE ? NONE : newPosition[p]!;
 }
 
@@ -238,8 +242,9 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
   const a = withRoom(Uint16Array, kept);
   const v = withRoom(Float64Array, kept);
   const added = withRoom(Uint8Array, kept);
-  const prevOfEntity = withRoom(Uint32Array, kept);
-  const retractedAt = withRoom(Uint32Array, kept);
+  const links = new EntityLinks();
+  links.steps.reserve(kept);
+  const retractions = new Retractions();
   const end = dropped.length;
   for (let p = 0, q = 0; p < end; p++) {
     if ((p & (stepDatoms - 1)) === 0) yield;
@@ -249,20 +254,23 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     a[q] = store.a.data[p]!;
     v[q] = store.v.data[p]!;
     added[q] = store.added.data[p]!;
-    const prev = store.prevOfEntity.data[p]!;
-    prevOfEntity[q] =
+    const prev = store.links.previous(p);
+    links.push(
       prev === NONE
         ? NONE
         : dropped[prev] === 0
           ? newPosition[prev]!
-          : keptLink(store, dropped, newPosition, prev, end);
+          : keptLink(store, dropped, newPosition, prev, end),
+    );
     // A retraction appended after the build began is set again when the catch-up appends it.
-    const retraction = store.retractedAt.data[p]!;
-    retractedAt[q] = retraction >= end ? NONE : newPosition[retraction]!;
-    assert(retraction >= end || retractedAt[q] !== NONE, 'a kept assertion keeps its retraction');
+    const retraction = store.retractions.end(p);
+    if (retraction < end) {
+      assert(newPosition[retraction] !== NONE, 'a kept assertion keeps its retraction');
+      retractions.set(q, newPosition[retraction]!);
+    }
     q++;
   }
-  return { e, a, v, added, prevOfEntity, retractedAt };
+  return { columns: { e, a, v, added }, links, retractions };
 }
 
 /** Interns the kept string values anew, rewriting `v` in place; each distinct one is copied once. */

@@ -435,9 +435,9 @@ class Planner {
     const base: Normal[] = [];
     const local = this.store.localOf(e);
     if (local >= 0) {
-      const { a, v, added, retractedAt, prevOfEntity } = this.store;
-      for (let p = this.store.lastOfEntity.get(local); p !== NONE; p = prevOfEntity.data[p]!) {
-        if (a.data[p] === attr.slot && added.data[p] === 1 && retractedAt.data[p] === NONE) {
+      const { a, v, added, retractions, links } = this.store;
+      for (let p = this.store.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
+        if (a.data[p] === attr.slot && added.data[p] === 1 && retractions.end(p) === NONE) {
           base.push(this.normalOfRaw(attr, v.data[p]!));
         }
       }

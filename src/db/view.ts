@@ -295,7 +295,7 @@ export class View implements QuerySource {
     return (
       p >= this.lo &&
       p < this.bound &&
-      (this.isHistory || (store.added.data[p] === 1 && store.retractedAt.data[p]! >= this.bound))
+      (this.isHistory || (store.added.data[p] === 1 && store.retractions.end(p) >= this.bound))
     );
   }
 
@@ -383,12 +383,12 @@ export class View implements QuerySource {
       const local = store.localOf(e);
       if (local < 0) return;
       // The entity chain, inline: latest first, from the view's bound down to `lo`.
-      const prev = store.prevOfEntity.data;
+      const { links } = store;
       const as = store.a.data;
       const vs = store.v.data;
       let p = store.lastOfEntity.get(local);
-      while (p !== NONE && p >= bound) p = prev[p]!;
-      for (; p !== NONE; p = prev[p]!) {
+      while (p !== NONE && p >= bound) p = links.previous(p);
+      for (; p !== NONE; p = links.previous(p)) {
         if ((slot < 0 || as[p] === slot) && (raw === undefined || vs[p] === raw) && this.sees(p)) visit(p);
       }
       return;
@@ -413,13 +413,16 @@ export class View implements QuerySource {
     const list = store.byAttr[attr.slot]!;
     const positions = list.data;
     const added = store.added.data;
-    const retractedAt = store.retractedAt.data;
+    const { retractions } = store;
     const values = store.v.data;
     const all = this.isHistory;
     const end = countBelow(positions, list.length, bound);
     for (let i = countBelow(positions, list.length, lo); i < end; i++) {
       const p = positions[i]!;
-      if ((all || (added[p] === 1 && retractedAt[p]! >= bound)) && (raw === undefined || values[p] === raw))
+      if (
+        (all || (added[p] === 1 && retractions.end(p) >= bound)) &&
+        (raw === undefined || values[p] === raw)
+      )
         visit(p);
     }
   }

@@ -26,8 +26,9 @@ import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
 
-// 5: string postings are dense arrays (src/db/postings.ts); an older checkpoint is refused and the
-// log replayed.
+// 5: string postings are dense arrays (src/db/postings.ts), entity chains are steps
+// (src/db/links.ts), retractions a bitmap and a table (src/db/retractions.ts); an older
+// checkpoint is refused and the log replayed.
 const MAGIC = 'GSWCKPT5';
 const HEADER_LENGTH_AT = MAGIC.length;
 const HEADER_CRC_AT = MAGIC.length + 4;
@@ -116,6 +117,10 @@ export async function writeCheckpoint(
     );
     add(`${name}.lists`, concat(postings.lists));
   };
+  add('links.steps', image.links.steps);
+  addPostings('links.far', image.links.far);
+  add('retractions.marked', image.retractions.marked);
+  addPostings('retractions.ends', image.retractions.ends);
   const avetSlots: number[] = [];
   image.avet.forEach((postings, slot) => {
     if (postings === null) return;
@@ -288,6 +293,8 @@ function decode(file: Buffer, bodyCrc: number): Checkpoint {
     image: {
       entityBase: header.entityBase,
       columns,
+      links: { steps: get<Uint8Array>('links.steps'), far: postingsNamed('links.far') },
+      retractions: { marked: get<Uint8Array>('retractions.marked'), ends: postingsNamed('retractions.ends') },
       byAttr: slots.map((slot) => get<Uint32Array>(`aevt.${slot}`)),
       counts: slots.map((slot) => ({
         txIndex: get<Uint32Array>(`count.tx.${slot}`),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { StoreImage } from '../../src/db/datoms.js';
+import type { PostingsImage } from '../../src/db/postings.js';
 import { open, schemas, storage } from '../../src/index.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
 import { assertSameImage, stringsOf } from './support.js';
@@ -49,6 +50,10 @@ test('close writes a checkpoint that the next open loads instead of replaying th
   }
 });
 
+function copyOfPostings(p: PostingsImage): PostingsImage {
+  return { keys: p.keys?.slice() ?? null, entries: p.entries.slice(), lists: p.lists.map((l) => l.slice()) };
+}
+
 /** A deep copy of `image`, sharing no memory with the store it came from. */
 function copyOf(image: StoreImage): StoreImage {
   const strings = Buffer.concat([...image.strings.chunks()]);
@@ -58,14 +63,9 @@ function copyOf(image: StoreImage): StoreImage {
       Object.entries(image.columns).map(([name, column]) => [name, column.slice()]),
     ) as StoreImage['columns'],
     byAttr: image.byAttr.map((list) => list.slice()),
-    avet: image.avet.map(
-      (p) =>
-        p && {
-          keys: p.keys?.slice() ?? null,
-          entries: p.entries.slice(),
-          lists: p.lists.map((l) => l.slice()),
-        },
-    ),
+    links: { steps: image.links.steps.slice(), far: copyOfPostings(image.links.far) },
+    retractions: { marked: image.retractions.marked.slice(), ends: copyOfPostings(image.retractions.ends) },
+    avet: image.avet.map((p) => p && copyOfPostings(p)),
     counts: image.counts.map((t) => ({ txIndex: t.txIndex.slice(), count: t.count.slice() })),
     strings: { ...image.strings, chunks: () => [strings], table: image.strings.table.slice() },
   };

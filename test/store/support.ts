@@ -13,6 +13,7 @@ import { after } from 'node:test';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { Db } from '../../src/db/db.js';
 import { Interner } from '../../src/db/intern.js';
+import type { PostingsImage } from '../../src/db/postings.js';
 import type { Datom } from '../../src/db/types.js';
 import { fromRaw } from '../../src/db/values.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -245,6 +246,14 @@ function sameArray(actual: Typed, expected: Typed, what: string): void {
   }
 }
 
+function samePostings(actual: PostingsImage, expected: PostingsImage, what: string): void {
+  if (expected.keys === null) assert.equal(actual.keys, null, `${what} is dense`);
+  else sameArray(actual.keys!, expected.keys, `${what}: keys`);
+  sameArray(actual.entries, expected.entries, `${what}: entries`);
+  assert.equal(actual.lists.length, expected.lists.length, `${what}: lists`);
+  expected.lists.forEach((list, i) => sameArray(actual.lists[i]!, list, `${what}: list ${i}`));
+}
+
 /** Asserts two store images are identical, typed arrays compared element by element. */
 export function assertSameImage(actual: StoreImage, expected: StoreImage): void {
   assert.equal(actual.entityBase, expected.entityBase, 'entityBase');
@@ -254,16 +263,16 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
   }
   assert.equal(actual.byAttr.length, expected.byAttr.length, 'attribute slots');
   expected.byAttr.forEach((list, slot) => sameArray(actual.byAttr[slot]!, list, `aevt of slot ${slot}`));
+  sameArray(actual.links.steps, expected.links.steps, 'entity chain steps');
+  samePostings(actual.links.far, expected.links.far, 'far entity links');
+  sameArray(actual.retractions.marked, expected.retractions.marked, 'retracted positions');
+  samePostings(actual.retractions.ends, expected.retractions.ends, 'retraction ends');
   assert.equal(actual.avet.length, expected.avet.length, 'avet slots');
   expected.avet.forEach((postings, slot) => {
     const other = actual.avet[slot]!;
     if (postings === null) return assert.equal(other, null, `avet of slot ${slot} is absent`);
     assert.notEqual(other, null, `avet of slot ${slot} is present`);
-    if (postings.keys === null) assert.equal(other!.keys, null, `avet of slot ${slot} is dense`);
-    else sameArray(other!.keys!, postings.keys, `avet keys of slot ${slot}`);
-    sameArray(other!.entries, postings.entries, `avet entries of slot ${slot}`);
-    assert.equal(other!.lists.length, postings.lists.length, `avet lists of slot ${slot}`);
-    postings.lists.forEach((list, i) => sameArray(other!.lists[i]!, list, `avet list ${i} of slot ${slot}`));
+    samePostings(other!, postings, `avet of slot ${slot}`);
   });
   assert.equal(actual.counts.length, expected.counts.length, 'count timelines');
   expected.counts.forEach((t, slot) => {

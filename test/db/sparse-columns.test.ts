@@ -1,0 +1,94 @@
+/**
+ * The store's narrow stand-ins for two per-datom columns, against plain arrays: entity chains as
+ * one-byte steps with a table of far links (src/db/links.ts), retractions as a bitmap and a table
+ * (src/db/retractions.ts), postings of interned ids as a dense array (src/db/postings.ts). Each
+ * is checked live and after a round trip through its image, as a checkpoint takes it.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { NONE } from '../../src/db/datoms.js';
+import { EntityLinks } from '../../src/db/links.js';
+import { Postings } from '../../src/db/postings.js';
+import { Retractions } from '../../src/db/retractions.js';
+
+/**
+ * Entity of each datom: a few entities, each datom of one followed by a run of datoms of fresh
+ * entities, so that steps back fall on both sides of the one-byte limit.
+ */
+const entitiesArb = fc
+  .array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.constantFrom(0, 1, 2, 253, 254, 255, 256, 600)), {
+    maxLength: 12,
+  })
+  .map((pairs) => {
+    let fresh = 4;
+    return pairs.flatMap(([entity, gap]) => [entity, ...Array.from({ length: gap }, () => fresh++)]);
+  });
+
+test('entity links give each datom the previous position of its entity, near and far', () => {
+  fc.assert(
+    fc.property(entitiesArb, fc.integer({ min: 0, max: 3000 }), (entities, cut) => {
+      const last = new Map<number, number>();
+      const expected: number[] = [];
+      const links = new EntityLinks();
+      let imaged: EntityLinks | undefined;
+      entities.forEach((entity, p) => {
+        if (p === cut) imaged = EntityLinks.restore(links.image());
+        const previous = last.get(entity) ?? NONE;
+        expected.push(previous);
+        links.push(previous);
+        last.set(entity, p);
+      });
+      imaged ??= EntityLinks.restore(links.image());
+      expected.forEach((previous, p) => assert.equal(links.previous(p), previous, `previous of ${p}`));
+      const upTo = Math.min(cut, expected.length);
+      for (let p = 0; p < upTo; p++) assert.equal(imaged.previous(p), expected[p], `imaged previous of ${p}`);
+    }),
+  );
+});
+
+test('retractions answer the end of each retracted assertion and NONE for the rest', () => {
+  fc.assert(
+    fc.property(fc.uniqueArray(fc.nat(5000), { maxLength: 200 }), (retracted) => {
+      const retractions = new Retractions();
+      const ends = new Map<number, number>();
+      retracted.forEach((p, i) => {
+        retractions.set(p, 5001 + i);
+        ends.set(p, 5001 + i);
+      });
+      const restored = Retractions.restore(retractions.image());
+      for (let p = 0; p <= 5100; p++) {
+        assert.equal(retractions.end(p), ends.get(p) ?? NONE, `end of ${p}`);
+        assert.equal(restored.end(p), ends.get(p) ?? NONE, `restored end of ${p}`);
+      }
+      if (retracted.length > 0) assert.throws(() => retractions.set(retracted[0]!, 9999), /retracted once/);
+    }),
+  );
+});
+
+test('dense and hashed postings answer alike for interned ids', () => {
+  fc.assert(
+    fc.property(fc.array(fc.nat(300), { maxLength: 600 }), (keys) => {
+      const dense = Postings.create(true);
+      const hashed = Postings.create(false);
+      keys.forEach((key, p) => {
+        dense.add(key, p);
+        hashed.add(key, p);
+      });
+      const restored = Postings.restore(dense.snapshot());
+      for (const key of [-1, 0.5, 301, 10_000, ...keys]) {
+        for (const postings of [dense, restored]) {
+          assert.equal(postings.count(key), hashed.count(key), `count of ${key}`);
+          assert.deepEqual([...postings.list(key)], [...hashed.list(key)], `positions of ${key}`);
+          assert.equal(postings.first(key), hashed.first(key), `first of ${key}`);
+          const bound = keys.length >> 1;
+          assert.equal(
+            postings.latestWhere(key, bound, (p) => p % 2 === 0),
+            hashed.latestWhere(key, bound, (p) => p % 2 === 0),
+            `latest even position of ${key} below ${bound}`,
+          );
+        }
+      }
+    }),
+  );
+});
