@@ -1,7 +1,8 @@
 /**
- * The bytes of a tx record in the log: a msgpack map whose columns are raw little-endian typed
- * arrays (packing thousands of numbers one by one costs more than the rest of a commit), and the
- * string values in order.
+ * The bytes of a tx record in the log as kind 1, the format before kind 4 (tx-codec.ts): read so
+ * older logs replay, written only by tests now. A msgpack map whose columns are raw little-endian
+ * typed arrays (packing thousands of numbers one by one costs more than the rest of a commit),
+ * and the string values in order.
  *
  * Both directions assert the record's shape: equal column lengths, one string per string value,
  * and strings that survive UTF-8 (msgpack would turn a lone surrogate into U+FFFD, so the value
@@ -11,6 +12,7 @@ import { Packr } from 'msgpackr';
 import { assert } from '../db/assert.js';
 import type { TxRecord } from '../db/db.js';
 import type { Normal } from '../db/values.js';
+import { assertWritable } from './tx-codec.js';
 
 const packr = new Packr({ useRecords: false });
 /** Value kinds; 0 (the zero a kinds column starts with) is a number. */
@@ -29,12 +31,8 @@ interface Wire {
 }
 
 export function encodeRecord(record: TxRecord): Uint8Array {
+  assertWritable(record);
   const n = record.e.length;
-  assert(
-    record.a.length === n && record.v.length === n && record.added.length === n,
-    'a tx record written has equal column lengths',
-  );
-  assert(Number.isSafeInteger(record.tx) && record.tx > 0, 'a tx record written has a positive tx id');
   const kinds = new Uint8Array(n);
   const num = new Float64Array(n);
   const str: string[] = [];

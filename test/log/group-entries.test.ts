@@ -11,9 +11,16 @@ import { decodeLogRecord, encodeLogRecord } from '../../src/log/log-record.js';
 import { MemoryLog } from '../../src/log/memory-log.js';
 import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
+import { seeded } from '../store/support.js';
 
 const schema = { 'note/text': { valueType: 'string' } } as const;
 const entryBytesMax = 4096;
+
+/** Printable text zstd cannot shrink much, so a tx's record takes about `length` bytes. */
+function noise(length: number, seed: number): string {
+  const random = seeded(seed);
+  return Array.from({ length }, () => String.fromCharCode(33 + Math.floor(random() * 94))).join('');
+}
 
 async function entriesOf(log: MemoryLog): Promise<LogEntry[]> {
   const out: LogEntry[] = [];
@@ -31,7 +38,7 @@ describe('group commits as log entries', () => {
     const log = new MemoryLog(entryBytesMax);
     const conn = await open({ storage: storage.memory(), log, schema });
     const before = (await entriesOf(log)).length;
-    const texts = Array.from({ length: 40 }, (_, i) => `${i}:${'x'.repeat(300)}`);
+    const texts = Array.from({ length: 40 }, (_, i) => `${i}:${noise(300, i)}`);
     const reports = await Promise.all(texts.map((text) => conn.transact([{ 'note/text': text }])));
     const entries = (await entriesOf(log)).slice(before);
     assert.ok(entries.length > 1, `40 txs of 300+ bytes take several 4 KiB entries, got ${entries.length}`);
@@ -50,7 +57,7 @@ describe('group commits as log entries', () => {
     const log = new MemoryLog(entryBytesMax);
     const conn = await open({ storage: storage.memory(), log, schema });
     const basis = conn.basisTx;
-    await assert.rejects(conn.transact([{ 'note/text': 'y'.repeat(entryBytesMax) }]), (error: Error) => {
+    await assert.rejects(conn.transact([{ 'note/text': noise(2 * entryBytesMax, 1) }]), (error: Error) => {
       assert.equal((error as { code?: string }).code, 'GSW_ERR_TX_TOO_LARGE');
       assert.match(error.message, /more than one log entry holds \(entryBytesMax 4096\)/);
       return true;

@@ -18,6 +18,7 @@ import { marketSchema } from '../../src/market/schema.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { open } from '../../src/store/connection.js';
 import { storage } from '../../src/store/storage.js';
+import { seeded } from '../store/support.js';
 
 const row = fc.record({
   market: fc.constantFrom('A', 'B'),
@@ -133,18 +134,21 @@ describe('retention', () => {
   it('refuses a prune whose summary does not fit a log entry, changing nothing, and prunes with a coarser one', async () => {
     const conn = await open({
       storage: storage.memory(),
-      log: new MemoryLog(64 * 1024),
+      // Random prices and volumes, so the log's zstd cannot shrink the candles much: a batch of
+      // 250 ticks takes ~2.4 KB, the 1 s summary ~5.9 KB, the 1 h one ~0.1 KB.
+      log: new MemoryLog(4 * 1024),
       schema: marketSchema,
     });
     const swarm = Swarm.on(conn);
+    const random = seeded(7);
     try {
       await swarm.ingest({ markets: [{ id: 'A' }] });
       for (let b = 0; b < 4; b++) {
         const ticks = Array.from({ length: 250 }, (_, i) => ({
           id: `t${b}-${i}`,
           market: 'A',
-          price: 1,
-          volume: 1,
+          price: Math.round(random() * 1e6) / 1e3,
+          volume: 1 + Math.floor(random() * 1e6),
           ts: (b * 250 + i) * 1000,
         }));
         await swarm.ingest({ ticks });
