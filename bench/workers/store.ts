@@ -3,6 +3,8 @@
  *   store.ts build <dir> <ticks>   ingest ticks (4 batches of 1,000 in flight), then close
  *                                  (close writes a checkpoint); reports memory per tick
  *   store.ts reopen <dir>          Swarm.open until the first answers; reports time and memory
+ *   store.ts sqlite <dir> <ticks>  the same ticks into SQLite as the ingest suite stores them
+ *                                  (bench/lib/sqlite.ts), then close; reports its bytes on disk
  * Prints one JSON line.
  */
 import { readdirSync, statSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { Swarm } from '../../src/market/swarm.js';
 import { memoryNow } from '../lib/child.js';
 import { batchSize, marketCount } from '../lib/fixture.js';
 import { inFlight } from '../lib/pool.js';
+import { insertMarkets, openSqlite, tickInserter } from '../lib/sqlite.js';
 import { marketId, marketRows, TickStream } from '../lib/ticks.js';
 import { now } from '../lib/timing.js';
 
@@ -24,6 +27,13 @@ export interface BuildResult {
   rss: number;
   diskBytes: number;
   gc: boolean;
+}
+
+export interface SqliteResult {
+  ticks: number;
+  ingestMs: number;
+  /** The database and its WAL after a checkpoint and close (close removes the WAL). */
+  diskBytes: number;
 }
 
 export interface ReopenResult {
@@ -84,8 +94,24 @@ if (mode === 'build') {
     gc: after.gc,
   };
   console.log(JSON.stringify(result));
+} else if (mode === 'sqlite') {
+  const ticks = Number(n);
+  const db = openSqlite(dir!);
+  insertMarkets(db, marketRows(marketCount));
+  const insert = tickInserter(db);
+  const stream = new TickStream(marketCount);
+  const start = now();
+  for (let tx = 1; stream.produced < ticks; tx++)
+    insert(stream.batch(Math.min(batchSize, ticks - stream.produced)), tx);
+  const ingestMs = now() - start;
+  const stored = (db.prepare('SELECT count(*) AS n FROM ticks').get() as { n: number }).n;
+  if (stored !== ticks) throw new Error(`stored ${stored} ticks in SQLite, expected ${ticks}`);
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  db.close();
+  const result: SqliteResult = { ticks, ingestMs, diskBytes: diskBytes(dir!) };
+  console.log(JSON.stringify(result));
 } else {
-  throw new Error('usage: store.ts build <dir> <ticks> | reopen <dir>');
+  throw new Error('usage: store.ts build <dir> <ticks> | reopen <dir> | sqlite <dir> <ticks>');
 }
 
 function diskBytes(path: string): number {
