@@ -5,8 +5,19 @@
  * built with it: changing it makes their tables wrong (bump the checkpoint's magic).
  */
 export function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  let h = hashStart;
+  for (let i = start; i < end; i++) h = hashStep(h, bytes[i]!);
+  return mix32(h);
+}
+
+/** `hashBytes` one byte at a time: `hashFinish(hashStep(...hashStep(hashStart, b0)...))`. */
+export const hashStart = 0x811c9dc5;
+
+export function hashStep(h: number, byte: number): number {
+  return Math.imul(h ^ byte, 0x01000193);
+}
+
+export function hashFinish(h: number): number {
   return mix32(h);
 }
 

@@ -15,7 +15,7 @@
  */
 import { assert } from './assert.js';
 import { f64 } from './columns.js';
-import { hashBytes, tableFull, tableSizeFor } from './hash.js';
+import { hashBytes, hashFinish, hashStart, hashStep, tableFull, tableSizeFor } from './hash.js';
 
 /** The interned strings as a checkpoint saves and loads them. */
 export interface StringTableImage {
@@ -36,8 +36,9 @@ export class Interner {
   /** By id: where the string's length prefix starts in `bytes`. */
   private readonly offsets = f64();
   private table: Uint32Array;
-  /** The string being interned or looked up, encoded. */
+  /** The string being interned or looked up, encoded, and its hash. */
   private scratch: Buffer = Buffer.allocUnsafeSlow(256);
+  private scratchHash = 0;
 
   /** `expected`: room for that many strings of that many bytes in all before the first growth. */
   constructor(expected: { strings: number; bytes: number } = { strings: 0, bytes: 0 }) {
@@ -64,16 +65,15 @@ export class Interner {
 
   /** The id of `s`, or -1 if it was never interned. O(1) expected. */
   lookup(s: string): number {
-    if (!s.isWellFormed()) return -1;
     const length = this.encode(s);
-    return this.table[this.slotOf(length, hashBytes(this.scratch, 0, length))]! - 1;
+    return length < 0 ? -1 : this.table[this.slotOf(length, this.scratchHash)]! - 1;
   }
 
   /** The id of `s`, interning it if new. */
   intern(s: string): number {
-    assert(s.isWellFormed(), 'an interned string has a UTF-8 form');
     const length = this.encode(s);
-    const hash = hashBytes(this.scratch, 0, length);
+    assert(length >= 0, 'an interned string has a UTF-8 form');
+    const hash = this.scratchHash;
     let slot = this.slotOf(length, hash);
     if (this.table[slot] !== 0) return this.table[slot]! - 1;
     const id = this.offsets.length;
@@ -83,7 +83,10 @@ export class Interner {
     }
     this.reserve(lengthBytes + length);
     this.bytes.writeUInt32LE(length, this.used);
-    this.scratch.copy(this.bytes, this.used + lengthBytes, 0, length);
+    // A loop: Buffer.copy costs more than the bytes of a short string.
+    const { bytes, scratch } = this;
+    const to = this.used + lengthBytes;
+    for (let i = 0; i < length; i++) bytes[to + i] = scratch[i]!;
     this.offsets.push(this.used);
     this.used += lengthBytes + length;
     this.table[slot] = id + 1;
@@ -158,11 +161,31 @@ export class Interner {
     return interner;
   }
 
-  /** Encodes `s` into `scratch`; returns its byte length. */
+  /**
+   * Encodes `s` into `scratch` and its hash into `scratchHash`; returns its byte length, or -1
+   * if it has no UTF-8 form. ASCII (tick and market ids) is encoded and hashed in one loop,
+   * without a call into the runtime per string.
+   */
   private encode(s: string): number {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
     if (this.scratch.length < s.length * 3) this.scratch = Buffer.allocUnsafeSlow(s.length * 3);
-    return this.scratch.write(s, 0, 'utf8');
+    const scratch = this.scratch;
+    let h = hashStart;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return this.encodeUnicode(s);
+      scratch[i] = c;
+      h = hashStep(h, c);
+    }
+    this.scratchHash = hashFinish(h);
+    return s.length;
+  }
+
+  private encodeUnicode(s: string): number {
+    if (!s.isWellFormed()) return -1;
+    const length = this.scratch.write(s, 0, 'utf8');
+    this.scratchHash = hashBytes(this.scratch, 0, length);
+    return length;
   }
 
   /** The slot holding the string in `scratch[0, length)`, or the empty slot where it would go. */
