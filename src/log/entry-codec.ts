@@ -1,13 +1,17 @@
 /**
- * The bytes of a log entry (one group commit): a format byte, the record count, then each
- * record's length and bytes. Lengths are little-endian uint32. Decoding makes views into the
- * entry's bytes, without copying.
+ * The bytes of a log entry (one group commit): a format byte, the record count, a CRC-32 of what
+ * follows, then each record's length and bytes. Lengths are little-endian uint32. Decoding checks
+ * the CRC, so a flipped bit in the log (a damaged disk page, a bad copy) is refused as damage
+ * instead of replayed as another tx; it makes views into the entry's bytes, without copying.
+ * Format 1, the same without the CRC, is still read.
  */
+import { crc32 } from 'node:zlib';
 import { fail } from '../errors.js';
 
-/** Changes whenever the layout does, so an older log is refused instead of misread. */
-const formatVersion = 1;
-const headerBytes = 1 + 4;
+/** Changes whenever the layout does, so an older log is read as what it is, never misread. */
+const formatVersion = 2;
+const uncheckedFormat = 1;
+const headerBytes = 1 + 4 + 4;
 const lengthBytes = 4;
 
 /** The encoded size of an entry holding `records`. */
@@ -26,18 +30,24 @@ export function encodeEntry(records: readonly Uint8Array[]): Uint8Array {
     out.set(record, at + lengthBytes);
     at += lengthBytes + record.byteLength;
   }
+  view.setUint32(5, crcOf(out.subarray(headerBytes)), true);
   return out;
 }
 
 /** The records of an entry; `where` names the entry in the error when the bytes are not one. */
 export function decodeEntry(bytes: Uint8Array, where: string): Uint8Array[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (bytes.byteLength < headerBytes || bytes[0] !== formatVersion) {
+  const format = bytes[0];
+  const start = format === uncheckedFormat ? 1 + 4 : headerBytes;
+  if (bytes.byteLength < start || (format !== formatVersion && format !== uncheckedFormat)) {
     fail('GSW_ERR_LOG_CORRUPT', `${where} is not a log entry of format ${formatVersion}`, { where });
+  }
+  if (format === formatVersion && view.getUint32(5, true) !== crcOf(bytes.subarray(headerBytes))) {
+    fail('GSW_ERR_LOG_CORRUPT', `${where} fails its checksum: its bytes were damaged`, { where });
   }
   const count = view.getUint32(1, true);
   const records: Uint8Array[] = [];
-  let at = headerBytes;
+  let at = start;
   for (let i = 0; i < count; i++) {
     const length = at + lengthBytes <= bytes.byteLength ? view.getUint32(at, true) : Number.NaN;
     const end = at + lengthBytes + length;
@@ -64,6 +74,11 @@ export function recordsFitting(records: readonly (Uint8Array | undefined)[], ent
     if (bytes > entryBytesMax) return Math.max(i, 1);
   }
   return records.length;
+}
+
+/** CRC-32 of `bytes` (Node 20's crc32 returns 0 for a view of an empty buffer). */
+function crcOf(bytes: Uint8Array): number {
+  return bytes.byteLength === 0 ? 0 : crc32(bytes);
 }
 
 /** Refuses an entry over the limit, naming both sizes. */

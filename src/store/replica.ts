@@ -213,7 +213,12 @@ export class Replica {
       });
     }
     let reports: TxReport[] = [];
-    const records = entry.records.map(decodeLogRecord);
+    let afterTx = this.db.store.lastTxId;
+    const records = entry.records.map((bytes) => {
+      const record = decodeLogRecord(bytes, afterTx);
+      if (record.kind === 'tx') afterTx = record.tx.tx;
+      return record;
+    });
     for (const record of records) {
       if (record.kind === 'tx') reports.push(this.db.replay(record.tx));
       else if (record.kind === 'epoch') this.epoch = record.epoch;

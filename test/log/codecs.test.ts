@@ -22,13 +22,35 @@ describe('log entries', () => {
     const entry = encodeEntry([Uint8Array.of(1, 2, 3)]);
     assert.throws(() => decodeEntry(Uint8Array.of(0x85, 1, 2), 'log entry 7'), {
       ...corrupt,
-      message: 'log entry 7 is not a log entry of format 1',
+      message: 'log entry 7 is not a log entry of format 2',
     });
     assert.throws(() => decodeEntry(entry.subarray(0, entry.byteLength - 1), 'log entry 8'), {
       ...corrupt,
-      message: 'log entry 8 is cut short in record 1 of 1',
+      message: 'log entry 8 fails its checksum: its bytes were damaged',
     });
     assert.throws(() => decodeEntry(Uint8Array.from([...entry, 0]), 'e'), corrupt);
+  });
+
+  it('refuse an entry with any one bit flipped', () => {
+    const entry = encodeEntry([Uint8Array.of(1, 2, 3), Uint8Array.of(200, 201)]);
+    for (let bit = 0; bit < entry.byteLength * 8; bit++) {
+      const damaged = entry.slice();
+      damaged[bit >> 3]! ^= 1 << (bit & 7);
+      assert.throws(() => decodeEntry(damaged, 'log entry 9'), corrupt, `bit ${bit}`);
+    }
+  });
+
+  it('read format 1 (no checksum), and refuse one cut short', () => {
+    // Format 1: the format byte, the record count, then each record's length and bytes.
+    const entry = Uint8Array.of(1, 2, 0, 0, 0, 3, 0, 0, 0, 1, 2, 3, 1, 0, 0, 0, 9);
+    assert.deepEqual(
+      decodeEntry(entry, 'log entry 10').map((r) => [...r]),
+      [[1, 2, 3], [9]],
+    );
+    assert.throws(() => decodeEntry(entry.subarray(0, entry.byteLength - 1), 'log entry 11'), {
+      ...corrupt,
+      message: 'log entry 11 is cut short in record 2 of 2',
+    });
   });
 
   it('recordsFitting takes the longest prefix within the limit, and at least one', () => {
