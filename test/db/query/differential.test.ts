@@ -238,12 +238,28 @@ test('recursive and mutually recursive rules agree with Datascript', () => {
         : [['?a', 'a/ref', '_'], [['=', '?a', start]], [name, '?a', '?b']],
   }));
   fc.assert(
-    fc.property(database, query, (facts, query) =>
-      bothAnswer(facts, query, query.where.flat().includes('reach') ? reach : parity),
-    ),
+    fc.property(database, query, (facts, query) => {
+      const usesReach = query.where.flat().includes('reach');
+      // Datascript does not terminate on the mutually recursive rules over a cycle of refs.
+      fc.pre(usesReach || !hasRefCycle(facts));
+      bothAnswer(facts, query, usesReach ? reach : parity);
+    }),
     { numRuns: runs },
   );
 });
+
+/** Whether the a/ref facts form a cycle (each entity has at most one a/ref: follow it). */
+function hasRefCycle(facts: Fact[]): boolean {
+  const next = new Map(facts.filter(([, a]) => a === 'a/ref').map(([e, , v]) => [e, v as number]));
+  for (const start of next.keys()) {
+    const seen = new Set<number>();
+    for (let e: number | undefined = start; e !== undefined; e = next.get(e)) {
+      if (seen.has(e)) return true;
+      seen.add(e);
+    }
+  }
+  return false;
+}
 
 test('function bindings and inputs agree with Datascript', () => {
   const query = fc.tuple(small, fc.constantFrom('+', '-', '*')).map(([limit, op]) => ({
