@@ -203,19 +203,27 @@ class Planner {
         if (attr === undefined || value === null || value === undefined) continue;
         const many =
           attr.many && Array.isArray(value) && !(attr.valueType === 'ref' && isLookupRef(value, this.schema));
-        const values = many ? (value as unknown[]) : [value];
+        // One value (a tick's every cell) takes no arrays: this loop runs per datom.
+        if (!many) {
+          this.addBulkDatom(e, attr, this.normal(attr, value, item), item);
+          continue;
+        }
         const seen: Normal[] = [];
-        for (const v of values) {
+        for (const v of value as unknown[]) {
           const normal = this.normal(attr, v, item);
           if (seen.includes(normal)) continue;
           seen.push(normal);
-          if (this.datoms.length >= this.txDatomsMax) this.tooLarge();
-          // Identity values were checked new and distinct by bulkCanBeFast; others are checked here.
-          if (attr.unique === 'value') this.claimUnique(attr, normal, e, item);
-          this.datoms.push(e, attr, normal, true, item);
+          this.addBulkDatom(e, attr, normal, item);
         }
       }
     }
+  }
+
+  private addBulkDatom(e: number, attr: SchemaAttribute, normal: Normal, item: number): void {
+    if (this.datoms.length >= this.txDatomsMax) this.tooLarge();
+    // Identity values were checked new and distinct by bulkCanBeFast; others are checked here.
+    if (attr.unique === 'value') this.claimUnique(attr, normal, e, item);
+    this.datoms.push(e, attr, normal, true, item);
   }
 
   private claimUnique(attr: SchemaAttribute, value: Normal, e: number, item: number): void {

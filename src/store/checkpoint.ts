@@ -2,18 +2,20 @@
  * Checkpoint files: a store image plus the log position it covers, so a restart loads the image
  * and replays only the log after that position.
  *
- * Layout: "GSWCKPT5", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
+ * Layout: "GSWCKPT6", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
- * element count), then each section's raw bytes, aligned to 8 so that loading makes typed-array
- * views over the file buffer without copying. The strings are one byte section, the interner's
- * own table of length-prefixed UTF-8 (src/db/intern.ts), written and adopted as it is. Both checksums are verified on load: a damaged checkpoint is refused (and
- * the log replayed instead), never half-believed.
+ * element count, packing), then each section's bytes, aligned to 8. The regular sections are
+ * packed (section-packing.ts: zstd, position lists as differences) and unpacked at load; the
+ * values and the string hash table are stored raw, and loading makes typed-array views of them
+ * over the file buffer without copying. The strings are one byte section, the interner's own
+ * table of length-prefixed UTF-8 (src/db/intern.ts). Both checksums are verified on load: a
+ * damaged checkpoint is refused (and the log replayed instead), never half-believed.
  * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
  * then renamed over the old one: a crash leaves either the old checkpoint or the new, never a
  * torn one, and a failed write (a full disk) removes the temporary file.
- * Writing is asynchronous, in pieces of at most 8 MiB: the writes and the fsync run off the event
- * loop, which only checksums each piece, so heartbeats and requests go on while a large
- * checkpoint is written. The image must not change meanwhile (DatomStore.image copies what
+ * Writing is asynchronous: sections are packed 4 MiB at a time, then written in pieces of at most
+ * 8 MiB whose writes and fsync run off the event loop, which only checksums each piece, so
+ * heartbeats and requests go on while a large checkpoint is written. The image must not change meanwhile (DatomStore.image copies what
  * later txs change in place).
  */
 import { type FileHandle, open, rename, rm } from 'node:fs/promises';
@@ -25,11 +27,12 @@ import type { ColumnName, StoreImage } from '../db/datoms.js';
 import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
+import { type Packing, packingFor, packSection, unpackSection } from './section-packing.js';
 
-// 5: string postings are dense arrays (src/db/postings.ts), entity chains are steps
-// (src/db/links.ts), retractions a bitmap and a table (src/db/retractions.ts); an older
-// checkpoint is refused and the log replayed.
-const MAGIC = 'GSWCKPT5';
+// 6: sections may be packed (section-packing.ts); 5: string postings are dense arrays
+// (src/db/postings.ts), entity chains are steps (src/db/links.ts), retractions a bitmap and a
+// table (src/db/retractions.ts). An older checkpoint is refused and the log replayed.
+const MAGIC = 'GSWCKPT6';
 const HEADER_LENGTH_AT = MAGIC.length;
 const HEADER_CRC_AT = MAGIC.length + 4;
 const BODY_CRC_AT = MAGIC.length + 8;
@@ -50,7 +53,11 @@ interface Section {
   name: string;
   kind: Kind;
   offset: number;
+  /** Elements. */
   length: number;
+  /** How the stored bytes are packed (section-packing.ts), and the bytes of each frame. */
+  packing?: Packing;
+  frames?: number[];
 }
 
 interface Header {
@@ -71,8 +78,14 @@ interface Header {
 interface Outgoing {
   name: string;
   kind: Kind;
+  /** Elements. */
+  length: number;
   byteLength: number;
   chunks: () => Iterable<Uint8Array>;
+  /** The section's elements, to pack. */
+  array: Typed;
+  packing?: Packing;
+  frames?: number[];
 }
 
 export interface CheckpointWriteOptions {
@@ -98,8 +111,10 @@ export async function writeCheckpoint(
     outgoing.push({
       name,
       kind: kindOf(array),
+      length: array.length,
       byteLength: array.byteLength,
       chunks: () => [bytesOf(array)],
+      array,
     });
   for (const [name, column] of Object.entries(image.columns)) add(`col.${name}`, column);
   image.byAttr.forEach((list, slot) => add(`aevt.${slot}`, list));
@@ -128,18 +143,23 @@ export async function writeCheckpoint(
     addPostings(`avet.${slot}`, postings);
   });
   const { strings } = image;
-  outgoing.push({
-    name: 'str.utf8',
-    kind: 'u8',
-    byteLength: strings.byteLength,
-    chunks: () => strings.chunks(),
-  });
+  // The whole table as one view (no copy).
+  add('str.utf8', strings.byteLength === 0 ? new Uint8Array(0) : [...strings.chunks(strings.byteLength)][0]!);
   add('str.table', strings.table);
+  for (const section of outgoing) {
+    const packing = packingFor(section.name, section.array);
+    if (packing === undefined) continue;
+    const frames = await packSection(section.array, packing);
+    section.packing = packing;
+    section.frames = frames.map((frame) => frame.byteLength);
+    section.byteLength = section.frames.reduce((sum, n) => sum + n, 0);
+    section.chunks = () => frames;
+  }
 
   const sections: Section[] = [];
   let offset = 0;
-  for (const { name, kind, byteLength } of outgoing) {
-    sections.push({ name, kind, offset, length: byteLength / ctors[kind].BYTES_PER_ELEMENT });
+  for (const { name, kind, length, byteLength, packing, frames } of outgoing) {
+    sections.push({ name, kind, offset, length, ...(packing && { packing, frames }) });
     offset = align8(offset + byteLength);
   }
   const header: Header = {
@@ -265,11 +285,15 @@ function decode(file: Buffer, bodyCrc: number): Checkpoint {
   const arrays = new Map<string, Typed>();
   for (const s of header.sections) {
     const ctor = ctors[s.kind];
-    assert(
-      start + s.offset + s.length * ctor.BYTES_PER_ELEMENT <= buffer.byteLength,
-      'checkpoint section in bounds',
-    );
-    arrays.set(s.name, new ctor(buffer, start + s.offset, s.length));
+    const stored = s.frames ? s.frames.reduce((sum, n) => sum + n, 0) : s.length * ctor.BYTES_PER_ELEMENT;
+    assert(start + s.offset + stored <= buffer.byteLength, 'checkpoint section in bounds');
+    if (s.packing === undefined) {
+      arrays.set(s.name, new ctor(buffer, start + s.offset, s.length));
+      continue;
+    }
+    let at = start + s.offset;
+    const frames = s.frames!.map((n) => new Uint8Array(buffer, (at += n) - n, n));
+    arrays.set(s.name, unpackSection<Typed>(ctor as never, s.length, frames, s.packing));
   }
   const get = <T extends Typed>(name: string) => {
     const array = arrays.get(name);
