@@ -14,7 +14,7 @@
  * UTF-8 form and would be stored as U+FFFD, as another string.
  */
 import { assert } from './assert.js';
-import { f64 } from './columns.js';
+import { u32 } from './columns.js';
 import { hashBytes, hashFinish, hashStart, hashStep, tableFull, tableSizeFor } from './hash.js';
 
 /** The interned strings as a checkpoint saves and loads them. */
@@ -33,8 +33,8 @@ const chunkBytesDefault = 1024 * 1024;
 export class Interner {
   private bytes: Buffer;
   private used = 0;
-  /** By id: where the string's length prefix starts in `bytes`. */
-  private readonly offsets = f64();
+  /** By id: where the string's length prefix starts in `bytes` (one Buffer: under 4 GiB). */
+  private readonly offsets = u32();
   private table: Uint32Array;
   /** The string being interned or looked up, encoded, and its hash. */
   private scratch: Buffer = Buffer.allocUnsafeSlow(256);
