@@ -27,7 +27,7 @@ import type { ColumnName, StoreImage } from '../db/datoms.js';
 import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
-import { type Packing, packingFor, packSection, unpackSection } from './section-packing.js';
+import { type Packing, packingFor, packSection, touchedArray, unpackSection } from './section-packing.js';
 
 // 6: sections may be packed (section-packing.ts); 5: string postings are dense arrays
 // (src/db/postings.ts), entity chains are steps (src/db/links.ts), retractions a bitmap and a
@@ -156,6 +156,8 @@ export async function writeCheckpoint(
     section.chunks = () => frames;
   }
 
+  // Packed sections first: a reader unpacks them while the raw ones are still being read.
+  outgoing.sort((x, y) => Number(x.packing === undefined) - Number(y.packing === undefined));
   const sections: Section[] = [];
   let offset = 0;
   for (const { name, kind, length, byteLength, packing, frames } of outgoing) {
@@ -252,15 +254,17 @@ async function writeAll(file: FileHandle, bytes: Uint8Array, at: number): Promis
 
 /** The checkpoint at `path`, or undefined if there is none. */
 export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
+  const sections = new SectionLoader(await open('/dev/zero', 'r').catch(() => undefined));
   let read: { file: Buffer; bodyCrc: number };
   try {
-    read = await readChecksummed(path);
+    read = await readChecksummed(path, (file, end) => sections.arrived(file, end));
   } catch (error) {
+    await sections.close();
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
-    return decode(read.file, read.bodyCrc);
+    return decode(await sections.finish(read.file, read.bodyCrc));
   } catch (error) {
     throw new GswarmError(
       'GSW_ERR_CHECKPOINT',
@@ -271,30 +275,87 @@ export async function readCheckpoint(path: string): Promise<Checkpoint | undefin
   }
 }
 
-function decode(file: Buffer, bodyCrc: number): Checkpoint {
-  assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
-  const headerLength = file.readUInt32LE(HEADER_LENGTH_AT);
-  const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
-  assert(crc32(headerBytes) === file.readUInt32LE(HEADER_CRC_AT), 'checkpoint header checksum');
-  const header = unpack(headerBytes) as Header;
-  const bodyStart = align8(PREFIX_BYTES + headerLength);
-  assert(bodyCrc === file.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
-  const buffer = file.buffer as ArrayBuffer;
-  const start = file.byteOffset + bodyStart;
-  assert(start % 8 === 0, 'checkpoint sections are 8-aligned in memory');
-  const arrays = new Map<string, Typed>();
-  for (const s of header.sections) {
-    const ctor = ctors[s.kind];
-    const stored = s.frames ? s.frames.reduce((sum, n) => sum + n, 0) : s.length * ctor.BYTES_PER_ELEMENT;
-    assert(start + s.offset + stored <= buffer.byteLength, 'checkpoint section in bounds');
-    if (s.packing === undefined) {
-      arrays.set(s.name, new ctor(buffer, start + s.offset, s.length));
-      continue;
+/**
+ * The sections of a checkpoint being read: each packed one is unpacked as soon as its bytes have
+ * arrived, while the next piece of the file is read off the event loop. A failure is kept for
+ * `finish`, so that it is reported as the checkpoint's, not the read's.
+ */
+class SectionLoader {
+  private header: Header | undefined;
+  private bodyStart = 0;
+  private next = 0;
+  private failure: unknown;
+  /** By packed section: the array it unpacks into, being touched (section-packing.ts). */
+  private readonly targets = new Map<string, Promise<Typed>>();
+  readonly arrays = new Map<string, Typed>();
+
+  /** `zero`: /dev/zero, to touch the unpacked sections' memory with. */
+  constructor(private readonly zero: FileHandle | undefined) {}
+
+  async arrived(file: Buffer, end: number): Promise<void> {
+    if (this.failure !== undefined) return;
+    try {
+      await this.unpackUpTo(file, end);
+    } catch (error) {
+      this.failure = error;
     }
-    let at = start + s.offset;
-    const frames = s.frames!.map((n) => new Uint8Array(buffer, (at += n) - n, n));
-    arrays.set(s.name, unpackSection<Typed>(ctor as never, s.length, frames, s.packing));
   }
+
+  /** The header and every section, once the whole file is read and its body checksum known. */
+  async finish(file: Buffer, bodyCrc: number): Promise<{ header: Header; arrays: Map<string, Typed> }> {
+    try {
+      if (this.failure !== undefined) throw this.failure;
+      await this.unpackUpTo(file, file.byteLength);
+      assert(bodyCrc === file.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
+      return { header: this.header!, arrays: this.arrays };
+    } finally {
+      await this.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    // Touching may still run (a failure stopped the unpacking): let it end before closing.
+    await Promise.allSettled(this.targets.values());
+    await this.zero?.close();
+  }
+
+  private async unpackUpTo(file: Buffer, end: number): Promise<void> {
+    if (this.header === undefined) {
+      if (end < PREFIX_BYTES) return;
+      assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
+      const headerLength = file.readUInt32LE(HEADER_LENGTH_AT);
+      if (end < PREFIX_BYTES + headerLength) return;
+      const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
+      assert(crc32(headerBytes) === file.readUInt32LE(HEADER_CRC_AT), 'checkpoint header checksum');
+      this.header = unpack(headerBytes) as Header;
+      this.bodyStart = align8(PREFIX_BYTES + headerLength);
+      assert((file.byteOffset + this.bodyStart) % 8 === 0, 'checkpoint sections are 8-aligned in memory');
+      for (const s of this.header.sections) {
+        if (s.packing !== undefined)
+          this.targets.set(s.name, touchedArray<Typed>(ctors[s.kind] as never, s.length, this.zero));
+      }
+    }
+    const { sections } = this.header;
+    const buffer = file.buffer as ArrayBuffer;
+    const start = file.byteOffset + this.bodyStart;
+    for (; this.next < sections.length; this.next++) {
+      const s = sections[this.next]!;
+      const ctor = ctors[s.kind];
+      const stored = s.frames ? s.frames.reduce((sum, n) => sum + n, 0) : s.length * ctor.BYTES_PER_ELEMENT;
+      assert(this.bodyStart + s.offset + stored <= file.byteLength, 'checkpoint section in bounds');
+      if (this.bodyStart + s.offset + stored > end) return;
+      if (s.packing === undefined) {
+        this.arrays.set(s.name, new ctor(buffer, start + s.offset, s.length));
+        continue;
+      }
+      let at = start + s.offset;
+      const frames = s.frames!.map((n) => new Uint8Array(buffer, (at += n) - n, n));
+      this.arrays.set(s.name, unpackSection(await this.targets.get(s.name)!, frames, s.packing));
+    }
+  }
+}
+
+function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed> }): Checkpoint {
   const get = <T extends Typed>(name: string) => {
     const array = arrays.get(name);
     assert(array !== undefined, `checkpoint has section ${name}`);
@@ -340,9 +401,13 @@ function decode(file: Buffer, bodyCrc: number): Checkpoint {
 /**
  * The file in one unpooled buffer (so 8-aligned), and the CRC-32 of its body (after the prefix
  * and header). Read in pieces, each read running off the event loop while the piece before it is
- * checksummed, so the checksum costs little more than the read.
+ * checksummed and handed to `arrived` (which unpacks what it completes), so the checksum and the
+ * unpacking cost little more than the read.
  */
-async function readChecksummed(path: string): Promise<{ file: Buffer; bodyCrc: number }> {
+async function readChecksummed(
+  path: string,
+  arrived: (file: Buffer, end: number) => Promise<void>,
+): Promise<{ file: Buffer; bodyCrc: number }> {
   const handle = await open(path, 'r');
   try {
     const size = (await handle.stat()).size;
@@ -359,6 +424,7 @@ async function readChecksummed(path: string): Promise<{ file: Buffer; bodyCrc: n
       if (bodyStart !== undefined && end > bodyStart) {
         bodyCrc = crcOn(file.subarray(Math.max(at, bodyStart), end), bodyCrc);
       }
+      await arrived(file, end);
       at = end;
     }
     return { file, bodyCrc };

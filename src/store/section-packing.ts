@@ -8,6 +8,7 @@
  * A section is packed in pieces of `pieceBytes` raw bytes, each its own zstd frame, so the writer
  * yields to the event loop between pieces (a background checkpoint must not stall heartbeats).
  */
+import type { FileHandle } from 'node:fs/promises';
 import { setImmediate as turn } from 'node:timers/promises';
 import zstd from 'zstd-napi/binding.js';
 import { assert } from '../db/assert.js';
@@ -44,16 +45,29 @@ export async function packSection(array: Typed, packing: Packing): Promise<Uint8
   return frames;
 }
 
-/** The section of `length` elements that `frames` hold; throws if they do not hold exactly that. */
-export function unpackSection<T extends Typed>(
-  ctor: { new (length: number): T; BYTES_PER_ELEMENT: number },
+/**
+ * A zeroed array for a section to unpack into, its memory touched off the event loop: the first
+ * touch of fresh memory costs about as much as the unpacking itself (a page fault per 4 KiB), so
+ * `/dev/zero` is read into it by the thread pool, on the other core, while the event loop unpacks
+ * the sections before it. Without `/dev/zero` (`zero` undefined) it is touched when unpacked.
+ */
+export async function touchedArray<T extends Typed>(
+  ctor: { new (length: number): T },
   length: number,
-  frames: readonly Uint8Array[],
-  packing: Packing,
-): T {
-  dctx ??= new zstd.DCtx();
+  zero: FileHandle | undefined,
+): Promise<T> {
   const array = new ctor(length);
   const bytes = new Uint8Array(array.buffer);
+  for (let at = 0; zero !== undefined && at < bytes.byteLength; ) {
+    at += (await zero.read(bytes, at, Math.min(pieceBytes, bytes.byteLength - at), 0)).bytesRead;
+  }
+  return array;
+}
+
+/** Unpacks `frames` into `array` (zeroed, its length the section's); throws unless they fill it. */
+export function unpackSection<T extends Typed>(array: T, frames: readonly Uint8Array[], packing: Packing): T {
+  dctx ??= new zstd.DCtx();
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   assert(
     frames.length === Math.ceil(bytes.byteLength / pieceBytes),
     'a packed section has a frame per piece',
