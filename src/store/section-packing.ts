@@ -59,7 +59,9 @@ export async function touchedArray<T extends Typed>(
   const array = new ctor(length);
   const bytes = new Uint8Array(array.buffer);
   for (let at = 0; zero !== undefined && at < bytes.byteLength; ) {
-    at += (await zero.read(bytes, at, Math.min(pieceBytes, bytes.byteLength - at), 0)).bytesRead;
+    const { bytesRead } = await zero.read(bytes, at, Math.min(pieceBytes, bytes.byteLength - at), 0);
+    if (bytesRead === 0) break; // not a /dev/zero after all: the unpacking touches the rest
+    at += bytesRead;
   }
   return array;
 }
