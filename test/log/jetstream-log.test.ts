@@ -35,10 +35,23 @@ async function appendThrough(log: JetStreamLog, value: number, expectedLast: num
   }
 }
 
+/**
+ * The entries after `from`, as [position, value]; read again while the log is unavailable (a
+ * consumer made during an election can stall, and a read says so rather than wait).
+ */
 async function positionsAndValues(log: JetStreamLog, from = 0): Promise<number[][]> {
-  const out: number[][] = [];
-  for await (const entry of log.read(from)) out.push([entry.position, entry.records[0]![0]!]);
-  return out;
+  const deadline = Date.now() + retryMsMax;
+  for (;;) {
+    try {
+      const out: number[][] = [];
+      for await (const entry of log.read(from)) out.push([entry.position, entry.records[0]![0]!]);
+      return out;
+    } catch (error) {
+      assert.ok(error instanceof GswarmError && error.code === 'GSW_ERR_LOG_UNAVAILABLE', String(error));
+      assert.ok(Date.now() < deadline, `the stream could not be read for ${retryMsMax} ms`);
+      await sleep(200);
+    }
+  }
 }
 
 describe('the JetStream log', () => {
