@@ -287,7 +287,7 @@ class SectionLoader {
   private failure: unknown;
   /** By packed section: the array it unpacks into, being touched (section-packing.ts). */
   private readonly targets = new Map<string, Promise<Typed>>();
-  readonly arrays = new Map<string, Typed>();
+  private readonly arrays = new Map<string, Typed>();
 
   /** `zero`: /dev/zero, to touch the unpacked sections' memory with. */
   constructor(private readonly zero: FileHandle | undefined) {}
