@@ -1,4 +1,5 @@
 /** The server's options and its limits, each with its unit last. */
+import { availableParallelism } from 'node:os';
 import type { FastifyBaseLogger } from 'fastify';
 import { defaultQueryLimits } from '../db/query/index.js';
 import type { Store } from './store.js';
@@ -57,6 +58,9 @@ export const defaultLimits: ServerLimits = {
   queryRowsMax: defaultQueryLimits.queryRowsMax,
 };
 
+/** Parse workers: one per core the event loop leaves free, and at least one. */
+export const defaultParseWorkers = Math.max(1, availableParallelism() - 1);
+
 export interface ServerOptions {
   store: Store;
   /**
@@ -74,6 +78,11 @@ export interface ServerOptions {
   /** The store's size on disk, for /metrics. */
   storeBytes?: () => number;
   limits?: Partial<ServerLimits>;
+  /**
+   * Worker threads that decode, parse and validate ingest bodies (default: one per core beyond
+   * the first, at least one); 0 parses on the event loop.
+   */
+  parseWorkers?: number;
   /** The built console's assets (default: dist/console of this package). */
   consoleDir?: string;
   /** The wall clock in epoch ms; an input so tests can drive it. */

@@ -10,11 +10,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, LogController } from 
 import { fail } from '../errors.js';
 import { IngestAdmission } from './admission.js';
 import { markRoutesPublic, requireToken } from './auth.js';
+import { BodyPool } from './body/body-pool.js';
 import { clientErrorReply, errorReply, installErrorReplies } from './error-reply.js';
 import { IngestRate } from './ingest-rate.js';
 import { ApiMetrics } from './metrics.js';
 import { describeOperations } from './openapi.js';
-import { defaultLimits, type ServerOptions } from './options.js';
+import { defaultLimits, defaultParseWorkers, type ServerOptions } from './options.js';
 import { alertStreamRoutes } from './routes/alert-stream.js';
 import { candleRoutes } from './routes/candles.js';
 import { clusterUnsupportedRoutes } from './routes/cluster-unsupported.js';
@@ -89,9 +90,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   const admission = new IngestAdmission(store, limits);
+  const parsers = new BodyPool(options.parseWorkers ?? defaultParseWorkers);
+  app.addHook('onClose', () => parsers.close());
   const metrics = new ApiMetrics(store, () => admission.reading + admission.inFlight, options.storeBytes);
   const rate = new IngestRate();
-  const ingestOptions = { store, admission, metrics, rate, limits, now };
+  const ingestOptions = { store, admission, parsers, metrics, rate, limits, now };
   await app.register(ingestRoutes, ingestOptions);
   await app.register(lineProtocolRoutes, ingestOptions);
   await app.register(queryRoutes, {

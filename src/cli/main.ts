@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseInstant } from '../api/basis.js';
-import { defaultLimits } from '../api/options.js';
+import { defaultLimits, defaultParseWorkers } from '../api/options.js';
 import { GswarmClient } from '../client/index.js';
 import { candleIntervalsMs } from '../market/candles.js';
 import { tickCsvHelp } from '../market/tick-csv.js';
@@ -175,6 +175,15 @@ dataOption(program.command('serve'))
     'answer 408 to an ingest body not arrived whole in this time',
     integer,
     defaultLimits.bodyTimeoutMs,
+  )
+  .addOption(
+    new Option(
+      '--parse-workers <n>',
+      'threads that decode, parse and validate ingest bodies (0: on the event loop)',
+    )
+      .env('GSWARM_PARSE_WORKERS')
+      .default(defaultParseWorkers, 'cores - 1, at least 1')
+      .argParser(integer),
   )
   .action(async (options) => {
     const { bodyBytesMax, decodedBytesMax, commitLatencyMsMax, pendingBatchesMax } = options;

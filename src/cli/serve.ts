@@ -38,6 +38,8 @@ export interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   limits: Partial<ServerLimits>;
+  /** Threads that parse ingest bodies (0: on the event loop). */
+  parseWorkers?: number;
   /** The retention window; absent: every tick is kept. */
   retention?: RetentionOptions;
   /** NATS servers: join a cluster (with the options below) instead of the embedded store. */
@@ -81,6 +83,7 @@ export async function serve(options: ServeOptions): Promise<ServeHandle> {
     tls,
     logger,
     limits: options.limits,
+    parseWorkers: options.parseWorkers,
     nodeId: store instanceof ClusterSwarm ? store.node.id : undefined,
     storeBytes: store instanceof Swarm ? () => store.storeBytes() : undefined,
   });

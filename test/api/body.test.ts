@@ -4,16 +4,20 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { compress } from 'zstd-napi';
-import { contentEncoding, readBody } from '../../src/api/body/decode.js';
+import { contentEncoding, decodeBody, readWire } from '../../src/api/body/decode.js';
 import { jsonSyntaxErrorOffset, positionAt } from '../../src/api/body/json-syntax.js';
 import { parseBatch } from '../../src/api/body/parse.js';
 import { validateBatch } from '../../src/api/body/validate.js';
 import { GswarmError } from '../../src/errors.js';
 
 const limits = { bodyBytesMax: 1 << 20, decodedBytesMax: 1 << 20 };
-const unbounded = { deadline: new AbortController().signal, onDecoded: () => {} };
-const read = (bytes: Buffer, encoding: 'identity' | 'gzip' | 'zstd', caps = limits) =>
-  readBody(Readable.from([bytes]), encoding, caps, unbounded);
+const unbounded = { deadline: new AbortController().signal, onChunk: () => {} };
+const read = async (bytes: Buffer, encoding: 'identity' | 'gzip' | 'zstd', caps = limits) =>
+  decodeBody(
+    await readWire(Readable.from([bytes]), caps.bodyBytesMax, unbounded),
+    encoding,
+    caps.decodedBytesMax,
+  );
 const rowsMax = 1000;
 
 async function rejectsWith(promise: Promise<unknown>, code: string) {

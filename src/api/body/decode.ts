@@ -1,10 +1,11 @@
 /**
- * Reads a request body through its content encoding with two caps: the bytes on the wire and the
- * bytes after decompression. Both are counted while streaming, so a compression bomb is cut off
- * at the cap rather than inflated into memory. A deadline ends a body that arrives too slowly.
+ * An ingest body in two steps. `readWire` takes the bytes as sent off the socket, under the cap on
+ * them and a deadline (a body that arrives too slowly ends with GSW_ERR_BODY_TIMEOUT).
+ * `decodeBody` undoes the content encoding under the cap on decompressed bytes, counted as it
+ * inflates, so a compression bomb is cut off at the cap rather than inflated into memory; it is
+ * synchronous, so it can run in a parse worker (./body-pool.ts) as well as on the event loop.
  */
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import zstd from 'zstd-napi/binding.js';
 import { fail, GswarmError } from '../../errors.js';
 
@@ -20,8 +21,8 @@ export interface BodyLimits {
 export interface ReadControls {
   /** Ends the read with GSW_ERR_BODY_TIMEOUT when it aborts. */
   deadline: AbortSignal;
-  /** Called with the size of each decompressed chunk before it is kept; may throw to refuse it. */
-  onDecoded(bytes: number): void;
+  /** Called with the size of each chunk as sent before it is kept; may throw to refuse it. */
+  onChunk(bytes: number): void;
 }
 
 /** zstd frames may ask for a window up to 2^31 bytes; 2^24 (16 MiB) bounds a decoder's memory. */
@@ -36,34 +37,43 @@ export function contentEncoding(header: string | undefined): ContentEncoding {
   return fail('GSW_ERR_UNSUPPORTED_MEDIA', `content encoding '${name}' is not accepted (zstd, gzip or none)`);
 }
 
-export async function readBody(
+/** The body's bytes as sent, at most `bodyBytesMax` of them, before the deadline. */
+export async function readWire(
   source: AsyncIterable<Buffer>,
-  encoding: ContentEncoding,
-  limits: BodyLimits,
+  bodyBytesMax: number,
   controls: ReadControls,
 ): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  const collect = async (decoded: AsyncIterable<Buffer>) => {
-    for await (const chunk of decoded) {
-      controls.onDecoded(chunk.length);
-      chunks.push(chunk);
-    }
-  };
-  const wire = capped(limits.bodyBytesMax, 'body');
-  const inflated = capped(limits.decodedBytesMax, 'decompressed body');
-  const arriving = beforeDeadline(source, controls.deadline);
-  try {
-    if (encoding === 'identity') await pipeline(arriving, wire, inflated, collect);
-    else if (encoding === 'gzip') await pipeline(arriving, wire, createGunzip(), inflated, collect);
-    else await pipeline(arriving, wire, zstdDecode, inflated, collect);
-  } catch (error) {
-    if (error instanceof GswarmError) throw error;
-    if (isDecoderError(error)) {
-      throw new GswarmError('GSW_ERR_MALFORMED_BODY', `${encoding} data is corrupt`, {}, error);
-    }
-    throw error;
+  let bytes = 0;
+  for await (const chunk of beforeDeadline(source, controls.deadline)) {
+    bytes += chunk.length;
+    if (bytes > bodyBytesMax) tooLarge('body', bodyBytesMax);
+    controls.onChunk(chunk.length);
+    chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** The body with its content encoding undone, at most `decodedBytesMax` bytes of it. */
+export function decodeBody(wire: Buffer, encoding: ContentEncoding, decodedBytesMax: number): Buffer {
+  if (encoding === 'zstd') return zstdDecode(wire, decodedBytesMax);
+  if (encoding === 'identity') {
+    if (wire.length > decodedBytesMax) tooLarge('decompressed body', decodedBytesMax);
+    return wire;
+  }
+  try {
+    return gunzipSync(wire, { maxOutputLength: decodedBytesMax });
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE')
+      tooLarge('decompressed body', decodedBytesMax);
+    if (isDecoderError(error))
+      throw new GswarmError('GSW_ERR_MALFORMED_BODY', 'gzip data is corrupt', {}, error);
+    throw error;
+  }
+}
+
+function tooLarge(what: string, bytesMax: number): never {
+  return fail('GSW_ERR_BODY_TOO_LARGE', `the ${what} exceeds ${bytesMax} bytes`, { bytesMax });
 }
 
 /**
@@ -97,40 +107,29 @@ async function* beforeDeadline(source: AsyncIterable<Buffer>, deadline: AbortSig
   }
 }
 
-function capped(bytesMax: number, what: string) {
-  return async function* (chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    let bytes = 0;
-    for await (const chunk of chunks) {
-      bytes += chunk.length;
-      if (bytes > bytesMax)
-        fail('GSW_ERR_BODY_TOO_LARGE', `the ${what} exceeds ${bytesMax} bytes`, { bytesMax });
-      yield chunk;
-    }
-  };
-}
-
 /**
- * Streaming zstd decompression that yields one bounded chunk at a time, so the consumer's cap
- * stops it (zstd-napi's DecompressStream inflates a whole input chunk before yielding).
+ * zstd decompression one bounded chunk at a time, so the cap stops it (a single-shot decode would
+ * inflate the whole frame first).
  */
-async function* zstdDecode(compressed: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+function zstdDecode(compressed: Buffer, decodedBytesMax: number): Buffer {
+  if (compressed.length === 0) return compressed;
   const dctx = new zstd.DCtx();
   dctx.setParameter(zstd.DParameter.windowLogMax, zstdWindowLogMax);
-  let inFrame = false;
-  for await (const chunk of compressed) {
-    let input = chunk;
-    for (;;) {
-      const output = Buffer.allocUnsafe(zstdOutChunkBytes);
-      const [frameBytesLeft, produced, consumed] = decompressStep(dctx, output, input);
-      if (produced > 0) yield output.subarray(0, produced);
-      input = input.subarray(consumed);
-      if (input.length === 0 && (produced < output.length || frameBytesLeft === 0)) {
-        inFrame = frameBytesLeft !== 0;
-        break;
-      }
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let input = compressed;
+  for (;;) {
+    const output = Buffer.allocUnsafe(zstdOutChunkBytes);
+    const [frameBytesLeft, produced, consumed] = decompressStep(dctx, output, input);
+    bytes += produced;
+    if (bytes > decodedBytesMax) tooLarge('decompressed body', decodedBytesMax);
+    if (produced > 0) chunks.push(output.subarray(0, produced));
+    input = input.subarray(consumed);
+    if (input.length === 0 && (produced < output.length || frameBytesLeft === 0)) {
+      if (frameBytesLeft !== 0) fail('GSW_ERR_MALFORMED_BODY', 'zstd data ends in the middle of a frame');
+      return Buffer.concat(chunks);
     }
   }
-  if (inFrame) fail('GSW_ERR_MALFORMED_BODY', 'zstd data ends in the middle of a frame');
 }
 
 function decompressStep(dctx: zstd.DCtx, output: Buffer, input: Buffer) {

@@ -1,15 +1,16 @@
 /**
- * POST /v2/ingest: decode, parse and validate a batch, then hand it to the store and answer 202
- * only once it is durable. The body is read by the handler, not by a Fastify parser, so
- * backpressure refuses a batch before any of it is read, and a body that arrives too slowly ends
- * with 408 instead of holding an admission slot.
+ * POST /v2/ingest: read a batch, have a parse worker decode, parse and validate it, then hand it
+ * to the store and answer 202 only once it is durable. The body is read by the handler, not by a
+ * Fastify parser, so backpressure refuses a batch before any of it is read, and a body that
+ * arrives too slowly ends with 408 instead of holding an admission slot.
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { fail, GswarmError } from '../../errors.js';
 import type { IngestAdmission } from '../admission.js';
-import { type BodyLimits, contentEncoding, readBody } from '../body/decode.js';
-import { type BodyFormat, type ParsedBatch, parseBatch, refuseRowsOver } from '../body/parse.js';
-import { validateBatch } from '../body/validate.js';
+import { type BodyParser, type ColumnBatch, placeAt, rowsOf } from '../body/body-job.js';
+import type { BodyPool } from '../body/body-pool.js';
+import { type BodyLimits, contentEncoding, readWire } from '../body/decode.js';
+import type { BodyFormat } from '../body/parse.js';
 import type { IngestRate } from '../ingest-rate.js';
 import type { ApiMetrics, RejectionReason } from '../metrics.js';
 import type { Store } from '../store.js';
@@ -18,6 +19,7 @@ import { ErrorBody, IngestBody, IngestResult, type RowError } from '../wire.js';
 export interface IngestRouteOptions {
   store: Store;
   admission: IngestAdmission;
+  parsers: BodyPool;
   metrics: ApiMetrics;
   rate: IngestRate;
   limits: BodyLimits & {
@@ -61,7 +63,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         const format = formats[mediaType];
         if (format === undefined)
           fail('GSW_ERR_UNSUPPORTED_MEDIA', `content type '${mediaType}' is not accepted`);
-        return (text, rowsMax) => parseBatch(text, format, rowsMax);
+        return { format };
       });
       return reply.code(202).send(result);
     },
@@ -69,18 +71,19 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
 };
 
 /**
- * The ingest pipeline behind every ingest route: backpressure, the body through its encoding,
- * caps and deadline, the route's parser (chosen from the request before any body is read),
- * validation, the store, and the metrics. Resolves once the batch is durable. A batch takes its
- * admission slot only once its body is here, so slow senders cannot hold every slot.
+ * The ingest pipeline behind every ingest route: backpressure, the body under its cap and
+ * deadline, a parse worker (decoding, the route's parser, chosen from the request before any body
+ * is read, and validation), the store, and the metrics. Resolves once the batch is durable. A
+ * batch takes its admission slot only once its body is here, so slow senders cannot hold every
+ * slot.
  */
 export async function ingestPipeline(
   options: IngestRouteOptions,
   request: FastifyRequest,
   reply: FastifyReply,
-  parserFor: () => (text: string, rowsMax: number) => ParsedBatch,
+  parserFor: () => BodyParser,
 ): Promise<IngestResult> {
-  const { store, admission, metrics, rate, limits, now } = options;
+  const { store, admission, parsers, metrics, rate, limits, now } = options;
   const refuseIfOverloaded = () => {
     const reason = admission.refusal();
     if (reason === undefined) return;
@@ -90,7 +93,7 @@ export async function ingestPipeline(
   try {
     // Before the body is read: an overloaded server reads nothing.
     refuseIfOverloaded();
-    const parse = parserFor();
+    const parser = parserFor();
     const encoding = contentEncoding(request.headers['content-encoding']);
     const declaredBytes = Number(request.headers['content-length'] ?? 0);
     if (declaredBytes > limits.bodyBytesMax) {
@@ -98,23 +101,31 @@ export async function ingestPipeline(
         bytesMax: limits.bodyBytesMax,
       });
     }
+    const hold = (bytes: number) => {
+      admission.holdDecoded(bytes);
+      decodedBytesHeld += bytes;
+    };
     admission.reading++;
-    const body = await readBody(request.raw.iterator({ destroyOnReturn: false }), encoding, limits, {
+    const wire = await readWire(request.raw.iterator({ destroyOnReturn: false }), limits.bodyBytesMax, {
       deadline: AbortSignal.timeout(limits.bodyTimeoutMs),
-      onDecoded: (bytes) => {
-        admission.holdDecoded(bytes);
-        decodedBytesHeld += bytes;
-      },
+      onChunk: hold,
     }).finally(() => admission.reading--);
-    const parsed = parse(body.toString('utf8'), limits.batchTicksMax);
-    if (parsed.ticks.length + parsed.marketLines.length > limits.batchTicksMax)
-      refuseRowsOver(limits.batchTicksMax);
     refuseIfOverloaded();
     admission.inFlight++;
     try {
-      const batch = validateBatch(parsed, limits.rowErrorsMax);
+      const columns = await parsers.run({
+        wire,
+        encoding,
+        parser,
+        decodedBytesMax: limits.decodedBytesMax,
+        rowsMax: limits.batchTicksMax,
+        rowErrorsMax: limits.rowErrorsMax,
+      });
+      // The bytes as sent are held from the first chunk; once decoded, the body is held at its size.
+      hold(Math.max(0, columns.decodedBytes - decodedBytesHeld));
+      const batch = rowsOf(columns);
       const startedMs = performance.now();
-      const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, parsed));
+      const result = await store.ingest(batch).catch((error) => rethrowWithPlaces(error, columns));
       metrics.commitLatency.observe((performance.now() - startedMs) / 1000);
       metrics.batches.inc();
       metrics.ticksIngested.inc(result.accepted);
@@ -135,11 +146,11 @@ export async function ingestPipeline(
 }
 
 /** The store numbers bad rows by their place in the lists it was given; the sender knows the request's. */
-function rethrowWithPlaces(error: unknown, parsed: ParsedBatch): never {
+function rethrowWithPlaces(error: unknown, columns: ColumnBatch): never {
   if (error instanceof GswarmError && Array.isArray(error.data.rows)) {
     const rows = (error.data.rows as RowError[]).map((row) => {
-      const place = row.field.startsWith('markets.') ? parsed.marketPlace : parsed.tickPlace;
-      return { ...row, ...place(row.index) };
+      const places = row.field.startsWith('markets.') ? columns.marketPlaces : columns.tickPlaces;
+      return { ...row, ...placeAt(places, row.index) };
     });
     throw new GswarmError(error.code, error.message, { ...error.data, rows }, error);
   }

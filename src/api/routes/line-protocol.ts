@@ -5,7 +5,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
-import { parseLineProtocol, precisionOf } from '../body/line-protocol.js';
+import { precisionOf } from '../body/line-protocol.js';
 import { ErrorBody } from '../wire.js';
 import { type IngestRouteOptions, ingestPipeline } from './ingest.js';
 
@@ -39,7 +39,7 @@ export const lineProtocolRoutes: FastifyPluginAsync<IngestRouteOptions> = async 
       async (request, reply) => {
         await ingestPipeline(options, request, reply, () => {
           const precision = precisionOf(request.query.precision);
-          return (text) => parseLineProtocol(text, precision, options.now());
+          return { format: 'line-protocol', precision, nowMs: options.now() };
         });
         return reply.code(204).send();
       },
