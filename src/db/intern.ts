@@ -8,7 +8,10 @@
  * when it is read. The table's bytes are a checkpoint's string section as they are: a checkpoint
  * writes them without encoding, and a restart adopts them without decoding (it only finds where
  * each string starts). The lookup table is a typed-array hash over the bytes (ids + 1, 0 empty),
- * saved by checkpoints too, so a restart skips rebuilding it.
+ * with linear probing, and beside it a tag per slot: the top byte of the hash of the string
+ * there, so a probe past another string compares one byte of an adjacent array instead of
+ * fetching that string's offset and bytes from two distant places (a new tick id, which misses,
+ * probes several slots). Both are saved by checkpoints too, so a restart skips rebuilding them.
  *
  * Strings must be well-formed Unicode (src/db/values.ts refuses others): a lone surrogate has no
  * UTF-8 form and would be stored as U+FFFD, as another string.
@@ -25,6 +28,8 @@ export interface StringTableImage {
   /** The table's bytes, in pieces of at most `chunkBytesMax` (split anywhere). */
   chunks(chunkBytesMax?: number): Iterable<Uint8Array>;
   table: Uint32Array;
+  /** The slots' tags; absent in checkpoints written before tags existed (then rebuilt). */
+  tags?: Uint8Array;
 }
 
 const lengthBytes = 4;
@@ -36,6 +41,7 @@ export class Interner {
   /** By id: where the string's length prefix starts in `bytes` (one Buffer: under 4 GiB). */
   private readonly offsets = u32();
   private table: Uint32Array;
+  private tags: Uint8Array;
   /** The string being interned or looked up, encoded, and its hash. */
   private scratch: Buffer = Buffer.allocUnsafeSlow(256);
   private scratchHash = 0;
@@ -44,6 +50,7 @@ export class Interner {
   constructor(expected: { strings: number; bytes: number } = { strings: 0, bytes: 0 }) {
     this.bytes = Buffer.allocUnsafeSlow(Math.max(1024, expected.bytes + lengthBytes * expected.strings));
     this.table = new Uint32Array(tableSizeFor(expected.strings));
+    this.tags = new Uint8Array(this.table.length);
     this.offsets.reserve(expected.strings);
   }
 
@@ -90,6 +97,7 @@ export class Interner {
     this.offsets.push(this.used);
     this.used += lengthBytes + length;
     this.table[slot] = id + 1;
+    this.tags[slot] = tagOf(hash);
     return id;
   }
 
@@ -110,9 +118,11 @@ export class Interner {
     const added = this.offsets.length;
     if (tableFull(added + 1, this.table.length)) this.rehash(added + 1);
     const mask = this.table.length - 1;
-    let slot = hashBytes(other.bytes, start, start + length) & mask;
+    const hash = hashBytes(other.bytes, start, start + length);
+    let slot = hash & mask;
     while (this.table[slot] !== 0) slot = (slot + 1) & mask;
     this.table[slot] = added + 1;
+    this.tags[slot] = tagOf(hash);
     this.reserve(lengthBytes + length);
     this.bytes.writeUInt32LE(length, this.used);
     const to = this.used + lengthBytes;
@@ -138,6 +148,7 @@ export class Interner {
           yield bytes.subarray(at, at + chunkBytesMax);
       },
       table: this.table.slice(),
+      tags: this.tags.slice(),
     };
   }
 
@@ -158,6 +169,8 @@ export class Interner {
     assert(interner.offsets.length === image.count, 'a string table holds `count` strings');
     interner.table = image.table;
     assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
+    interner.tags = image.tags ?? interner.tagsOfTable();
+    assert(interner.tags.length === image.table.length, 'a string table has a tag per slot');
     return interner;
   }
 
@@ -190,12 +203,14 @@ export class Interner {
 
   /** The slot holding the string in `scratch[0, length)`, or the empty slot where it would go. */
   private slotOf(length: number, hash: number): number {
-    const mask = this.table.length - 1;
+    const { table, tags } = this;
+    const mask = table.length - 1;
+    const tag = tagOf(hash);
     let slot = hash & mask;
     for (
-      let entry = this.table[slot]!;
-      entry !== 0 && !this.holds(entry - 1, length);
-      entry = this.table[slot]!
+      let entry = table[slot]!;
+      entry !== 0 && (tags[slot] !== tag || !this.holds(entry - 1, length));
+      entry = table[slot]!
     ) {
       slot = (slot + 1) & mask;
     }
@@ -204,9 +219,12 @@ export class Interner {
 
   /** Whether string `id` is the one in `scratch[0, length)`. */
   private holds(id: number, length: number): boolean {
-    const at = this.offsets.data[id]!;
+    const offsets = this.offsets.data;
+    const at = offsets[id]!;
+    // Its length from where the next string starts, which sits beside its own offset.
+    const end = id + 1 < this.offsets.length ? offsets[id + 1]! : this.used;
+    if (end - at - lengthBytes !== length) return false;
     const { bytes, scratch } = this;
-    if (bytes.readUInt32LE(at) !== length) return false;
     const start = at + lengthBytes;
     for (let i = 0; i < length; i++) if (bytes[start + i] !== scratch[i]) return false;
     return true;
@@ -224,13 +242,33 @@ export class Interner {
 
   private rehash(entries: number): void {
     this.table = new Uint32Array(tableSizeFor(entries));
+    this.tags = new Uint8Array(this.table.length);
     const mask = this.table.length - 1;
-    const { bytes, offsets } = this;
-    for (let id = 0; id < offsets.length; id++) {
-      const at = offsets.data[id]! + lengthBytes;
-      let slot = hashBytes(bytes, at, at + bytes.readUInt32LE(at - lengthBytes)) & mask;
+    for (let id = 0; id < this.offsets.length; id++) {
+      const hash = this.hashOf(id);
+      let slot = hash & mask;
       while (this.table[slot] !== 0) slot = (slot + 1) & mask;
       this.table[slot] = id + 1;
+      this.tags[slot] = tagOf(hash);
     }
   }
+
+  /** Tags for a table restored without them. */
+  private tagsOfTable(): Uint8Array {
+    const tags = new Uint8Array(this.table.length);
+    this.table.forEach((entry, slot) => {
+      if (entry !== 0) tags[slot] = tagOf(this.hashOf(entry - 1));
+    });
+    return tags;
+  }
+
+  private hashOf(id: number): number {
+    const at = this.offsets.data[id]! + lengthBytes;
+    return hashBytes(this.bytes, at, at + this.bytes.readUInt32LE(at - lengthBytes));
+  }
+}
+
+/** A slot's tag: the hash's top byte, which the slot index (its low bits) does not use below 2^24 slots. */
+function tagOf(hash: number): number {
+  return hash >>> 24;
 }

@@ -6,7 +6,7 @@
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
  * element count, packing), then each section's bytes, aligned to 8. The regular sections are
  * packed (section-packing.ts: zstd, position lists as differences) and unpacked at load; the
- * values and the string hash table are stored raw, and loading makes typed-array views of them
+ * values and the string hash table and its tags are stored raw, and loading makes typed-array views of them
  * over the file buffer without copying. The strings are one byte section, the interner's own
  * table of length-prefixed UTF-8 (src/db/intern.ts). Both checksums are verified on load: a
  * damaged checkpoint is refused (and the log replayed instead), never half-believed.
@@ -146,6 +146,7 @@ export async function writeCheckpoint(
   // The whole table as one view (no copy).
   add('str.utf8', strings.byteLength === 0 ? new Uint8Array(0) : [...strings.chunks(strings.byteLength)][0]!);
   add('str.table', strings.table);
+  add('str.tags', strings.tags!);
   for (const section of outgoing) {
     const packing = packingFor(section.name, section.array);
     if (packing === undefined) continue;
@@ -391,6 +392,8 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
         byteLength: utf8.byteLength,
         chunks: () => [utf8],
         table: get<Uint32Array>('str.table'),
+        // Checkpoints written before tags existed have none: the interner makes them.
+        ...(arrays.has('str.tags') && { tags: get<Uint8Array>('str.tags') }),
       },
       schemas: header.schemas,
       horizonTx: header.horizonTx ?? 0,

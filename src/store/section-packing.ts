@@ -26,7 +26,7 @@ let dctx: zstd.DCtx | undefined;
 
 /** How a section is packed, by its name and element type; undefined: stored as it is. */
 export function packingFor(name: string, array: Typed): Packing | undefined {
-  if (array instanceof Float64Array || name === 'str.table') return undefined;
+  if (array instanceof Float64Array || name === 'str.table' || name === 'str.tags') return undefined;
   return array instanceof Uint32Array ? 'delta' : 'zstd';
 }
 

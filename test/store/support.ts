@@ -281,6 +281,7 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
   });
   assert.deepEqual(stringsOf(actual), stringsOf(expected), 'interned strings');
   sameArray(actual.strings.table, expected.strings.table, 'interner hash table');
+  sameArray(actual.strings.tags!, expected.strings.tags!, 'interner hash tags');
   assert.deepEqual(actual.schemas, expected.schemas, 'schema versions');
 }
 
