@@ -5,7 +5,9 @@
  * 8 batches in flight on each side. Gswarm: `gswarm serve` in a child process (a fresh store for
  * each body format), markets created first, then POST /v2/ingest with (a) JSON `{ "ticks": [...] }`
  * bodies and (b) NDJSON bodies compressed with zstd; a batch counts when its 202 (sent once it is
- * durable) arrives. A 503 is waited out as the client SDK does (Retry-After) and counted.
+ * durable) arrives. A 503 is waited out as the client SDK does (Retry-After) and counted. JSON
+ * once more with `--parse-workers 0` (every body parsed on the event loop) shows what the parse
+ * workers change.
  * PostgreSQL: scratch tables with the same keys and constraints, one connection per lane, each
  * batch one `COPY ... FROM STDIN` (its own transaction, committed with synchronous_commit on).
  *
@@ -36,6 +38,7 @@ const targetRate = 250_000;
 const targetRatio = 2;
 const raisedLatencyMs = 1000;
 const raisedLabel = `--commit-latency-ms-max ${raisedLatencyMs}`;
+const onLoopLabel = `${raisedLabel} --parse-workers 0`;
 
 interface Bodies {
   json: Buffer[];
@@ -199,6 +202,9 @@ export const httpIngest: Suite = {
       count,
       raised,
     );
+    // Every body parsed on the event loop, as before parse workers: what the workers add.
+    const onLoop = [...raised, '--parse-workers', '0'];
+    const jsonOnLoop = await runGswarm(ctx, `JSON, ${onLoopLabel}`, bodies.json, jsonHeaders, count, onLoop);
     const target = `≥ ${fmt(targetRate)} ticks/s, ≥ ${targetRatio}x PostgreSQL`;
     const perTick = (buffers: readonly Buffer[]) => `${fmt(bytes(buffers) / count)} B/tick`;
     const rows: Row[] = [
@@ -237,6 +243,12 @@ export const httpIngest: Suite = {
         ratio: ratio(zstdRaised.rate / pgRate),
         target: `≥ ${targetRatio}x PostgreSQL`,
         met: zstdRaised.rate / pgRate >= targetRatio,
+      },
+      {
+        metric: `ticks/s, JSON bodies, ${onLoopLabel}`,
+        gswarm: fmt(jsonOnLoop.rate),
+        peer: fmt(pgRate),
+        ratio: ratio(jsonOnLoop.rate / pgRate),
       },
       {
         metric: `503 refusals, ${raisedLabel} (JSON / NDJSON+zstd)`,
