@@ -6,8 +6,8 @@
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
  * element count, packing), then each section's bytes, aligned to 8. The regular sections are
  * packed (section-packing.ts: zstd, position lists as differences) and unpacked at load; the
- * values and the string hash table and its tags are stored raw, and loading makes typed-array
- * views of them over the file buffer without copying. The strings are one byte section, the interner's own
+ * values are stored raw, and loading makes typed-array views of them over the file buffer
+ * without copying. The strings are one byte section, the interner's own
  * table of length-prefixed UTF-8 (src/db/intern.ts). Both checksums are verified on load: a
  * damaged checkpoint is refused (and the log replayed instead), never half-believed.
  * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
