@@ -5,6 +5,7 @@
  * arrays cross to the event loop without being copied, and strings in two flat lists cost the
  * structured clone far less than one object per row.
  */
+import type { MarketRow, TickRow } from '../../market/rows.js';
 import { type ContentEncoding, decodeBody } from './decode.js';
 import { type Precision, parseLineProtocol } from './line-protocol.js';
 import { type BodyFormat, type ParsedBatch, parseBatch, type RowPlace, refuseRowsOver } from './parse.js';
@@ -115,16 +116,13 @@ export function placeAt(places: Places, i: number): RowPlace {
 }
 
 /** The batch as the store takes it: one object per row, made on the event loop. */
-export function rowsOf(batch: ColumnBatch): {
-  markets: { id: string; name?: string }[];
-  ticks: { id: string; market: string; price: number; volume: number; ts: number }[];
-} {
-  const markets = batch.marketIds.map((id, i) => {
+export function rowsOf(batch: ColumnBatch): { markets: MarketRow[]; ticks: TickRow[] } {
+  const markets = batch.marketIds.map((id, i): MarketRow => {
     const name = batch.marketNames[i];
     return name === null ? { id } : { id, name };
   });
   const { tickIds, tickMarkets, price, volume, ts } = batch;
-  const ticks = new Array(tickIds.length);
+  const ticks = new Array<TickRow>(tickIds.length);
   for (let i = 0; i < tickIds.length; i++)
     ticks[i] = { id: tickIds[i]!, market: tickMarkets[i]!, price: price[i]!, volume: volume[i]!, ts: ts[i]! };
   return { markets, ticks };
