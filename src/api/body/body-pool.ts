@@ -129,7 +129,10 @@ function startWorker(heapMbMax: number | undefined): Worker {
   return new Worker(source, { eval: true, resourceLimits });
 }
 
-/** The bytes in an ArrayBuffer of their own, which can be handed to a worker without detaching a shared pool. */
+/**
+ * The bytes in an ArrayBuffer of their own, which can be handed to a worker without detaching a
+ * buffer they share (Node's pool of small buffers).
+ */
 function owned(bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
   return new Uint8Array(bytes);
