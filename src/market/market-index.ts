@@ -60,7 +60,7 @@ export class MarketIndex {
     return found < 0 ? undefined : this.facts(view, ticks.positions.get(found));
   }
 
-  /** The ticks of `market` visible in `view`, with ts in [from, to), in event-time order. */
+  /** The ticks of `market` visible in `view`, with ts in [from, to), in event-time order, ties in store order. */
   range(view: View, market: number, from: number, to: number, limit: number): TickFacts[] {
     const ticks = this.ticksOf(market);
     const end = countBelow(ticks.positions.data, ticks.positions.length, view.bound);
@@ -69,8 +69,15 @@ export class MarketIndex {
       const ts = ticks.ts.get(i);
       if (ts >= from && ts < to && view.sees(ticks.positions.get(i))) chosen.push(i);
     }
-    chosen.sort((x, y) => ticks.ts.get(x) - ticks.ts.get(y) || x - y);
+    const at = (i: number) => ticks.positions.get(i);
+    chosen.sort((x, y) => ticks.ts.get(x) - ticks.ts.get(y) || this.inStoreOrder(at(x), at(y)));
     return chosen.slice(0, limit).map((i) => this.facts(view, ticks.positions.get(i)));
+  }
+
+  /** Orders two ticks' datoms as their ticks were stored: by tx (positions ascend with it), then entity id. */
+  private inStoreOrder(p: number, q: number): number {
+    const { store } = this;
+    return store.txIndexOf(p) - store.txIndexOf(q) || store.e.data[p]! - store.e.data[q]!;
   }
 
   /** The ticks of `market` (an entity id), brought up to date with the store. */

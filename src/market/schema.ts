@@ -43,4 +43,10 @@ export const marketSchema: SchemaSpec = {
   'candle/ticks': { valueType: 'integer', immutable: true, doc: 'number of ticks' },
   'candle/openTs': { valueType: 'instant', immutable: true, doc: 'event time of the open' },
   'candle/closeTs': { valueType: 'instant', immutable: true, doc: 'event time of the close' },
+  // Where the open and close ticks stood in store order, to break event-time ties with ticks
+  // held. Integers, not refs: a ref would name the pruned ticks, and a prune keeps what is named.
+  'candle/openTx': { valueType: 'integer', immutable: true, doc: 'the tx that stored the open' },
+  'candle/openE': { valueType: 'integer', immutable: true, doc: "the open tick's entity id" },
+  'candle/closeTx': { valueType: 'integer', immutable: true, doc: 'the tx that stored the close' },
+  'candle/closeE': { valueType: 'integer', immutable: true, doc: "the close tick's entity id" },
 };

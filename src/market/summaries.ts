@@ -8,7 +8,7 @@
  */
 import { countBelow } from '../db/columns.js';
 import type { View } from '../db/view.js';
-import { type PricedTick, summaryCandlesOf } from './candles.js';
+import { type StoredTick, summaryCandlesOf } from './candles.js';
 import { tickAttributes } from './retention.js';
 
 /** Ticks read between two yields of `summarySteps`. */
@@ -26,7 +26,7 @@ export function* summarySteps(
   widthMs: number,
 ): Generator<void, { txData: unknown[]; stillValid: (head: View) => boolean }, void> {
   const before = view.asOf(horizonTx - 1);
-  const byMarket = new Map<number, PricedTick[]>();
+  const byMarket = new Map<number, StoredTick[]>();
   const store = view.datomStore;
   const named = namedEntities(view);
   const slot = (ident: string) => view.attributeNamed(ident).slot;
@@ -42,7 +42,13 @@ export function* summarySteps(
     const tickId = store.entityBase + e.data[p]!;
     if (!before.sees(p) || named.has(tickId)) continue;
     summed.add(tickId);
-    const tick: PricedTick = { price: 0, volume: 0, ts: 0 };
+    const tick: StoredTick = {
+      price: 0,
+      volume: 0,
+      ts: 0,
+      tx: store.txIds.get(store.txIndexOf(p)),
+      e: tickId,
+    };
     store.eachOfEntity(e.data[p]!, before.bound, (q) => {
       if (!before.sees(q)) return;
       const at = a.data[q];
@@ -58,8 +64,8 @@ export function* summarySteps(
   const txData: unknown[] = [];
   for (const [market, ticks] of byMarket) {
     yield;
-    // In tx order so far: a stable sort by event time keeps ties in tx order.
-    ticks.sort((x, y) => x.ts - y.ts);
+    // Event time, ties in store order (tx, then entity id), as the ticks held are read.
+    ticks.sort((x, y) => x.ts - y.ts || x.tx - y.tx || x.e - y.e);
     for (const c of summaryCandlesOf(ticks, widthMs)) {
       txData.push({
         'candle/market': market,
@@ -73,6 +79,10 @@ export function* summarySteps(
         'candle/ticks': c.ticks,
         'candle/openTs': c.openTs,
         'candle/closeTs': c.closeTs,
+        'candle/openTx': c.openTx,
+        'candle/openE': c.openE,
+        'candle/closeTx': c.closeTx,
+        'candle/closeE': c.closeE,
       });
     }
   }

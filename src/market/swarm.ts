@@ -257,30 +257,41 @@ export class Swarm {
           ticks: c['candle/ticks']!,
           openTs: c['candle/openTs']!,
           closeTs: c['candle/closeTs']!,
+          openTx: c['candle/openTx'],
+          openE: c['candle/openE'],
+          closeTx: c['candle/closeTx'],
+          closeE: c['candle/closeE'],
         });
       }
     }
     summaries.sort((x, y) => x.start - y.start || x.e - y.e);
-    return mergedCandles(summaries, this.ticks(market, { from, to, asOf: view.basisTx }), intervalMs);
+    return mergedCandles(summaries, this.tickFacts(view, market, { from, to }), intervalMs);
   }
 
-  /** The market's ticks with ts in [from, to), in event-time order, as of `asOf`. */
+  /** The market's ticks with ts in [from, to), in event-time order (ties in store order), as of `asOf`. */
   ticks(
     market: string,
     options: { from?: number; to?: number; asOf?: number; limit?: number } = {},
   ): TickRow[] {
-    const view = this.viewAt(options.asOf);
+    const facts = this.tickFacts(this.viewAt(options.asOf), market, options);
+    return facts.map((t: TickFacts) => ({ id: t.id, market, price: t.price, volume: t.volume, ts: t.ts }));
+  }
+
+  private tickFacts(
+    view: View,
+    market: string,
+    options: { from?: number; to?: number; limit?: number },
+  ): TickFacts[] {
     const e = view.entityWith(view.attributeNamed('market/id'), market);
     if (e === undefined)
       fail('GSW_ERR_NOT_FOUND', `no market ${JSON.stringify(market)} as of tx ${view.basisTx}`);
-    const facts = this.index.range(
+    return this.index.range(
       view,
       e,
       options.from ?? Number.NEGATIVE_INFINITY,
       options.to ?? Number.POSITIVE_INFINITY,
       options.limit ?? Number.POSITIVE_INFINITY,
     );
-    return facts.map((t: TickFacts) => ({ id: t.id, market, price: t.price, volume: t.volume, ts: t.ts }));
   }
 
   /**

@@ -7,7 +7,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type Candle, candleIntervalsMs, candlesOf } from '../../src/market/candles.js';
+import {
+  type Candle,
+  candleIntervalsMs,
+  candlesOf,
+  mergedCandles,
+  type StoredTick,
+  summaryCandlesOf,
+} from '../../src/market/candles.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { storage } from '../../src/store/storage.js';
 
@@ -93,5 +100,46 @@ describe('candles', () => {
       { start: 1000, open: 5, high: 7, low: 3, close: 3, volume: 6, ticks: 3 },
       { start: 2000, open: 9, high: 9, low: 9, close: 9, volume: 4, ticks: 1 },
     ]);
+  });
+
+  it('of summaries of any pruned ticks and the ticks held equal those of all the ticks', () => {
+    // A prune keeps any tick a ref names, so the ticks held and those summed up interleave in store
+    // order; summaries written before they kept places count as stored before every tick held.
+    const stored = fc.record({
+      price: fc.integer({ min: 0, max: 9 }),
+      volume: fc.integer({ min: 0, max: 9 }),
+      ts: fc.oneof(
+        fc.integer({ min: 0, max: 4 }).map((m) => m * 30_000),
+        fc.integer({ min: 0, max: 7_200_000 }),
+      ),
+      tx: fc.integer({ min: 1, max: 4 }),
+      held: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(stored, { minLength: 1, maxLength: 40 }),
+        fc.constantFrom(60_000, 300_000),
+        fc.constantFrom(1, 5, 12),
+        fc.boolean(),
+        (rows, widthMs, multiple, placeless) => {
+          const byPlace = (x: StoredTick, y: StoredTick) => x.ts - y.ts || x.tx - y.tx || x.e - y.e;
+          const ticks = rows.map(({ held: _, ...r }, e) => ({ ...r, e })).sort(byPlace);
+          // Placeless summaries are of older ticks only: those of the first tx are pruned.
+          const held = (t: StoredTick) => (placeless ? t.tx > 1 : rows[t.e]!.held);
+          const summaries = summaryCandlesOf(
+            ticks.filter((t) => !held(t)),
+            widthMs,
+          ).map(({ openTx, openE, closeTx, closeE, ...c }) =>
+            placeless ? c : { ...c, openTx, openE, closeTx, closeE },
+          );
+          const intervalMs = widthMs * multiple;
+          assert.deepEqual(
+            mergedCandles(summaries, ticks.filter(held), intervalMs),
+            candlesOf(ticks, intervalMs),
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
