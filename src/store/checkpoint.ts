@@ -6,10 +6,11 @@
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
  * element count, packing), then each section's bytes, aligned to 8. The regular sections are
  * packed (section-packing.ts: zstd, position lists as differences) and unpacked at load; the
- * values are stored raw, and loading makes typed-array views of them over the file buffer
- * without copying. The strings are one byte section, the interner's own
- * table of length-prefixed UTF-8 (src/db/intern.ts). Both checksums are verified on load: a
- * damaged checkpoint is refused (and the log replayed instead), never half-believed.
+ * values are stored raw, after the packed sections, and loading makes typed-array views of them
+ * without copying (over a buffer of their own: the packed bytes are freed once unpacked). The
+ * strings are one byte section, the interner's own table of length-prefixed UTF-8
+ * (src/db/intern.ts). Both checksums are verified on load: a damaged checkpoint is refused (and
+ * the log replayed instead), never half-believed.
  * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
  * then renamed over the old one: a crash leaves either the old checkpoint or the new, never a
  * torn one, and a failed write (a full disk) removes the temporary file.
@@ -255,104 +256,160 @@ async function writeAll(file: FileHandle, bytes: Uint8Array, at: number): Promis
 
 /** The checkpoint at `path`, or undefined if there is none. */
 export async function readCheckpoint(path: string): Promise<Checkpoint | undefined> {
-  const sections = new SectionLoader(await open('/dev/zero', 'r').catch(() => undefined));
-  let read: { file: Buffer; bodyCrc: number };
+  let handle: FileHandle;
   try {
-    read = await readChecksummed(path, (file, end) => sections.arrived(file, end));
+    handle = await open(path, 'r');
   } catch (error) {
-    await sections.close();
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
   try {
-    return decode(await sections.finish(read.file, read.bodyCrc));
+    return decode(await readSections(handle));
   } catch (error) {
+    // A failed read is the disk's; anything else is the checkpoint's.
+    if ((error as NodeJS.ErrnoException).syscall !== undefined) throw error;
     throw new GswarmError(
       'GSW_ERR_CHECKPOINT',
       `checkpoint ${path} is unreadable: ${(error as Error).message}`,
       {},
       error,
     );
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * A checkpoint file in memory as two unpooled (so 8-aligned) buffers, split where the raw
+ * sections begin: before it the prefix, header and packed sections, garbage once unpacked; from
+ * it on the raw sections, which the loaded store keeps as views. In one buffer the packed bytes
+ * would live as long as the views.
+ */
+class FileBytes {
+  private readonly head: Buffer;
+  private readonly tail: Buffer;
+
+  constructor(
+    readonly size: number,
+    readonly split: number,
+  ) {
+    this.head = Buffer.allocUnsafeSlow(split);
+    this.tail = Buffer.allocUnsafeSlow(size - split);
+  }
+
+  /** The bytes [from, to) of the file: within one buffer, so never across the split. */
+  bytes(from: number, to: number): Buffer {
+    assert(from <= to && to <= this.size, 'checkpoint bytes in bounds');
+    if (from >= this.split) return this.tail.subarray(from - this.split, to - this.split);
+    assert(to <= this.split, 'checkpoint bytes on one side of the split');
+    return this.head.subarray(from, to);
+  }
+
+  /** A typed view of `length` elements at `offset`, without a copy. */
+  view(ctor: (typeof ctors)[Kind], offset: number, length: number): Typed {
+    const bytes = this.bytes(offset, offset + length * ctor.BYTES_PER_ELEMENT);
+    return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, length);
+  }
+}
+
+/**
+ * The header and sections of the checkpoint open at `handle`. The prefix and header are read
+ * first (they say where the raw sections begin); the body is then read in pieces, each running
+ * off the event loop while the piece before it is checksummed and its completed packed sections
+ * unpacked, so the checksum and the unpacking cost little more than the read.
+ */
+async function readSections(handle: FileHandle): Promise<{ header: Header; arrays: Map<string, Typed> }> {
+  const size = (await handle.stat()).size;
+  assert(size >= PREFIX_BYTES, 'checkpoint prefix');
+  const prefix = await readBytes(handle, Buffer.allocUnsafeSlow(PREFIX_BYTES), 0);
+  assert(prefix.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
+  const headerLength = prefix.readUInt32LE(HEADER_LENGTH_AT);
+  const bodyStart = align8(PREFIX_BYTES + headerLength);
+  assert(bodyStart <= size, 'checkpoint header in bounds');
+  const headerBytes = await readBytes(handle, Buffer.allocUnsafeSlow(headerLength), PREFIX_BYTES);
+  assert(crc32(headerBytes) === prefix.readUInt32LE(HEADER_CRC_AT), 'checkpoint header checksum');
+  const header = unpack(headerBytes) as Header;
+
+  const sections = [...header.sections].sort((x, y) => x.offset - y.offset);
+  const bounds = sections.map((s) => {
+    const stored = s.frames
+      ? s.frames.reduce((sum, n) => sum + n, 0)
+      : s.length * ctors[s.kind].BYTES_PER_ELEMENT;
+    const from = bodyStart + s.offset;
+    assert(from + stored <= size, 'checkpoint section in bounds');
+    return { s, from, to: from + stored };
+  });
+  const lastPacked = bounds.findLastIndex(({ s }) => s.packing !== undefined);
+  const file = new FileBytes(size, bounds[lastPacked + 1]?.from ?? size);
+
+  const loader = new SectionLoader(file, bounds, await open('/dev/zero', 'r').catch(() => undefined));
+  const pieceEnd = (at: number) => Math.min(at < file.split ? file.split : size, at + readBytesMax);
+  let reading = readBytes(handle, file.bytes(bodyStart, pieceEnd(bodyStart)), bodyStart);
+  try {
+    let bodyCrc = 0;
+    for (let at = bodyStart; at < size; ) {
+      const piece = await reading;
+      const end = at + piece.byteLength;
+      if (end < size) reading = readBytes(handle, file.bytes(end, pieceEnd(end)), end);
+      bodyCrc = crcOn(piece, bodyCrc);
+      await loader.unpackUpTo(end);
+      at = end;
+    }
+    assert(bodyCrc === prefix.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
+    return { header, arrays: await loader.finish() };
+  } finally {
+    // A failure can leave a read in flight: it must end before the file is closed.
+    await reading.catch(() => undefined);
+    await loader.close();
   }
 }
 
 /**
  * The sections of a checkpoint being read: each packed one is unpacked as soon as its bytes have
- * arrived, while the next piece of the file is read off the event loop. A failure is kept for
- * `finish`, so that it is reported as the checkpoint's, not the read's.
+ * arrived, into memory touched meanwhile by the thread pool (section-packing.ts); each raw one is
+ * a view of the file's bytes.
  */
 class SectionLoader {
-  private header: Header | undefined;
-  private bodyStart = 0;
   private next = 0;
-  private failure: unknown;
-  /** By packed section: the array it unpacks into, being touched (section-packing.ts). */
   private readonly targets = new Map<string, Promise<Typed>>();
   private readonly arrays = new Map<string, Typed>();
 
   /** `zero`: /dev/zero, to touch the unpacked sections' memory with. */
-  constructor(private readonly zero: FileHandle | undefined) {}
-
-  async arrived(file: Buffer, end: number): Promise<void> {
-    if (this.failure !== undefined) return;
-    try {
-      await this.unpackUpTo(file, end);
-    } catch (error) {
-      this.failure = error;
+  constructor(
+    private readonly file: FileBytes,
+    private readonly bounds: readonly { s: Section; from: number; to: number }[],
+    private readonly zero: FileHandle | undefined,
+  ) {
+    for (const { s } of bounds) {
+      if (s.packing !== undefined)
+        this.targets.set(s.name, touchedArray<Typed>(ctors[s.kind] as never, s.length, zero));
     }
   }
 
-  /** The header and every section, once the whole file is read and its body checksum known. */
-  async finish(file: Buffer, bodyCrc: number): Promise<{ header: Header; arrays: Map<string, Typed> }> {
-    try {
-      if (this.failure !== undefined) throw this.failure;
-      await this.unpackUpTo(file, file.byteLength);
-      assert(bodyCrc === file.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
-      return { header: this.header!, arrays: this.arrays };
-    } finally {
-      await this.close();
+  /** Loads every section that ends at or before `end`, in file order. */
+  async unpackUpTo(end: number): Promise<void> {
+    for (; this.next < this.bounds.length && this.bounds[this.next]!.to <= end; this.next++) {
+      const { s, from } = this.bounds[this.next]!;
+      if (s.packing === undefined) {
+        this.arrays.set(s.name, this.file.view(ctors[s.kind], from, s.length));
+        continue;
+      }
+      let at = from;
+      const frames = s.frames!.map((n) => this.file.bytes(at, (at += n)));
+      this.arrays.set(s.name, unpackSection(await this.targets.get(s.name)!, frames, s.packing));
     }
+  }
+
+  async finish(): Promise<Map<string, Typed>> {
+    await this.unpackUpTo(this.file.size);
+    assert(this.next === this.bounds.length, 'checkpoint sections all read');
+    return this.arrays;
   }
 
   async close(): Promise<void> {
     // Touching may still run (a failure stopped the unpacking): let it end before closing.
     await Promise.allSettled(this.targets.values());
     await this.zero?.close();
-  }
-
-  private async unpackUpTo(file: Buffer, end: number): Promise<void> {
-    if (this.header === undefined) {
-      if (end < PREFIX_BYTES) return;
-      assert(file.toString('latin1', 0, MAGIC.length) === MAGIC, 'checkpoint magic');
-      const headerLength = file.readUInt32LE(HEADER_LENGTH_AT);
-      if (end < PREFIX_BYTES + headerLength) return;
-      const headerBytes = file.subarray(PREFIX_BYTES, PREFIX_BYTES + headerLength);
-      assert(crc32(headerBytes) === file.readUInt32LE(HEADER_CRC_AT), 'checkpoint header checksum');
-      this.header = unpack(headerBytes) as Header;
-      this.bodyStart = align8(PREFIX_BYTES + headerLength);
-      assert((file.byteOffset + this.bodyStart) % 8 === 0, 'checkpoint sections are 8-aligned in memory');
-      for (const s of this.header.sections) {
-        if (s.packing !== undefined)
-          this.targets.set(s.name, touchedArray<Typed>(ctors[s.kind] as never, s.length, this.zero));
-      }
-    }
-    const { sections } = this.header;
-    const buffer = file.buffer as ArrayBuffer;
-    const start = file.byteOffset + this.bodyStart;
-    for (; this.next < sections.length; this.next++) {
-      const s = sections[this.next]!;
-      const ctor = ctors[s.kind];
-      const stored = s.frames ? s.frames.reduce((sum, n) => sum + n, 0) : s.length * ctor.BYTES_PER_ELEMENT;
-      assert(this.bodyStart + s.offset + stored <= file.byteLength, 'checkpoint section in bounds');
-      if (this.bodyStart + s.offset + stored > end) return;
-      if (s.packing === undefined) {
-        this.arrays.set(s.name, new ctor(buffer, start + s.offset, s.length));
-        continue;
-      }
-      let at = start + s.offset;
-      const frames = s.frames!.map((n) => new Uint8Array(buffer, (at += n) - n, n));
-      this.arrays.set(s.name, unpackSection(await this.targets.get(s.name)!, frames, s.packing));
-    }
   }
 }
 
@@ -401,49 +458,14 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
   };
 }
 
-/**
- * The file in one unpooled buffer (so 8-aligned), and the CRC-32 of its body (after the prefix
- * and header). Read in pieces, each read running off the event loop while the piece before it is
- * checksummed and handed to `arrived` (which unpacks what it completes), so the checksum and the
- * unpacking cost little more than the read.
- */
-async function readChecksummed(
-  path: string,
-  arrived: (file: Buffer, end: number) => Promise<void>,
-): Promise<{ file: Buffer; bodyCrc: number }> {
-  const handle = await open(path, 'r');
-  try {
-    const size = (await handle.stat()).size;
-    const file = Buffer.allocUnsafeSlow(size);
-    let bodyStart: number | undefined;
-    let bodyCrc = 0;
-    let reading = readRange(handle, file, 0, Math.min(size, readBytesMax));
-    for (let at = 0; at < size; ) {
-      const end = await reading;
-      if (end < size) reading = readRange(handle, file, end, Math.min(size, end + readBytesMax));
-      if (bodyStart === undefined && end >= PREFIX_BYTES) {
-        bodyStart = align8(PREFIX_BYTES + file.readUInt32LE(HEADER_LENGTH_AT));
-      }
-      if (bodyStart !== undefined && end > bodyStart) {
-        bodyCrc = crcOn(file.subarray(Math.max(at, bodyStart), end), bodyCrc);
-      }
-      await arrived(file, end);
-      at = end;
-    }
-    return { file, bodyCrc };
-  } finally {
-    await handle.close();
+/** Fills `bytes` from the file at `at`; resolves with them. */
+async function readBytes(handle: FileHandle, bytes: Buffer, at: number): Promise<Buffer> {
+  for (let done = 0; done < bytes.byteLength; ) {
+    const { bytesRead } = await handle.read(bytes, done, bytes.byteLength - done, at + done);
+    if (bytesRead === 0) throw new Error(`the file ended at byte ${at + done}`);
+    done += bytesRead;
   }
-}
-
-/** Reads `file[from, to)` from the same offsets of `handle`; resolves with `to`. */
-async function readRange(handle: FileHandle, file: Buffer, from: number, to: number): Promise<number> {
-  for (let at = from; at < to; ) {
-    const { bytesRead } = await handle.read(file, at, to - at, at);
-    if (bytesRead === 0) throw new Error(`the file ended at byte ${at}, before its size ${to}`);
-    at += bytesRead;
-  }
-  return to;
+  return bytes;
 }
 
 function bytesOf(array: Typed): Uint8Array {

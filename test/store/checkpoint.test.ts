@@ -3,10 +3,11 @@
  * the background is the state it was taken at, whatever later txs change meanwhile.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { unpack } from 'msgpackr';
 import type { StoreImage } from '../../src/db/datoms.js';
 import type { PostingsImage } from '../../src/db/postings.js';
 import { open, schemas, storage } from '../../src/index.js';
@@ -30,6 +31,39 @@ test('a written checkpoint reads back as the same image, empty sections included
       assert.deepEqual(read!.image.columns[name as keyof typeof image.columns], column, name);
     }
     assert.deepEqual(stringsOf(read!.image), stringsOf(image));
+    await conn.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the values read are views of the raw sections alone: the packed bytes are not kept alive', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gswarm-ckpt-'));
+  try {
+    const conn = await open({ storage: storage.memory(), schema: schemas.market });
+    await conn.transact([{ 'db/id': 'm', 'market/id': 'm' }]);
+    const ticks = Array.from({ length: 2000 }, (_, i) => ({
+      'tick/id': `t${i}`,
+      'tick/market': ['market/id', 'm'],
+      'tick/price': i / 7,
+      'tick/ts': i,
+    }));
+    await conn.transact(ticks);
+    const path = join(dir, 'checkpoint');
+    await writeCheckpoint(path, conn.view.datomStore.image(), 1);
+    const file = readFileSync(path);
+    // Magic (8 bytes), header length, header CRC-32, body CRC-32, then the header.
+    const header = unpack(file.subarray(20, 20 + file.readUInt32LE(8))) as {
+      sections: { name: string; offset: number; packing?: string }[];
+    };
+    const packed = header.sections.filter((s) => s.packing !== undefined);
+    const raw = header.sections.filter((s) => s.packing === undefined);
+    assert.ok(packed.length > 0 && raw.some((s) => s.name === 'col.v'), 'values raw, other sections packed');
+    const firstRaw = Math.min(...raw.map((s) => s.offset));
+    assert.ok(Math.max(...packed.map((s) => s.offset)) < firstRaw, 'the packed sections come first');
+    const bodyStart = Math.ceil((20 + file.readUInt32LE(8)) / 8) * 8;
+    const values = (await readCheckpoint(path))!.image.columns.v;
+    assert.equal(values.buffer.byteLength, file.length - bodyStart - firstRaw);
     await conn.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
