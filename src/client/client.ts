@@ -33,7 +33,7 @@ export interface SketchWindow {
 import { TickBatcher, type TickBatcherOptions } from './batcher.js';
 import { GswarmHttpError } from './errors.js';
 import { type BackoffPolicy, backoffMs, retryAfterMs, sleep } from './retry.js';
-import { serverSentEvents } from './sse.js';
+import { SseParser } from './sse.js';
 import { baseUrl, GswarmConnectionError, readText, send } from './transport.js';
 
 export type BodyEncoding = 'zstd' | 'gzip' | 'none';
@@ -215,11 +215,16 @@ export class GswarmClient {
           opened = true;
           options.onOpen?.();
           answer.setEncoding('utf8');
-          for await (const event of serverSentEvents(answer as AsyncIterable<string>)) {
-            const alert = JSON.parse(event.data) as Alert;
-            lastEventId = event.id ?? alert.seq;
-            attempt = 0;
-            yield alert;
+          // A chunk's events are taken at once: one hand-over per event through a second
+          // generator would add to the wait of a burst's last alert.
+          const parser = new SseParser();
+          for await (const chunk of answer as AsyncIterable<string>) {
+            for (const event of parser.push(chunk)) {
+              const alert = JSON.parse(event.data) as Alert;
+              lastEventId = event.id ?? alert.seq;
+              attempt = 0;
+              yield alert;
+            }
           }
         }
       } catch (error) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { type ServerSentEvent, serverSentEvents } from '../../src/client/sse.js';
+import { type ServerSentEvent, SseParser, serverSentEvents } from '../../src/client/sse.js';
 
 async function parse(chunks: string[]): Promise<ServerSentEvent[]> {
   const events: ServerSentEvent[] = [];
@@ -26,14 +26,31 @@ describe('server-sent events', () => {
     assert.deepEqual(await parse([stream]), expected);
   });
 
-  it('gives the same events however the text is split into chunks', async () => {
+  it('gives the same events however the text is split into chunks, whatever its line breaks', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.nat({ max: stream.length }), { maxLength: 8 }), async (cuts) => {
-        const points = [...new Set(cuts)].sort((a, b) => a - b);
-        const chunks = [0, ...points].map((start, i) => stream.slice(start, points[i] ?? stream.length));
-        assert.deepEqual(await parse(chunks), expected);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom('\n', '\r\n', '\r'),
+        fc.array(fc.nat({ max: stream.length * 2 }), { maxLength: 8 }),
+        async (lineBreak, cuts) => {
+          // A CRLF cut between its CR and LF is still one line break.
+          const text = stream.replaceAll('\n', lineBreak);
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+          const chunks = [0, ...points].map((start, i) => text.slice(start, points[i] ?? text.length));
+          assert.deepEqual(await parse(chunks), expected);
+        },
+      ),
     );
+  });
+
+  it('hands over the events each chunk completes, at once', () => {
+    const parser = new SseParser();
+    assert.deepEqual(parser.push('id: 1\ndata: {"a":1}\n\nid: 2\nevent: alert\nda'), [expected[0]]);
+    assert.deepEqual(parser.push('ta: x\ndata: y\r'), []);
+    assert.deepEqual(parser.push('\n\r\n: ping\n\n'), [expected[1]]);
+  });
+
+  it('reads a field without a colon as the field with an empty value', async () => {
+    assert.deepEqual(await parse(['data\ndata\n\n']), [{ id: undefined, event: 'message', data: '\n' }]);
   });
 
   it('accepts CRLF line breaks', async () => {
