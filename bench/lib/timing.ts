@@ -1,5 +1,7 @@
 /** Timing and statistics helpers. */
 export const now = (): number => performance.now();
+/** Epoch ms with sub-ms resolution, comparable between processes on one machine. */
+export const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
 /** The value below which a fraction `p` (0..1) of `sorted` lies (nearest rank). */
 export function percentile(sorted: ArrayLike<number>, p: number): number {

@@ -3,11 +3,13 @@
  * client's ingest work (encoding, sending) does not delay the reading of events:
  *   alerts.ts <server url>
  * Follows GET /v2/alerts/stream with the client SDK and prints one JSON line per line of news:
- * `{"open":true}` when the stream is connected, then per alert `{ reflex, tick, latencyMs }` with
- * latencyMs = Date.now() when the client yields the event − the alert's durable_at_ms (both whole
- * epoch ms). Exits when stdin closes.
+ * `{"open":true}` when the stream is connected, then per alert `{ reflex, tick, tx, latencyMs,
+ * receivedAtMs }` with latencyMs = Date.now() when the client yields the event − the alert's
+ * durable_at_ms (both whole epoch ms), and receivedAtMs the same moment as a fractional epoch ms
+ * (`wallClockMs`), comparable with the sender's. Exits when stdin closes.
  */
 import { GswarmClient } from '../../src/client/index.js';
+import { wallClockMs } from '../lib/timing.js';
 
 const url = process.argv[2];
 if (url === undefined) throw new Error('usage: alerts.ts <server url>');
@@ -28,8 +30,9 @@ const flush = () => {
   lines = [];
 };
 for await (const alert of client.alertStream({ signal: stop.signal, onOpen: () => out({ open: true }) })) {
+  const receivedAtMs = wallClockMs();
   const latencyMs = Date.now() - alert.durable_at_ms;
-  out({ reflex: alert.reflex, tick: alert.tick, latencyMs });
+  out({ reflex: alert.reflex, tick: alert.tick, tx: alert.tx, latencyMs, receivedAtMs });
 }
 if (lines.length > 0) flush();
 process.exit(0);
