@@ -314,9 +314,10 @@ class FileBytes {
 
 /**
  * The header and sections of the checkpoint open at `handle`. The prefix and header are read
- * first (they say where the raw sections begin); the body is then read in pieces, each running
- * off the event loop while the piece before it is checksummed and its completed packed sections
- * unpacked, so the checksum and the unpacking cost little more than the read.
+ * first (they say where the raw sections begin); the body is then read in pieces off the event
+ * loop, the raw part while the packed part is unpacked, and each piece is checksummed and its
+ * completed packed sections unpacked as it arrives, so the checksum and the unpacking cost
+ * little more than the read.
  */
 async function readSections(handle: FileHandle): Promise<{ header: Header; arrays: Map<string, Typed> }> {
   const size = (await handle.stat()).size;
@@ -343,25 +344,52 @@ async function readSections(handle: FileHandle): Promise<{ header: Header; array
   const file = new FileBytes(size, bounds[lastPacked + 1]?.from ?? size);
 
   const loader = new SectionLoader(file, bounds, await open('/dev/zero', 'r').catch(() => undefined));
-  const pieceEnd = (at: number) => Math.min(at < file.split ? file.split : size, at + readBytesMax);
-  let reading = readBytes(handle, file.bytes(bodyStart, pieceEnd(bodyStart)), bodyStart);
+  // Two chains of reads at once: the packed part, then the raw part, which needs no unpacking and
+  // so is read while the packed sections are unpacked. The buffers exist: nothing waits for room.
+  const pieces = [
+    ...readsOf(handle, file, bodyStart, file.split),
+    ...readsOf(handle, file, file.split, size),
+  ];
   try {
     let bodyCrc = 0;
-    for (let at = bodyStart; at < size; ) {
-      const piece = await reading;
-      const end = at + piece.byteLength;
-      if (end < size) reading = readBytes(handle, file.bytes(end, pieceEnd(end)), end);
+    for (const reading of pieces) {
+      const { piece, end } = await reading;
       bodyCrc = crcOn(piece, bodyCrc);
       await loader.unpackUpTo(end);
-      at = end;
     }
     assert(bodyCrc === prefix.readUInt32LE(BODY_CRC_AT), 'checkpoint body checksum');
     return { header, arrays: await loader.finish() };
   } finally {
-    // A failure can leave a read in flight: it must end before the file is closed.
-    await reading.catch(() => undefined);
+    // A failure can leave reads in flight: they must end before the file is closed.
+    await Promise.allSettled(pieces);
     await loader.close();
   }
+}
+
+/**
+ * Reads of the file's bytes [from, to) in pieces of at most `readBytesMax`, one after another,
+ * each off the event loop; resolves each with its bytes and where they end.
+ */
+function readsOf(
+  handle: FileHandle,
+  file: FileBytes,
+  from: number,
+  to: number,
+): Promise<{ piece: Buffer; end: number }>[] {
+  const reads: Promise<{ piece: Buffer; end: number }>[] = [];
+  let previous: Promise<unknown> = Promise.resolve();
+  for (let at = from; at < to; at += readBytesMax) {
+    const end = Math.min(to, at + readBytesMax);
+    const read = previous.then(async () => ({
+      piece: await readBytes(handle, file.bytes(at, end), at),
+      end,
+    }));
+    // Awaited in order later; a failure before then must not count as unhandled.
+    read.catch(() => undefined);
+    reads.push(read);
+    previous = read;
+  }
+  return reads;
 }
 
 /**
