@@ -159,14 +159,21 @@ export class Interner {
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     interner.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     interner.used = bytes.byteLength;
-    interner.offsets.reserve(image.count);
-    for (let at = 0; at < interner.used; ) {
-      assert(at + lengthBytes <= interner.used, 'a string table holds whole strings');
-      interner.offsets.push(at);
-      at += lengthBytes + interner.bytes.readUInt32LE(at);
-      assert(at <= interner.used, 'an encoded string lies within the table');
+    // Each string's start, from the length prefixes: one pass, checked once at the end (a prefix
+    // read past the end reads as 0, so a damaged table ends anywhere but exactly at `used`).
+    const { count } = image;
+    const used = interner.used;
+    interner.offsets.reserve(count);
+    const offsets = interner.offsets.data;
+    const b = interner.bytes;
+    let at = 0;
+    let n = 0;
+    for (; at < used && n < count; n++) {
+      offsets[n] = at;
+      at += lengthBytes + ((b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0);
     }
-    assert(interner.offsets.length === image.count, 'a string table holds `count` strings');
+    interner.offsets.length = n;
+    assert(n === count && at === used, 'a string table holds `count` whole strings');
     interner.table = image.table;
     assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
     interner.tags = image.tags ?? interner.tagsOfTable();

@@ -112,6 +112,15 @@ describe('the string interner', () => {
     assert.throws(() => Interner.restore({ ...snapshot, count: 1 }), InvariantError);
     const torn = Buffer.concat([...snapshot.chunks()]).subarray(0, 6);
     assert.throws(() => Interner.restore({ ...snapshot, chunks: () => [torn] }), InvariantError);
+    for (const length of [0xffffffff, 2, 0]) {
+      const misread = Buffer.concat([...snapshot.chunks()]);
+      misread.writeUInt32LE(length, 0);
+      assert.throws(
+        () => Interner.restore({ ...snapshot, chunks: () => [misread] }),
+        InvariantError,
+        `${length}`,
+      );
+    }
     assert.throws(() => interner.intern('\ud800'), InvariantError);
     assert.equal(interner.lookup('\ud800'), -1);
   });
