@@ -16,7 +16,9 @@ import { marketRows, TickStream } from './lib/ticks.js';
 import { fmt, now, ratio } from './lib/timing.js';
 import { removeDir, tempDir } from './lib/tmp.js';
 
-const targetRatio = 3;
+/** Targets: entity maps at 3x SQLite's rate, four batches in flight at 4x. */
+const mapsTargetRatio = 3;
+const concurrentTargetRatio = 4;
 const concurrency = 4;
 
 export const ingest: Suite = {
@@ -96,18 +98,20 @@ export const ingest: Suite = {
     await db.close();
     removeDir(mapsDir);
 
-    const versusSqlite = (metric: string, rate: number): Row => ({
+    const versusSqlite = (metric: string, rate: number, targetRatio?: number): Row => ({
       metric,
       gswarm: fmt(rate),
       peer: fmt(sqliteRate),
       ratio: ratio(rate / sqliteRate),
-      target: `≥ ${targetRatio}x SQLite`,
-      met: rate / sqliteRate >= targetRatio,
+      ...(targetRatio !== undefined && {
+        target: `≥ ${targetRatio}x SQLite`,
+        met: rate / sqliteRate >= targetRatio,
+      }),
     });
     const rows: Row[] = [
-      versusSqlite('ticks/s, db.transact with entity maps, each batch awaited', mapsRate),
+      versusSqlite('ticks/s, db.transact with entity maps, each batch awaited', mapsRate, mapsTargetRatio),
       versusSqlite('ticks/s, 1 batch in flight', serialRate),
-      versusSqlite(`ticks/s, ${concurrency} batches in flight`, concurrentRate),
+      versusSqlite(`ticks/s, ${concurrency} batches in flight`, concurrentRate, concurrentTargetRatio),
     ];
     return rows;
   },
