@@ -13,7 +13,7 @@ type TypedArrayCtor<T extends TypedArray> = {
 export class Column<T extends TypedArray> {
   data: T;
   length = 0;
-  private readonly ctor: TypedArrayCtor<T>;
+  private ctor: TypedArrayCtor<T>;
 
   constructor(ctor: TypedArrayCtor<T>, capacity = 16) {
     this.ctor = ctor;
@@ -68,8 +68,18 @@ export class Column<T extends TypedArray> {
    * `room`, `values` is the start of a buffer of its own whose rest the column may grow into.
    */
   adopt(values: T, room = false): void {
+    // The values' own kind: a column that widens (`widen`) may be loaded narrow or wide.
+    this.ctor = values.constructor as TypedArrayCtor<T>;
     this.data = room ? new this.ctor(values.buffer as ArrayBuffer, values.byteOffset) : values;
     this.length = values.length;
+  }
+
+  /** Copies the entries into an array of the wider kind `ctor`, for values the current kind cannot hold. */
+  widen(ctor: TypedArrayCtor<T>): void {
+    const next = new ctor(this.data.length);
+    next.set(this.data.subarray(0, this.length));
+    this.data = next;
+    this.ctor = ctor;
   }
 
   private grow(needed: number): void {
@@ -84,7 +94,9 @@ export class Column<T extends TypedArray> {
 }
 
 export const u8 = (): Column<Uint8Array> => new Column<Uint8Array>(Uint8Array);
-export const u16 = (): Column<Uint16Array> => new Column<Uint16Array>(Uint16Array);
+/** One byte per entry until an entry needs two (`widen`). */
+export const u8or16 = (): Column<Uint8Array | Uint16Array> =>
+  new Column<Uint8Array | Uint16Array>(Uint8Array);
 export const u32 = (): Column<Uint32Array> => new Column<Uint32Array>(Uint32Array);
 export const f64 = (): Column<Float64Array> => new Column<Float64Array>(Float64Array);
 

@@ -13,7 +13,7 @@
  *   so count-as-of is a binary search.
  */
 import { assert } from './assert.js';
-import { type Column, f64, lastAtMost, u8, u16, u32 } from './columns.js';
+import { type Column, f64, lastAtMost, u8, u8or16, u32 } from './columns.js';
 import { Interner, type StringTableImage } from './intern.js';
 import { EntityLinks, type LinksImage } from './links.js';
 import { Postings, type PostingsImage } from './postings.js';
@@ -67,7 +67,8 @@ export interface StoreParts {
 
 export class DatomStore {
   readonly e = u32();
-  readonly a = u16();
+  /** Attribute slots: one byte each until a schema has more than 256 attributes. */
+  readonly a = u8or16();
   readonly v = f64();
   readonly added = u8();
   /** EAVT: each datom's previous position on its entity's chain. */
@@ -199,6 +200,7 @@ export class DatomStore {
       this.retractions.set(asserted, p);
     }
     this.e.push(local);
+    if (slot > 0xff && this.a.data instanceof Uint8Array) this.a.widen(Uint16Array);
     this.a.push(slot);
     this.v.push(raw);
     this.added.push(added ? 1 : 0);

@@ -239,7 +239,11 @@ function keptLink(
 
 function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, kept: number) {
   const e = withRoom(Uint32Array, kept);
-  const a = withRoom(Uint16Array, kept);
+  // Slots as narrow as the store's: every one kept was held by it.
+  const a = withRoom<Uint8Array | Uint16Array>(
+    store.a.data instanceof Uint8Array ? Uint8Array : Uint16Array,
+    kept,
+  );
   const v = withRoom(Float64Array, kept);
   const added = withRoom(Uint8Array, kept);
   const links = new EntityLinks();
@@ -276,7 +280,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
 /** Interns the kept string values anew, rewriting `v` in place; each distinct one is copied once. */
 function* copyStrings(
   store: DatomStore,
-  columns: { v: Float64Array; a: Uint16Array },
+  columns: { v: Float64Array; a: Uint8Array | Uint16Array },
   strings: Interner,
   stringSlot: readonly boolean[],
 ): Generator<void, void, void> {
