@@ -14,6 +14,7 @@
  */
 import { assert } from './assert.js';
 import { type Column, f64, lastAtMost, u8, u8or16, u32 } from './columns.js';
+import { type EntitiesImage, EntityColumn } from './entity-column.js';
 import { Interner, type StringTableImage } from './intern.js';
 import { EntityLinks, type LinksImage } from './links.js';
 import { Postings, type PostingsImage } from './postings.js';
@@ -32,13 +33,14 @@ export interface CountTimeline {
   readonly count: Column<Float64Array>;
 }
 
-const columnNames = ['e', 'a', 'v', 'added', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
+const columnNames = ['a', 'v', 'added', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
 export type ColumnName = (typeof columnNames)[number];
 
 /** A store's state as typed arrays and plain values: what a checkpoint saves. */
 export interface StoreImage {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+  entities: EntitiesImage;
   links: LinksImage;
   retractions: RetractionsImage;
   byAttr: Uint32Array[];
@@ -55,6 +57,7 @@ export interface StoreParts {
   room?: boolean;
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
+  entities: EntityColumn;
   links: EntityLinks;
   retractions: Retractions;
   byAttr: Uint32Array[];
@@ -66,7 +69,8 @@ export interface StoreParts {
 }
 
 export class DatomStore {
-  readonly e = u32();
+  /** Each datom's entity local. */
+  entities: EntityColumn = new EntityColumn();
   /** Attribute slots: one byte each until a schema has more than 256 attributes. */
   readonly a = u8or16();
   readonly v = f64();
@@ -109,7 +113,7 @@ export class DatomStore {
   }
 
   get datomCount(): number {
-    return this.e.length;
+    return this.entities.length;
   }
 
   get txCount(): number {
@@ -199,7 +203,7 @@ export class DatomStore {
       assert(asserted !== NONE, 'a retraction ends a live assertion');
       this.retractions.set(asserted, p);
     }
-    this.e.push(local);
+    this.entities.push(local);
     if (slot > 0xff && this.a.data instanceof Uint8Array) this.a.widen(Uint16Array);
     this.a.push(slot);
     this.v.push(raw);
@@ -272,7 +276,7 @@ export class DatomStore {
     const postings = this.avet[slot];
     assert(postings !== undefined, 'unique attributes are in AVET');
     const p = postings.latestWhere(raw, bound, (q) => this.isLive(q, bound));
-    return p < 0 ? -1 : this.e.data[p]!;
+    return p < 0 ? -1 : this.entities.at(p);
   }
 
   /**
@@ -282,10 +286,10 @@ export class DatomStore {
    */
   entityOrdered(slot: number, length: number): boolean {
     const positions = this.byAttr[slot]!.data;
-    const es = this.e.data;
+    const { entities } = this;
     let n = this.entityOrderedLengths[slot] ?? 0;
     if (n === 0 && length > 0) n = 1;
-    while (n < length && es[positions[n]!]! >= es[positions[n - 1]!]!) n++;
+    while (n < length && entities.at(positions[n]!) >= entities.at(positions[n - 1]!)) n++;
     this.entityOrderedLengths[slot] = n;
     return n >= length;
   }
@@ -311,6 +315,7 @@ export class DatomStore {
     return {
       entityBase: this.entityBase,
       columns,
+      entities: this.entities.image(),
       links: this.links.image(),
       retractions: this.retractions.image(),
       byAttr: this.byAttr.map((list) => list.view()),
@@ -327,6 +332,7 @@ export class DatomStore {
     return DatomStore.fromParts({
       ...image,
       strings: Interner.restore(image.strings),
+      entities: EntityColumn.restore(image.entities),
       links: EntityLinks.restore(image.links),
       retractions: Retractions.restore(image.retractions),
       avet: image.avet.map((p) => (p ? Postings.restore(p) : undefined)),
@@ -339,6 +345,7 @@ export class DatomStore {
     const store = new DatomStore(parts.entityBase, parts.strings);
     store.horizonTx = parts.horizonTx;
     for (const name of columnNames) store[name].adopt(parts.columns[name] as never, parts.room);
+    store.entities = parts.entities;
     store.links = parts.links;
     store.retractions = parts.retractions;
     store.schemas.length = 0;

@@ -22,6 +22,7 @@
 import { assert } from './assert.js';
 import { countBelow } from './columns.js';
 import { DatomStore, NONE } from './datoms.js';
+import { EntityColumn } from './entity-column.js';
 import { Interner } from './intern.js';
 import { EntityLinks } from './links.js';
 import { Postings } from './postings.js';
@@ -105,7 +106,12 @@ export function startPrune(
       newPosition[p] = dropped[p] === 1 ? NONE : kept++;
       if ((p & (stepDatoms - 1)) === 0) yield;
     }
-    const { columns, links, retractions } = yield* compactColumns(store, dropped, newPosition, kept);
+    const { columns, entities, links, retractions } = yield* compactColumns(
+      store,
+      dropped,
+      newPosition,
+      kept,
+    );
     const strings = new Interner({ strings: end.strings, bytes: store.strings.byteLength });
     yield* copyStrings(
       store,
@@ -132,7 +138,8 @@ export function startPrune(
         store.avet[slot] && (yield* postingsOf(positions, columns.v, usesStrings(slots[slot]!.valueType))),
       );
       const timeline = store.counts[slot]!;
-      if (prunableSlot[slot]) counts.push(yield* recount(positions, columns, txs.starts, liveValues));
+      if (prunableSlot[slot])
+        counts.push(yield* recount(positions, entities, columns.added, txs.starts, liveValues));
       else {
         const n = countBelow(timeline.txIndex.data, timeline.txIndex.length, end.txs);
         const txIndex = timeline.txIndex.data.subarray(0, n).map((t) => keptTx(txs.remap, t));
@@ -150,6 +157,7 @@ export function startPrune(
       horizonTx,
       strings,
       columns: { ...columns, lastOfEntity, txIds: txs.ids, txInstants: txs.instants, txStarts: txs.starts },
+      entities,
       links,
       retractions,
       byAttr,
@@ -213,12 +221,13 @@ function* markDropped(
   referred: Uint8Array,
   thinned: Uint8Array,
 ): Generator<void, void, void> {
-  const { e, a, added, retractions } = store;
+  const { entities, a, added, retractions } = store;
   for (let p = 0; p < bound; p++) {
     if ((p & (stepDatoms - 1)) === 0) yield;
-    if (!prunableSlot[a.data[p]!] || referred[e.data[p]!] === 1) continue;
+    const local = entities.at(p);
+    if (!prunableSlot[a.data[p]!] || referred[local] === 1) continue;
     dropped[p] = 1;
-    thinned[e.data[p]!] = 1;
+    thinned[local] = 1;
     // A retraction appended after the build began is the catch-up's to skip.
     const retraction = retractions.end(p);
     if (added.data[p] === 1 && retraction < dropped.length) dropped[retraction] = 1;
@@ -238,7 +247,8 @@ function keptLink(
 }
 
 function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, kept: number) {
-  const e = withRoom(Uint32Array, kept);
+  const entities = new EntityColumn();
+  entities.reserve(kept);
   // Slots as narrow as the store's: every one kept was held by it.
   const a = withRoom<Uint8Array | Uint16Array>(
     store.a.data instanceof Uint8Array ? Uint8Array : Uint16Array,
@@ -254,7 +264,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     if ((p & (stepDatoms - 1)) === 0) yield;
     if (dropped[p] === 1) continue;
     // The columns may have grown (and moved) since the last step: read them afresh.
-    e[q] = store.e.data[p]!;
+    entities.push(store.entities.at(p));
     a[q] = store.a.data[p]!;
     v[q] = store.v.data[p]!;
     added[q] = store.added.data[p]!;
@@ -274,7 +284,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     }
     q++;
   }
-  return { columns: { e, a, v, added }, links, retractions };
+  return { columns: { a, v, added }, entities, links, retractions };
 }
 
 /** Interns the kept string values anew, rewriting `v` in place; each distinct one is copied once. */
@@ -361,7 +371,8 @@ function* postingsOf(
  */
 function* recount(
   positions: Uint32Array,
-  columns: { e: Uint32Array; added: Uint8Array },
+  entities: EntityColumn,
+  added: Uint8Array,
   txStarts: Uint32Array,
   liveValues: Uint32Array,
 ): Generator<void, { txIndex: Uint32Array; count: Float64Array }, void> {
@@ -387,8 +398,8 @@ function* recount(
       tx = t;
       before = total;
     }
-    const e = columns.e[p]!;
-    if (columns.added[p] === 1) {
+    const e = entities.at(p);
+    if (added[p] === 1) {
       if (liveValues[e]!++ === 0) total++;
     } else {
       assert(liveValues[e]! > 0, 'a retraction ends a live value');
@@ -396,7 +407,7 @@ function* recount(
     }
   }
   close();
-  for (const p of positions) liveValues[columns.e[p]!] = 0;
+  for (const p of positions) liveValues[entities.at(p)] = 0;
   return { txIndex: Uint32Array.from(txIndex), count: Float64Array.from(count) };
 }
 
@@ -439,7 +450,7 @@ function* appendTail(
     const end = store.boundAfter(t);
     for (let p = start; p < end; p++) {
       const slot = store.a.data[p]!;
-      const local = store.e.data[p]!;
+      const local = store.entities.at(p);
       const old = store.v.data[p]!;
       const raw = usesStrings(slots[slot]!.valueType) ? next.strings.internFrom(store.strings, old) : old;
       const added = store.added.data[p] === 1;

@@ -429,7 +429,7 @@ class Planner {
   private referrers(e: number, attr: SchemaAttribute): number[] {
     const holders = new Set<number>();
     this.store.avet[attr.slot]?.eachLatestFirst(e, (p) => {
-      if (this.store.isLive(p, this.head)) holders.add(this.store.entityBase + this.store.e.data[p]!);
+      if (this.store.isLive(p, this.head)) holders.add(this.store.entityBase + this.store.entities.at(p));
       return true;
     });
     for (const [key, change] of this.changes) {

@@ -6,6 +6,7 @@
 import { fail } from '../errors.js';
 import { countBelow } from './columns.js';
 import { type DatomStore, NONE } from './datoms.js';
+import type { EntityColumn } from './entity-column.js';
 import { pull } from './pull.js';
 import { explain, type Plan, type Query, type QueryOptions, q, queryWith } from './query/index.js';
 import type { QuerySource } from './query/source.js';
@@ -106,7 +107,7 @@ export class View implements QuerySource {
       const at = schema.bySlot[store.a.data[p]!]!;
       const value = fromRaw(store.strings, at.valueType, store.v.data[p]!);
       if (v !== undefined && !valuesEqual(value, v)) return;
-      visit(store.entityBase + store.e.data[p]!, at, value, txOf(p), store.added.data[p] === 1);
+      visit(store.entityBase + store.entities.at(p), at, value, txOf(p), store.added.data[p] === 1);
     });
   }
 
@@ -134,7 +135,7 @@ export class View implements QuerySource {
     const attr = this.schema.attributeById(a.id);
     if (attr === undefined) return;
     const { store } = this;
-    const es = store.e.data;
+    const { entities } = store;
     const afterLocal = afterE - store.entityBase;
     let more = true;
     const emit = datomVisitor(store, attr, true, (...datom) => (more = visit(...datom)));
@@ -145,16 +146,16 @@ export class View implements QuerySource {
       // Entities and positions both ascend along the list: two binary searches find the start.
       let i = Math.max(
         countBelow(positions, list.length, this.lo),
-        entitiesAtMost(es, positions, end, afterLocal),
+        entitiesAtMost(entities, positions, end, afterLocal),
       );
       for (; more && i < end; i++) if (this.sees(positions[i]!)) emit(positions[i]!);
       return;
     }
     const found: number[] = [];
     this.positions(undefined, attr, undefined, (p) => {
-      if (es[p]! > afterLocal) found.push(p);
+      if (entities.at(p) > afterLocal) found.push(p);
     });
-    found.sort((p, q) => es[p]! - es[q]! || p - q);
+    found.sort((p, q) => entities.at(p) - entities.at(q) || p - q);
     for (let i = 0; more && i < found.length; i++) emit(found[i]!);
   }
 
@@ -285,7 +286,7 @@ export class View implements QuerySource {
     const a = this.attributeNamed(attr);
     if (this.lo === 0 && !this.isHistory) return this.store.countAfter(a.slot, this.basisTxIndex);
     const entities = new Set<number>();
-    this.positions(undefined, a, undefined, (p) => entities.add(this.store.e.data[p]!));
+    this.positions(undefined, a, undefined, (p) => entities.add(this.store.entities.at(p)));
     return entities.size;
   }
 
@@ -307,7 +308,7 @@ export class View implements QuerySource {
   /** The entities whose ref `attr` points at `e` in this view (reverse lookup). */
   referrers(e: number, attr: SchemaAttribute): number[] {
     const out: number[] = [];
-    this.positions(undefined, attr, e, (p) => out.push(this.store.entityBase + this.store.e.data[p]!));
+    this.positions(undefined, attr, e, (p) => out.push(this.store.entityBase + this.store.entities.at(p)));
     return out;
   }
 
@@ -317,7 +318,7 @@ export class View implements QuerySource {
     const raw = normal === undefined ? -1 : toRaw(this.store.strings, normal, false);
     if (normal === undefined || !isStoredRaw(raw, attr)) return undefined;
     const p = this.store.avet[attr.slot]?.latestWhere(raw, this.bound, (q) => this.sees(q)) ?? -1;
-    return p < 0 ? undefined : this.store.entityBase + this.store.e.data[p]!;
+    return p < 0 ? undefined : this.store.entityBase + this.store.entities.at(p);
   }
 
   /** The latest entity (in log order) whose ref `attr` points at `e` in this view. */
@@ -326,7 +327,7 @@ export class View implements QuerySource {
     this.store.avet[attr.slot]?.eachLatestFirst(e, (p) => {
       if (p < this.lo) return false;
       if (!this.sees(p)) return true;
-      found = this.store.entityBase + this.store.e.data[p]!;
+      found = this.store.entityBase + this.store.entities.at(p);
       return false;
     });
     return found;
@@ -435,8 +436,7 @@ function datomVisitor(
   withTx: boolean,
   visit: Visit,
 ): (p: number) => void {
-  const { strings, entityBase } = store;
-  const es = store.e.data;
+  const { strings, entityBase, entities } = store;
   const vs = store.v.data;
   const added = store.added.data;
   const valueType = attr.valueType;
@@ -445,7 +445,7 @@ function datomVisitor(
   return (p) => {
     const raw = vs[p]!;
     visit(
-      entityBase + es[p]!,
+      entityBase + entities.at(p),
       attr,
       plain ? raw : fromRaw(strings, valueType, raw),
       txOf === null ? 0 : txOf(p),
@@ -455,12 +455,17 @@ function datomVisitor(
 }
 
 /** Number of `positions[0, length)` whose entity is ≤ `local`, the entities ascending. O(log n). */
-function entitiesAtMost(es: Uint32Array, positions: Uint32Array, length: number, local: number): number {
+function entitiesAtMost(
+  entities: EntityColumn,
+  positions: Uint32Array,
+  length: number,
+  local: number,
+): number {
   let lo = 0;
   let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (es[positions[mid]!]! <= local) lo = mid + 1;
+    if (entities.at(positions[mid]!) <= local) lo = mid + 1;
     else hi = mid;
   }
   return lo;

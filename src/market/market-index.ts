@@ -77,7 +77,7 @@ export class MarketIndex {
   /** Orders two ticks' datoms as their ticks were stored: by tx (positions ascend with it), then entity id. */
   private inStoreOrder(p: number, q: number): number {
     const { store } = this;
-    return store.txIndexOf(p) - store.txIndexOf(q) || store.e.data[p]! - store.e.data[q]!;
+    return store.txIndexOf(p) - store.txIndexOf(q) || store.entities.at(p) - store.entities.at(q);
   }
 
   /** The ticks of `market` (an entity id), brought up to date with the store. */
@@ -90,7 +90,7 @@ export class MarketIndex {
     const all = this.store.avet[this.attrs.market.slot]!.list(market);
     for (let i = ticks.positions.length; i < all.length; i++) {
       const p = all[i]!;
-      const ts = this.tsOf(this.store.e.data[p]!);
+      const ts = this.tsOf(this.store.entities.at(p));
       const n = ticks.positions.push(p);
       ticks.ts.push(ts);
       ticks.maxAt.push(n > 0 && ticks.ts.get(ticks.maxAt.get(n - 1)) > ts ? ticks.maxAt.get(n - 1) : n);
@@ -109,7 +109,7 @@ export class MarketIndex {
 
   private facts(view: View, marketDatom: number): TickFacts {
     const store = this.store;
-    const local = store.e.data[marketDatom]!;
+    const local = store.entities.at(marketDatom);
     const { id, price, volume, ts } = this.attrs;
     const facts = { e: store.entityBase + local, id: '', price: 0, volume: 0, ts: 0, tx: 0 };
     store.eachOfEntity(local, view.bound, (p) => {

@@ -34,12 +34,13 @@ export function* summarySteps(
     slot(`tick/${a}`),
   );
   const positions = store.byAttr[marketSlot!]!;
-  const { e, a, v } = store;
+  const { entities, a, v } = store;
   const summed = new Set<number>();
   for (let i = 0, n = countBelow(positions.data, positions.length, before.bound); i < n; i++) {
     if ((i & (stepTicks - 1)) === 0) yield;
     const p = positions.data[i]!;
-    const tickId = store.entityBase + e.data[p]!;
+    const local = entities.at(p);
+    const tickId = store.entityBase + local;
     if (!before.sees(p) || named.has(tickId)) continue;
     summed.add(tickId);
     const tick: StoredTick = {
@@ -49,7 +50,7 @@ export function* summarySteps(
       tx: store.txIds.get(store.txIndexOf(p)),
       e: tickId,
     };
-    store.eachOfEntity(e.data[p]!, before.bound, (q) => {
+    store.eachOfEntity(local, before.bound, (q) => {
       if (!before.sees(q)) return;
       const at = a.data[q];
       if (at === priceSlot) tick.price = v.data[q]!;

@@ -25,6 +25,7 @@ import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import { assert } from '../db/assert.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
+import { EntityColumn } from '../db/entity-column.js';
 import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
@@ -133,6 +134,9 @@ export async function writeCheckpoint(
     );
     add(`${name}.lists`, concat(postings.lists));
   };
+  add('entities.bases', image.entities.bases);
+  add('entities.steps', image.entities.steps);
+  addPostings('entities.far', image.entities.far);
   add('links.steps', image.links.steps);
   addPostings('links.far', image.links.far);
   add('retractions.marked', image.retractions.marked);
@@ -454,7 +458,8 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
   });
   const columns = {} as StoreImage['columns'];
   for (const s of header.sections) {
-    if (s.name.startsWith('col.')) columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
+    if (s.name.startsWith('col.') && s.name !== 'col.e')
+      columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
   }
   const slots = Array.from({ length: header.slots }, (_, slot) => slot);
   const utf8 = get<Uint8Array>('str.utf8');
@@ -464,6 +469,14 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
     image: {
       entityBase: header.entityBase,
       columns,
+      // Checkpoints written before the entity column was narrowed hold one uint32 per datom.
+      entities: arrays.has('col.e')
+        ? EntityColumn.of(get<Uint32Array>('col.e')).image()
+        : {
+            bases: get<Uint32Array>('entities.bases'),
+            steps: get<Uint8Array>('entities.steps'),
+            far: postingsNamed('entities.far'),
+          },
       links: { steps: get<Uint8Array>('links.steps'), far: postingsNamed('links.far') },
       retractions: { marked: get<Uint8Array>('retractions.marked'), ends: postingsNamed('retractions.ends') },
       byAttr: slots.map((slot) => get<Uint32Array>(`aevt.${slot}`)),

@@ -1,5 +1,6 @@
 /**
- * The store's narrow stand-ins for two per-datom columns, against plain arrays: entity chains as
+ * The store's narrow stand-ins for per-datom columns, against plain arrays: each datom's entity as
+ * a byte above its block's first (src/db/entity-column.ts), entity chains as
  * one-byte steps with a table of far links (src/db/links.ts), retractions as a bitmap and a table
  * (src/db/retractions.ts), postings of interned ids as a dense array (src/db/postings.ts). Each
  * is checked live and after a round trip through its image, as a checkpoint takes it. Attribute
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { NONE } from '../../src/db/datoms.js';
+import { EntityColumn } from '../../src/db/entity-column.js';
 import { EntityLinks } from '../../src/db/links.js';
 import { Postings } from '../../src/db/postings.js';
 import { Retractions } from '../../src/db/retractions.js';
@@ -48,6 +50,39 @@ test('entity links give each datom the previous position of its entity, near and
       expected.forEach((previous, p) => assert.equal(links.previous(p), previous, `previous of ${p}`));
       const upTo = Math.min(cut, expected.length);
       for (let p = 0; p < upTo; p++) assert.equal(imaged.previous(p), expected[p], `imaged previous of ${p}`);
+    }),
+  );
+});
+
+test("the entity column answers each datom's entity, near its block's first and far from it", () => {
+  // Runs of one entity, new entities ascending, and jumps back to old ones or far ahead.
+  const run = fc.tuple(
+    fc.oneof(fc.constant('next'), fc.constant('same'), fc.integer({ min: 0, max: 70_000 })),
+    fc.integer({ min: 1, max: 80 }),
+  );
+  fc.assert(
+    fc.property(fc.array(run, { maxLength: 40 }), fc.nat(3000), fc.boolean(), (runs, cut, room) => {
+      const expected: number[] = [];
+      let entity = 10;
+      for (const [kind, length] of runs) {
+        entity = kind === 'next' ? entity + 1 : kind === 'same' ? entity : kind;
+        for (let i = 0; i < length; i++) expected.push(entity);
+      }
+      const column = new EntityColumn();
+      let imaged: EntityColumn | undefined;
+      expected.forEach((e, p) => {
+        if (p === cut) imaged = EntityColumn.restore(column.image(), room);
+        column.push(e);
+      });
+      imaged ??= EntityColumn.restore(column.image(), room);
+      assert.equal(column.length, expected.length);
+      expected.forEach((e, p) => assert.equal(column.at(p), e, `entity of ${p}`));
+      // A restored column answers what it held and goes on taking entities.
+      const held = imaged.length;
+      for (let p = held; p < expected.length; p++) imaged.push(expected[p]!);
+      expected.forEach((e, p) => assert.equal(imaged!.at(p), e, `restored entity of ${p} (${held} held)`));
+      const rebuilt = EntityColumn.of(expected);
+      expected.forEach((e, p) => assert.equal(rebuilt.at(p), e, `rebuilt entity of ${p}`));
     }),
   );
 });

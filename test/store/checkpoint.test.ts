@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { unpack } from 'msgpackr';
 import type { StoreImage } from '../../src/db/datoms.js';
+import { EntityColumn } from '../../src/db/entity-column.js';
 import type { PostingsImage } from '../../src/db/postings.js';
 import { open, schemas, storage } from '../../src/index.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
@@ -64,6 +65,28 @@ test('the values read are views of the raw sections alone: the packed bytes are 
     const bodyStart = Math.ceil((20 + file.readUInt32LE(8)) / 8) * 8;
     const values = (await readCheckpoint(path))!.image.columns.v;
     assert.equal(values.buffer.byteLength, file.length - bodyStart - firstRaw);
+    await conn.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a checkpoint holding each datom's entity as a uint32 (the older layout) loads the same store", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gswarm-ckpt-'));
+  try {
+    const conn = await open({ storage: storage.memory(), schema: schemas.market });
+    await conn.transact([{ 'db/id': 'm', 'market/id': 'm' }]);
+    await conn.transact(
+      Array.from({ length: 300 }, (_, i) => ({ 'tick/id': `t${i}`, 'tick/market': ['market/id', 'm'] })),
+    );
+    await conn.transact([{ 'market/id': 'm', 'market/name': 'renamed later' }]);
+    const store = conn.view.datomStore;
+    const image = store.image();
+    const e = Uint32Array.from({ length: store.datomCount }, (_, p) => store.entities.at(p));
+    // The older layout: a `col.e` section. Its empty entity sections would fail if they were read.
+    const older = { ...image, columns: { ...image.columns, e }, entities: new EntityColumn().image() };
+    await writeCheckpoint(join(dir, 'checkpoint'), older, 3);
+    assertSameImage((await readCheckpoint(join(dir, 'checkpoint')))!.image, image);
     await conn.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

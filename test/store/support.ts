@@ -66,7 +66,7 @@ function headTx(conn: Connection): { tx: number; txCount: number; datoms: DatomL
   for (let p = start; p < store.datomCount; p++) {
     const attr = schema.bySlot[store.a.get(p)]!;
     datoms.push({
-      e: store.entityBase + store.e.get(p),
+      e: store.entityBase + store.entities.at(p),
       a: attr.ident,
       v: fromRaw(store.strings, attr.valueType, store.v.get(p)),
       added: store.added.get(p) === 1,
@@ -263,6 +263,9 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
   }
   assert.equal(actual.byAttr.length, expected.byAttr.length, 'attribute slots');
   expected.byAttr.forEach((list, slot) => sameArray(actual.byAttr[slot]!, list, `aevt of slot ${slot}`));
+  sameArray(actual.entities.bases, expected.entities.bases, 'entity block bases');
+  sameArray(actual.entities.steps, expected.entities.steps, 'entity steps');
+  samePostings(actual.entities.far, expected.entities.far, 'far entities');
   sameArray(actual.links.steps, expected.links.steps, 'entity chain steps');
   samePostings(actual.links.far, expected.links.far, 'far entity links');
   sameArray(actual.retractions.marked, expected.retractions.marked, 'retracted positions');
