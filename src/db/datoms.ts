@@ -13,7 +13,8 @@
  *   so count-as-of is a binary search.
  */
 import { assert } from './assert.js';
-import { type Column, f64, lastAtMost, u8, u8or16, u32 } from './columns.js';
+import { BitColumn, type BitsImage } from './bit-column.js';
+import { type Column, f64, lastAtMost, u8or16, u32 } from './columns.js';
 import { type EntitiesImage, EntityColumn } from './entity-column.js';
 import { Interner, type StringTableImage } from './intern.js';
 import { EntityLinks, type LinksImage } from './links.js';
@@ -33,7 +34,7 @@ export interface CountTimeline {
   readonly count: Column<Float64Array>;
 }
 
-const columnNames = ['a', 'v', 'added', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
+const columnNames = ['a', 'v', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
 export type ColumnName = (typeof columnNames)[number];
 
 /** A store's state as typed arrays and plain values: what a checkpoint saves. */
@@ -41,6 +42,7 @@ export interface StoreImage {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
   entities: EntitiesImage;
+  added: BitsImage;
   links: LinksImage;
   retractions: RetractionsImage;
   byAttr: Uint32Array[];
@@ -58,6 +60,7 @@ export interface StoreParts {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
   entities: EntityColumn;
+  added: BitColumn;
   links: EntityLinks;
   retractions: Retractions;
   byAttr: Uint32Array[];
@@ -74,7 +77,8 @@ export class DatomStore {
   /** Attribute slots: one byte each until a schema has more than 256 attributes. */
   readonly a = u8or16();
   readonly v = f64();
-  readonly added = u8();
+  /** Per datom: set for an assertion, clear for a retraction. */
+  added: BitColumn = new BitColumn();
   /** EAVT: each datom's previous position on its entity's chain. */
   links: EntityLinks = new EntityLinks();
   retractions: Retractions = new Retractions();
@@ -176,7 +180,7 @@ export class DatomStore {
   }
 
   isLive(p: number, bound: number): boolean {
-    return p < bound && this.added.data[p] === 1 && this.retractions.end(p) >= bound;
+    return p < bound && this.added.has(p) && this.retractions.end(p) >= bound;
   }
 
   // --- appending (the only mutation) ---
@@ -207,7 +211,7 @@ export class DatomStore {
     if (slot > 0xff && this.a.data instanceof Uint8Array) this.a.widen(Uint16Array);
     this.a.push(slot);
     this.v.push(raw);
-    this.added.push(added ? 1 : 0);
+    this.added.push(added);
     this.links.push(previous);
     this.lastOfEntity.set(local, p);
     this.byAttr[slot]!.push(p);
@@ -245,7 +249,7 @@ export class DatomStore {
   liveAssertion(local: number, slot: number, raw: number): number {
     const { a, v, added, retractions, links } = this;
     for (let p = this.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
-      if (a.data[p] === slot && v.data[p] === raw && added.data[p] === 1 && retractions.end(p) === NONE) {
+      if (a.data[p] === slot && v.data[p] === raw && added.has(p) && retractions.end(p) === NONE) {
         return p;
       }
     }
@@ -257,7 +261,7 @@ export class DatomStore {
     const { a, added, retractions, links } = this;
     let n = 0;
     for (let p = this.lastOfEntity.get(local); p !== NONE && n < max; p = links.previous(p)) {
-      if (a.data[p] === slot && added.data[p] === 1 && retractions.end(p) === NONE) n++;
+      if (a.data[p] === slot && added.has(p) && retractions.end(p) === NONE) n++;
     }
     return n;
   }
@@ -266,7 +270,7 @@ export class DatomStore {
   hasLiveDatom(local: number): boolean {
     const { added, retractions, links } = this;
     for (let p = this.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
-      if (added.data[p] === 1 && retractions.end(p) === NONE) return true;
+      if (added.has(p) && retractions.end(p) === NONE) return true;
     }
     return false;
   }
@@ -316,6 +320,7 @@ export class DatomStore {
       entityBase: this.entityBase,
       columns,
       entities: this.entities.image(),
+      added: this.added.image(),
       links: this.links.image(),
       retractions: this.retractions.image(),
       byAttr: this.byAttr.map((list) => list.view()),
@@ -333,6 +338,7 @@ export class DatomStore {
       ...image,
       strings: Interner.restore(image.strings),
       entities: EntityColumn.restore(image.entities),
+      added: BitColumn.restore(image.added),
       links: EntityLinks.restore(image.links),
       retractions: Retractions.restore(image.retractions),
       avet: image.avet.map((p) => (p ? Postings.restore(p) : undefined)),
@@ -346,6 +352,7 @@ export class DatomStore {
     store.horizonTx = parts.horizonTx;
     for (const name of columnNames) store[name].adopt(parts.columns[name] as never, parts.room);
     store.entities = parts.entities;
+    store.added = parts.added;
     store.links = parts.links;
     store.retractions = parts.retractions;
     store.schemas.length = 0;

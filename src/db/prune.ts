@@ -20,6 +20,7 @@
  *   returns it: short, and synchronous, so nothing comes between it and the swap.
  */
 import { assert } from './assert.js';
+import { BitColumn } from './bit-column.js';
 import { countBelow } from './columns.js';
 import { DatomStore, NONE } from './datoms.js';
 import { EntityColumn } from './entity-column.js';
@@ -106,7 +107,7 @@ export function startPrune(
       newPosition[p] = dropped[p] === 1 ? NONE : kept++;
       if ((p & (stepDatoms - 1)) === 0) yield;
     }
-    const { columns, entities, links, retractions } = yield* compactColumns(
+    const { columns, entities, added, links, retractions } = yield* compactColumns(
       store,
       dropped,
       newPosition,
@@ -138,8 +139,7 @@ export function startPrune(
         store.avet[slot] && (yield* postingsOf(positions, columns.v, usesStrings(slots[slot]!.valueType))),
       );
       const timeline = store.counts[slot]!;
-      if (prunableSlot[slot])
-        counts.push(yield* recount(positions, entities, columns.added, txs.starts, liveValues));
+      if (prunableSlot[slot]) counts.push(yield* recount(positions, entities, added, txs.starts, liveValues));
       else {
         const n = countBelow(timeline.txIndex.data, timeline.txIndex.length, end.txs);
         const txIndex = timeline.txIndex.data.subarray(0, n).map((t) => keptTx(txs.remap, t));
@@ -158,6 +158,7 @@ export function startPrune(
       strings,
       columns: { ...columns, lastOfEntity, txIds: txs.ids, txInstants: txs.instants, txStarts: txs.starts },
       entities,
+      added,
       links,
       retractions,
       byAttr,
@@ -230,7 +231,7 @@ function* markDropped(
     thinned[local] = 1;
     // A retraction appended after the build began is the catch-up's to skip.
     const retraction = retractions.end(p);
-    if (added.data[p] === 1 && retraction < dropped.length) dropped[retraction] = 1;
+    if (added.has(p) && retraction < dropped.length) dropped[retraction] = 1;
   }
 }
 
@@ -255,7 +256,8 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     kept,
   );
   const v = withRoom(Float64Array, kept);
-  const added = withRoom(Uint8Array, kept);
+  const added = new BitColumn();
+  added.reserve(kept);
   const links = new EntityLinks();
   links.steps.reserve(kept);
   const retractions = new Retractions();
@@ -267,7 +269,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     entities.push(store.entities.at(p));
     a[q] = store.a.data[p]!;
     v[q] = store.v.data[p]!;
-    added[q] = store.added.data[p]!;
+    added.push(store.added.has(p));
     const prev = store.links.previous(p);
     links.push(
       prev === NONE
@@ -284,7 +286,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     }
     q++;
   }
-  return { columns: { a, v, added }, entities, links, retractions };
+  return { columns: { a, v }, entities, added, links, retractions };
 }
 
 /** Interns the kept string values anew, rewriting `v` in place; each distinct one is copied once. */
@@ -372,7 +374,7 @@ function* postingsOf(
 function* recount(
   positions: Uint32Array,
   entities: EntityColumn,
-  added: Uint8Array,
+  added: BitColumn,
   txStarts: Uint32Array,
   liveValues: Uint32Array,
 ): Generator<void, { txIndex: Uint32Array; count: Float64Array }, void> {
@@ -399,7 +401,7 @@ function* recount(
       before = total;
     }
     const e = entities.at(p);
-    if (added[p] === 1) {
+    if (added.has(p)) {
       if (liveValues[e]!++ === 0) total++;
     } else {
       assert(liveValues[e]! > 0, 'a retraction ends a live value');
@@ -453,7 +455,7 @@ function* appendTail(
       const local = store.entities.at(p);
       const old = store.v.data[p]!;
       const raw = usesStrings(slots[slot]!.valueType) ? next.strings.internFrom(store.strings, old) : old;
-      const added = store.added.data[p] === 1;
+      const added = store.added.has(p);
       if (!added && next.liveAssertion(local, slot, raw) === NONE) continue;
       next.append(local, slot, raw, added);
     }

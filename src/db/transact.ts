@@ -445,7 +445,7 @@ class Planner {
     if (local >= 0) {
       const { a, v, added, retractions, links } = this.store;
       for (let p = this.store.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
-        if (a.data[p] === attr.slot && added.data[p] === 1 && retractions.end(p) === NONE) {
+        if (a.data[p] === attr.slot && added.has(p) && retractions.end(p) === NONE) {
           base.push(this.normalOfRaw(attr, v.data[p]!));
         }
       }

@@ -107,7 +107,7 @@ export class View implements QuerySource {
       const at = schema.bySlot[store.a.data[p]!]!;
       const value = fromRaw(store.strings, at.valueType, store.v.data[p]!);
       if (v !== undefined && !valuesEqual(value, v)) return;
-      visit(store.entityBase + store.entities.at(p), at, value, txOf(p), store.added.data[p] === 1);
+      visit(store.entityBase + store.entities.at(p), at, value, txOf(p), store.added.has(p));
     });
   }
 
@@ -296,7 +296,7 @@ export class View implements QuerySource {
     return (
       p >= this.lo &&
       p < this.bound &&
-      (this.isHistory || (store.added.data[p] === 1 && store.retractions.end(p) >= this.bound))
+      (this.isHistory || (store.added.has(p) && store.retractions.end(p) >= this.bound))
     );
   }
 
@@ -413,17 +413,14 @@ export class View implements QuerySource {
     // The hot scan of one attribute: liveness inline, no per-position closure.
     const list = store.byAttr[attr.slot]!;
     const positions = list.data;
-    const added = store.added.data;
+    const { added } = store;
     const { retractions } = store;
     const values = store.v.data;
     const all = this.isHistory;
     const end = countBelow(positions, list.length, bound);
     for (let i = countBelow(positions, list.length, lo); i < end; i++) {
       const p = positions[i]!;
-      if (
-        (all || (added[p] === 1 && retractions.end(p) >= bound)) &&
-        (raw === undefined || values[p] === raw)
-      )
+      if ((all || (added.has(p) && retractions.end(p) >= bound)) && (raw === undefined || values[p] === raw))
         visit(p);
     }
   }
@@ -438,7 +435,7 @@ function datomVisitor(
 ): (p: number) => void {
   const { strings, entityBase, entities } = store;
   const vs = store.v.data;
-  const added = store.added.data;
+  const { added } = store;
   const valueType = attr.valueType;
   const plain = valueType !== 'string' && valueType !== 'vector' && valueType !== 'boolean';
   const txOf = withTx ? txCursor(store) : null;
@@ -449,7 +446,7 @@ function datomVisitor(
       attr,
       plain ? raw : fromRaw(strings, valueType, raw),
       txOf === null ? 0 : txOf(p),
-      added[p] === 1,
+      added.has(p),
     );
   };
 }

@@ -102,7 +102,7 @@ export class MarketIndex {
     const { a, v, added } = this.store;
     let ts = Number.NEGATIVE_INFINITY;
     this.store.eachOfEntity(local, this.store.datomCount, (p) => {
-      if (a.data[p] === this.attrs.ts.slot && added.data[p] === 1) ts = v.data[p]!;
+      if (a.data[p] === this.attrs.ts.slot && added.has(p)) ts = v.data[p]!;
     });
     return ts;
   }

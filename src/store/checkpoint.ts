@@ -24,8 +24,9 @@ import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { pack, unpack } from 'msgpackr';
 import { assert } from '../db/assert.js';
+import { BitColumn } from '../db/bit-column.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
-import { EntityColumn } from '../db/entity-column.js';
+import { type EntitiesImage, EntityColumn } from '../db/entity-column.js';
 import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
@@ -134,6 +135,7 @@ export async function writeCheckpoint(
     );
     add(`${name}.lists`, concat(postings.lists));
   };
+  add('added.bits', image.added.bits);
   add('entities.bases', image.entities.bases);
   add('entities.steps', image.entities.steps);
   addPostings('entities.far', image.entities.far);
@@ -458,10 +460,19 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
   });
   const columns = {} as StoreImage['columns'];
   for (const s of header.sections) {
-    if (s.name.startsWith('col.') && s.name !== 'col.e')
+    // Older checkpoints' entity and assertion columns are read below, into their present forms.
+    if (s.name.startsWith('col.') && s.name !== 'col.e' && s.name !== 'col.added')
       columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
   }
   const slots = Array.from({ length: header.slots }, (_, slot) => slot);
+  // Checkpoints written before the entity column was narrowed hold one uint32 per datom.
+  const entities: EntitiesImage = arrays.has('col.e')
+    ? EntityColumn.of(get<Uint32Array>('col.e')).image()
+    : {
+        bases: get<Uint32Array>('entities.bases'),
+        steps: get<Uint8Array>('entities.steps'),
+        far: postingsNamed('entities.far'),
+      };
   const utf8 = get<Uint8Array>('str.utf8');
   return {
     logPosition: header.logPosition,
@@ -469,14 +480,11 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
     image: {
       entityBase: header.entityBase,
       columns,
-      // Checkpoints written before the entity column was narrowed hold one uint32 per datom.
-      entities: arrays.has('col.e')
-        ? EntityColumn.of(get<Uint32Array>('col.e')).image()
-        : {
-            bases: get<Uint32Array>('entities.bases'),
-            steps: get<Uint8Array>('entities.steps'),
-            far: postingsNamed('entities.far'),
-          },
+      entities,
+      // Checkpoints written before these were bits hold a byte per datom.
+      added: arrays.has('col.added')
+        ? BitColumn.of(get<Uint8Array>('col.added')).image()
+        : { bits: get<Uint8Array>('added.bits'), length: entities.steps.length },
       links: { steps: get<Uint8Array>('links.steps'), far: postingsNamed('links.far') },
       retractions: { marked: get<Uint8Array>('retractions.marked'), ends: postingsNamed('retractions.ends') },
       byAttr: slots.map((slot) => get<Uint32Array>(`aevt.${slot}`)),

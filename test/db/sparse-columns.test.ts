@@ -1,5 +1,6 @@
 /**
- * The store's narrow stand-ins for per-datom columns, against plain arrays: each datom's entity as
+ * The store's narrow stand-ins for per-datom columns, against plain arrays: assertion flags as bits
+ * (src/db/bit-column.ts), each datom's entity as
  * a byte above its block's first (src/db/entity-column.ts), entity chains as
  * one-byte steps with a table of far links (src/db/links.ts), retractions as a bitmap and a table
  * (src/db/retractions.ts), postings of interned ids as a dense array (src/db/postings.ts). Each
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { BitColumn } from '../../src/db/bit-column.js';
 import { NONE } from '../../src/db/datoms.js';
 import { EntityColumn } from '../../src/db/entity-column.js';
 import { EntityLinks } from '../../src/db/links.js';
@@ -83,6 +85,27 @@ test("the entity column answers each datom's entity, near its block's first and 
       expected.forEach((e, p) => assert.equal(imaged!.at(p), e, `restored entity of ${p} (${held} held)`));
       const rebuilt = EntityColumn.of(expected);
       expected.forEach((e, p) => assert.equal(rebuilt.at(p), e, `rebuilt entity of ${p}`));
+    }),
+  );
+});
+
+test('the bit column answers each bit pushed, live, restored from its image and rebuilt from bytes', () => {
+  fc.assert(
+    fc.property(fc.array(fc.boolean(), { maxLength: 200 }), fc.nat(220), (bits, cut) => {
+      const column = new BitColumn();
+      let imaged: BitColumn | undefined;
+      bits.forEach((bit, p) => {
+        if (p === cut) imaged = BitColumn.restore(column.image());
+        column.push(bit);
+      });
+      imaged ??= BitColumn.restore(column.image());
+      // The restored column goes on taking bits, over whatever its last byte held.
+      for (let p = imaged.length; p < bits.length; p++) imaged.push(bits[p]!);
+      const rebuilt = BitColumn.of(bits.map(Number));
+      for (const [name, c] of Object.entries({ column, imaged, rebuilt })) {
+        assert.equal(c.length, bits.length, `${name} length`);
+        bits.forEach((bit, p) => assert.equal(c.has(p), bit, `${name} bit ${p}`));
+      }
     }),
   );
 });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { unpack } from 'msgpackr';
+import { BitColumn } from '../../src/db/bit-column.js';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { EntityColumn } from '../../src/db/entity-column.js';
 import type { PostingsImage } from '../../src/db/postings.js';
@@ -71,7 +72,7 @@ test('the values read are views of the raw sections alone: the packed bytes are 
   }
 });
 
-test("a checkpoint holding each datom's entity as a uint32 (the older layout) loads the same store", async () => {
+test('a checkpoint of the older layout (entities as uint32s, assertion flags as bytes) loads the same store', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gswarm-ckpt-'));
   try {
     const conn = await open({ storage: storage.memory(), schema: schemas.market });
@@ -79,12 +80,22 @@ test("a checkpoint holding each datom's entity as a uint32 (the older layout) lo
     await conn.transact(
       Array.from({ length: 300 }, (_, i) => ({ 'tick/id': `t${i}`, 'tick/market': ['market/id', 'm'] })),
     );
-    await conn.transact([{ 'market/id': 'm', 'market/name': 'renamed later' }]);
+    // Renamed twice: the second retracts the first name, so not every datom asserts.
+    await conn.transact([{ 'market/id': 'm', 'market/name': 'first' }]);
+    await conn.transact([{ 'market/id': 'm', 'market/name': 'second' }]);
     const store = conn.view.datomStore;
     const image = store.image();
     const e = Uint32Array.from({ length: store.datomCount }, (_, p) => store.entities.at(p));
-    // The older layout: a `col.e` section. Its empty entity sections would fail if they were read.
-    const older = { ...image, columns: { ...image.columns, e }, entities: new EntityColumn().image() };
+    const added = Uint8Array.from({ length: store.datomCount }, (_, p) => (store.added.has(p) ? 1 : 0));
+    assert.ok(added.includes(0), 'a retraction is among the datoms');
+    // The older layout: `col.e` and `col.added` sections. The present ones are written empty, and
+    // would fail if they were read.
+    const older = {
+      ...image,
+      columns: { ...image.columns, e, added },
+      entities: new EntityColumn().image(),
+      added: new BitColumn().image(),
+    };
     await writeCheckpoint(join(dir, 'checkpoint'), older, 3);
     assertSameImage((await readCheckpoint(join(dir, 'checkpoint')))!.image, image);
     await conn.close();

@@ -69,7 +69,7 @@ function headTx(conn: Connection): { tx: number; txCount: number; datoms: DatomL
       e: store.entityBase + store.entities.at(p),
       a: attr.ident,
       v: fromRaw(store.strings, attr.valueType, store.v.get(p)),
-      added: store.added.get(p) === 1,
+      added: store.added.has(p),
     });
   }
   return { tx: store.lastTxId, txCount: store.txCount, datoms };
@@ -263,6 +263,8 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
   }
   assert.equal(actual.byAttr.length, expected.byAttr.length, 'attribute slots');
   expected.byAttr.forEach((list, slot) => sameArray(actual.byAttr[slot]!, list, `aevt of slot ${slot}`));
+  assert.equal(actual.added.length, expected.added.length, 'assertion flags');
+  sameArray(actual.added.bits, expected.added.bits, 'assertion flags');
   sameArray(actual.entities.bases, expected.entities.bases, 'entity block bases');
   sameArray(actual.entities.steps, expected.entities.steps, 'entity steps');
   samePostings(actual.entities.far, expected.entities.far, 'far entities');
