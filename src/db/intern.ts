@@ -2,12 +2,12 @@
  * The string interner: every distinct string value is stored once and named by a dense id, so a
  * datom's value column holds a number.
  *
- * The strings live as UTF-8 in one growing byte table (each a uint32 little-endian byte length,
- * then its bytes), never as one JavaScript string per value: 10M tick ids would be 10M heap
- * objects, about twice the bytes, and work for every garbage collection. A string is decoded
- * when it is read. The table's bytes are a checkpoint's string section as they are: a checkpoint
- * writes them without encoding, and a restart adopts them without decoding (it only finds where
- * each string starts). The lookup table is a typed-array hash over the bytes (ids + 1, 0 empty),
+ * The strings live as UTF-8 in one growing byte table, back to back, with a uint32 offset per id
+ * (a string ends where the next begins), never as one JavaScript string per value: 10M tick ids
+ * would be 10M heap objects, about twice the bytes, and work for every garbage collection. A
+ * string is decoded when it is read. The bytes and offsets are a checkpoint's string sections as
+ * they are: a checkpoint writes them without encoding, and a restart adopts them without decoding
+ * (tables written with a length prefix before each string are converted at load). The lookup table is a typed-array hash over the bytes (ids + 1, 0 empty),
  * with linear probing, and beside it a tag per slot: the top byte of the hash of the string
  * there, so a probe past another string compares one byte of an adjacent array instead of
  * fetching that string's offset and bytes from two distant places (a new tick id, which misses,
@@ -23,22 +23,25 @@ import { hashBytes, hashFinish, hashStart, hashStep, tableFull, tableSizeFor } f
 /** The interned strings as a checkpoint saves and loads them. */
 export interface StringTableImage {
   count: number;
-  /** Bytes of the table: every string's length prefix and UTF-8. */
+  /** Bytes of the table: every string's UTF-8, back to back. */
   byteLength: number;
   /** The table's bytes, in pieces of at most `chunkBytesMax` (split anywhere). */
   chunks(chunkBytesMax?: number): Iterable<Uint8Array>;
+  /** By id: where the string starts in the table. */
+  offsets: Uint32Array;
   table: Uint32Array;
   /** The slots' tags; absent in checkpoints written before tags existed (then rebuilt). */
   tags?: Uint8Array;
 }
 
-const lengthBytes = 4;
+/** The length prefix of each string in tables written before the offsets were saved. */
+const prefixBytes = 4;
 const chunkBytesDefault = 1024 * 1024;
 
 export class Interner {
   private bytes: Buffer;
   private used = 0;
-  /** By id: where the string's length prefix starts in `bytes` (one Buffer: under 4 GiB). */
+  /** By id: where the string starts in `bytes` (one Buffer: under 4 GiB). */
   private readonly offsets = u32();
   private table: Uint32Array;
   private tags: Uint8Array;
@@ -48,7 +51,7 @@ export class Interner {
 
   /** `expected`: room for that many strings of that many bytes in all before the first growth. */
   constructor(expected: { strings: number; bytes: number } = { strings: 0, bytes: 0 }) {
-    this.bytes = Buffer.allocUnsafeSlow(Math.max(1024, expected.bytes + lengthBytes * expected.strings));
+    this.bytes = Buffer.allocUnsafeSlow(Math.max(1024, expected.bytes));
     this.table = new Uint32Array(tableSizeFor(expected.strings));
     this.tags = new Uint8Array(this.table.length);
     this.offsets.reserve(expected.strings);
@@ -66,8 +69,7 @@ export class Interner {
   /** The string named by `id`. O(its length). */
   string(id: number): string {
     assert(id >= 0 && id < this.offsets.length, 'interned string ids are dense');
-    const at = this.offsets.data[id]! + lengthBytes;
-    return this.bytes.toString('utf8', at, at + this.bytes.readUInt32LE(at - lengthBytes));
+    return this.bytes.toString('utf8', this.offsets.data[id]!, this.endOf(id));
   }
 
   /** The id of `s`, or -1 if it was never interned. O(1) expected. */
@@ -88,14 +90,13 @@ export class Interner {
       this.rehash(id + 1);
       slot = this.slotOf(length, hash);
     }
-    this.reserve(lengthBytes + length);
-    this.bytes.writeUInt32LE(length, this.used);
+    this.reserve(length);
     // A loop: Buffer.copy costs more than the bytes of a short string.
     const { bytes, scratch } = this;
-    const to = this.used + lengthBytes;
+    const to = this.used;
     for (let i = 0; i < length; i++) bytes[to + i] = scratch[i]!;
-    this.offsets.push(this.used);
-    this.used += lengthBytes + length;
+    this.offsets.push(to);
+    this.used = to + length;
     this.table[slot] = id + 1;
     this.tags[slot] = tagOf(hash);
     return id;
@@ -103,8 +104,7 @@ export class Interner {
 
   /** The id here of string `id` of `other`, interning it if new. */
   internFrom(other: Interner, id: number): number {
-    const at = other.offsets.data[id]! + lengthBytes;
-    return this.intern(other.bytes.toString('utf8', at, at + other.bytes.readUInt32LE(at - lengthBytes)));
+    return this.intern(other.string(id));
   }
 
   /**
@@ -112,9 +112,8 @@ export class Interner {
    * of one interner), and returns its id here. Copies bytes, decodes nothing, compares nothing.
    */
   addFrom(other: Interner, id: number): number {
-    const from = other.offsets.data[id]!;
-    const length = other.bytes.readUInt32LE(from);
-    const start = from + lengthBytes;
+    const start = other.offsets.data[id]!;
+    const length = other.endOf(id) - start;
     const added = this.offsets.length;
     if (tableFull(added + 1, this.table.length)) this.rehash(added + 1);
     const mask = this.table.length - 1;
@@ -123,9 +122,8 @@ export class Interner {
     while (this.table[slot] !== 0) slot = (slot + 1) & mask;
     this.table[slot] = added + 1;
     this.tags[slot] = tagOf(hash);
-    this.reserve(lengthBytes + length);
-    this.bytes.writeUInt32LE(length, this.used);
-    const to = this.used + lengthBytes;
+    this.reserve(length);
+    const to = this.used;
     const bytes = this.bytes;
     const source = other.bytes;
     for (let i = 0; i < length; i++) bytes[to + i] = source[start + i]!;
@@ -147,6 +145,7 @@ export class Interner {
         for (let at = 0; at < bytes.byteLength; at += chunkBytesMax)
           yield bytes.subarray(at, at + chunkBytesMax);
       },
+      offsets: this.offsets.view(),
       table: this.table.slice(),
       tags: this.tags.slice(),
     };
@@ -159,26 +158,45 @@ export class Interner {
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     interner.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     interner.used = bytes.byteLength;
-    // Each string's start, from the length prefixes: one pass, checked once at the end (a prefix
-    // read past the end reads as 0, so a damaged table ends anywhere but exactly at `used`).
-    const { count } = image;
-    const used = interner.used;
-    interner.offsets.reserve(count);
-    const offsets = interner.offsets.data;
-    const b = interner.bytes;
-    let at = 0;
-    let n = 0;
-    for (; at < used && n < count; n++) {
-      offsets[n] = at;
-      at += lengthBytes + ((b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0);
-    }
-    interner.offsets.length = n;
-    assert(n === count && at === used, 'a string table holds `count` whole strings');
+    const { offsets, count } = image;
+    // Every string lies within the table, after the one before it.
+    let ordered = offsets.length === count && (count === 0 || offsets[0] === 0);
+    for (let id = 1; ordered && id < count; id++) ordered = offsets[id - 1]! <= offsets[id]!;
+    assert(
+      ordered && (count === 0 || offsets[count - 1]! <= interner.used),
+      'a string table holds `count` whole strings',
+    );
+    interner.offsets.adopt(offsets);
     interner.table = image.table;
     assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
     interner.tags = image.tags ?? interner.tagsOfTable();
     assert(interner.tags.length === image.table.length, 'a string table has a tag per slot');
     return interner;
+  }
+
+  /**
+   * The bytes and offsets of a table written with a uint32 length before each string (checkpoints
+   * before the offsets were saved): one pass, checked once at the end (a prefix read past the end
+   * reads as 0, so a damaged table ends anywhere but exactly at its end).
+   */
+  static unprefixed(prefixed: Uint8Array, count: number): { bytes: Uint8Array; offsets: Uint32Array } {
+    const b = prefixed;
+    const bytes = new Uint8Array(Math.max(0, b.byteLength - prefixBytes * count));
+    const offsets = new Uint32Array(count);
+    let at = 0;
+    let to = 0;
+    let n = 0;
+    for (; at < b.byteLength && n < count; n++) {
+      const length = (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+      at += prefixBytes;
+      if (at + length > b.byteLength || to + length > bytes.byteLength) break;
+      offsets[n] = to;
+      bytes.set(b.subarray(at, at + length), to);
+      to += length;
+      at += length;
+    }
+    assert(n === count && at === b.byteLength, 'a string table holds `count` whole strings');
+    return { bytes, offsets };
   }
 
   /**
@@ -226,13 +244,9 @@ export class Interner {
 
   /** Whether string `id` is the one in `scratch[0, length)`. */
   private holds(id: number, length: number): boolean {
-    const offsets = this.offsets.data;
-    const at = offsets[id]!;
-    // Its length from where the next string starts, which sits beside its own offset.
-    const end = id + 1 < this.offsets.length ? offsets[id + 1]! : this.used;
-    if (end - at - lengthBytes !== length) return false;
+    const start = this.offsets.data[id]!;
+    if (this.endOf(id) - start !== length) return false;
     const { bytes, scratch } = this;
-    const start = at + lengthBytes;
     for (let i = 0; i < length; i++) if (bytes[start + i] !== scratch[i]) return false;
     return true;
   }
@@ -270,8 +284,12 @@ export class Interner {
   }
 
   private hashOf(id: number): number {
-    const at = this.offsets.data[id]! + lengthBytes;
-    return hashBytes(this.bytes, at, at + this.bytes.readUInt32LE(at - lengthBytes));
+    return hashBytes(this.bytes, this.offsets.data[id]!, this.endOf(id));
+  }
+
+  /** Where string `id` ends: where the next begins (beside its own offset), or the table's end. */
+  private endOf(id: number): number {
+    return id + 1 < this.offsets.length ? this.offsets.data[id + 1]! : this.used;
   }
 }
 

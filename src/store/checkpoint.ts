@@ -27,6 +27,7 @@ import { assert } from '../db/assert.js';
 import { BitColumn } from '../db/bit-column.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
 import { type EntitiesImage, EntityColumn } from '../db/entity-column.js';
+import { Interner } from '../db/intern.js';
 import type { PostingsImage } from '../db/postings.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
@@ -152,6 +153,7 @@ export async function writeCheckpoint(
   const { strings } = image;
   // The whole table as one view (no copy).
   add('str.utf8', strings.byteLength === 0 ? new Uint8Array(0) : [...strings.chunks(strings.byteLength)][0]!);
+  add('str.offsets', strings.offsets);
   add('str.table', strings.table);
   add('str.tags', strings.tags!);
   for (const section of outgoing) {
@@ -464,6 +466,8 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
     if (s.name.startsWith('col.') && s.name !== 'col.e' && s.name !== 'col.added')
       columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
   }
+  // Checkpoints written before attribute slots were narrowed hold them as uint16s.
+  if (columns.a instanceof Uint16Array && header.slots <= 0x100) columns.a = Uint8Array.from(columns.a);
   const slots = Array.from({ length: header.slots }, (_, slot) => slot);
   // Checkpoints written before the entity column was narrowed hold one uint32 per datom.
   const entities: EntitiesImage = arrays.has('col.e')
@@ -473,7 +477,10 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
         steps: get<Uint8Array>('entities.steps'),
         far: postingsNamed('entities.far'),
       };
-  const utf8 = get<Uint8Array>('str.utf8');
+  // Checkpoints written before the offsets were saved hold a length before each string.
+  const { bytes: utf8, offsets } = arrays.has('str.offsets')
+    ? { bytes: get<Uint8Array>('str.utf8'), offsets: get<Uint32Array>('str.offsets') }
+    : Interner.unprefixed(get<Uint8Array>('str.utf8'), header.stringCount);
   return {
     logPosition: header.logPosition,
     epoch: header.epoch,
@@ -497,6 +504,7 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
         count: header.stringCount,
         byteLength: utf8.byteLength,
         chunks: () => [utf8],
+        offsets,
         table: get<Uint32Array>('str.table'),
         // Checkpoints written before tags existed have none: the interner makes them.
         ...(arrays.has('str.tags') && { tags: get<Uint8Array>('str.tags') }),
