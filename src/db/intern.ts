@@ -2,16 +2,17 @@
  * The string interner: every distinct string value is stored once and named by a dense id, so a
  * datom's value column holds a number.
  *
- * The strings live as UTF-8 in one growing byte table, back to back, with a uint32 offset per id
- * (a string ends where the next begins), never as one JavaScript string per value: 10M tick ids
- * would be 10M heap objects, about twice the bytes, and work for every garbage collection. A
- * string is decoded when it is read. The bytes and offsets are a checkpoint's string sections as
- * they are: a checkpoint writes them without encoding, and a restart adopts them without decoding
- * (tables written with a length prefix before each string are converted at load). The lookup table is a typed-array hash over the bytes (ids + 1, 0 empty),
- * with linear probing, and beside it a tag per slot: the top byte of the hash of the string
- * there, so a probe past another string compares one byte of an adjacent array instead of
- * fetching that string's offset and bytes from two distant places (a new tick id, which misses,
- * probes several slots). Both are saved by checkpoints too, so a restart skips rebuilding them.
+ * The strings live as UTF-8 in one growing byte table, back to back, with a uint32 offset per
+ * id (a string ends where the next begins), never as one JavaScript string per value: 10M tick
+ * ids would be 10M heap objects, about twice the bytes, and work for every garbage collection.
+ * A string is decoded when it is read. The bytes and offsets are a checkpoint's string sections
+ * as they are: a checkpoint writes them without encoding, and a restart adopts them without
+ * decoding (tables written with a length prefix before each string are converted at load). The
+ * lookup table is a typed-array hash over the bytes (ids + 1, 0 empty), with linear probing,
+ * and beside it a tag per slot: the top byte of the hash of the string there, so a probe past
+ * another string compares one byte of an adjacent array instead of fetching that string's
+ * offset and bytes from two distant places (a new tick id, which misses, probes several slots).
+ * Both are saved by checkpoints too, so a restart skips rebuilding them.
  *
  * Strings must be well-formed Unicode (src/db/values.ts refuses others): a lone surrogate has no
  * UTF-8 form and would be stored as U+FFFD, as another string.
@@ -176,8 +177,7 @@ export class Interner {
 
   /**
    * The bytes and offsets of a table written with a uint32 length before each string (checkpoints
-   * before the offsets were saved): one pass, checked once at the end (a prefix read past the end
-   * reads as 0, so a damaged table ends anywhere but exactly at its end).
+   * before the offsets were saved): one pass, each length checked against the bytes left.
    */
   static unprefixed(prefixed: Uint8Array, count: number): { bytes: Uint8Array; offsets: Uint32Array } {
     const b = prefixed;

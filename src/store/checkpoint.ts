@@ -8,7 +8,7 @@
  * packed (section-packing.ts: zstd, position lists as differences) and unpacked at load; the
  * values are stored raw, after the packed sections, and loading makes typed-array views of them
  * without copying (over a buffer of their own: the packed bytes are freed once unpacked). The
- * strings are one byte section, the interner's own table of length-prefixed UTF-8
+ * strings are the interner's own byte table (UTF-8, back to back) and its offsets
  * (src/db/intern.ts). Both checksums are verified on load: a damaged checkpoint is refused (and
  * the log replayed instead), never half-believed.
  * Written as a stream to a temporary file (the body checksum is filled in at the end), synced,
