@@ -8,9 +8,6 @@
  * slots are one byte each until a schema outgrows them, checked through a store.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { BitColumn } from '../../src/db/bit-column.js';
@@ -20,6 +17,9 @@ import { EntityLinks } from '../../src/db/links.js';
 import { Postings } from '../../src/db/postings.js';
 import { Retractions } from '../../src/db/retractions.js';
 import { open, storage } from '../../src/index.js';
+import { temporaryDirs } from '../store/support.js';
+
+const tempDir = temporaryDirs('slots');
 
 /**
  * Entity of each datom: a few entities, each datom of one followed by a run of datoms of fresh
@@ -157,36 +157,30 @@ test('dense and hashed postings answer alike for interned ids', () => {
 });
 
 test('attribute slots take one byte each until a schema outgrows 256 attributes, then two, through a reopen', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'gswarm-slots-'));
-  try {
-    const attrs = Array.from({ length: 300 }, (_, i) => `x/a${i}`);
-    const entity = (k: number) => Object.fromEntries(attrs.map((ident, i) => [ident, k * 1000 + i]));
-    const conn = await open({ storage: storage.persistent(dir) });
-    await conn.transact(
-      attrs.slice(0, 100).map((ident) => ({ 'db/ident': ident, 'db/valueType': 'integer' })),
-    );
-    const narrow = await conn.transact([
-      { 'db/id': 'n', ...Object.fromEntries(attrs.slice(0, 100).map((a, i) => [a, i])) },
-    ]);
-    assert.ok(conn.view.datomStore.a.data instanceof Uint8Array, 'one byte per slot while slots fit');
-    await conn.transact(attrs.slice(100).map((ident) => ({ 'db/ident': ident, 'db/valueType': 'integer' })));
-    const wide = await conn.transact([{ 'db/id': 'w', ...entity(7) }]);
-    assert.ok(conn.view.datomStore.a.data instanceof Uint16Array, 'two bytes once a slot needs them');
-    const read = (c: typeof conn) => ({
-      narrow: c.asOf(narrow.tx).pull(narrow.tempids.n!, ['*']),
-      wide: c.view.pull(wide.tempids.w!, ['*']),
-    });
-    const expected = read(conn);
-    assert.deepEqual(expected.wide, { 'db/id': wide.tempids.w, ...entity(7) });
-    await conn.close();
-    const reopened = await open({ storage: storage.persistent(dir) });
-    assert.ok(reopened.view.datomStore.a.data instanceof Uint16Array, 'loaded as wide as it was saved');
-    assert.deepEqual(read(reopened), expected);
-    const more = await reopened.transact([{ 'db/id': 'm', ...entity(8) }]);
-    assert.deepEqual(reopened.view.pull(more.tempids.m!, ['*']), { 'db/id': more.tempids.m, ...entity(8) });
-    assert.deepEqual(read(reopened), expected, 'the datoms loaded survive the column growing');
-    await reopened.close();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const dir = tempDir();
+  const attrs = Array.from({ length: 300 }, (_, i) => `x/a${i}`);
+  const entity = (k: number) => Object.fromEntries(attrs.map((ident, i) => [ident, k * 1000 + i]));
+  const conn = await open({ storage: storage.persistent(dir) });
+  await conn.transact(attrs.slice(0, 100).map((ident) => ({ 'db/ident': ident, 'db/valueType': 'integer' })));
+  const narrow = await conn.transact([
+    { 'db/id': 'n', ...Object.fromEntries(attrs.slice(0, 100).map((a, i) => [a, i])) },
+  ]);
+  assert.ok(conn.view.datomStore.a.data instanceof Uint8Array, 'one byte per slot while slots fit');
+  await conn.transact(attrs.slice(100).map((ident) => ({ 'db/ident': ident, 'db/valueType': 'integer' })));
+  const wide = await conn.transact([{ 'db/id': 'w', ...entity(7) }]);
+  assert.ok(conn.view.datomStore.a.data instanceof Uint16Array, 'two bytes once a slot needs them');
+  const read = (c: typeof conn) => ({
+    narrow: c.asOf(narrow.tx).pull(narrow.tempids.n!, ['*']),
+    wide: c.view.pull(wide.tempids.w!, ['*']),
+  });
+  const expected = read(conn);
+  assert.deepEqual(expected.wide, { 'db/id': wide.tempids.w, ...entity(7) });
+  await conn.close();
+  const reopened = await open({ storage: storage.persistent(dir) });
+  assert.ok(reopened.view.datomStore.a.data instanceof Uint16Array, 'loaded as wide as it was saved');
+  assert.deepEqual(read(reopened), expected);
+  const more = await reopened.transact([{ 'db/id': 'm', ...entity(8) }]);
+  assert.deepEqual(reopened.view.pull(more.tempids.m!, ['*']), { 'db/id': more.tempids.m, ...entity(8) });
+  assert.deepEqual(read(reopened), expected, 'the datoms loaded survive the column growing');
+  await reopened.close();
 });
