@@ -18,6 +18,7 @@ import { type Column, f64, lastAtMost, u8or16, u32 } from './columns.js';
 import { type EntitiesImage, EntityColumn } from './entity-column.js';
 import { Interner, type StringTableImage } from './intern.js';
 import { EntityLinks, type LinksImage } from './links.js';
+import { PositionList, type PositionsImage } from './position-list.js';
 import { Postings, type PostingsImage } from './postings.js';
 import { Retractions, type RetractionsImage } from './retractions.js';
 import { defining, Schema, type SchemaAttribute, SYSTEM_LOCAL_MAX, toAttribute } from './schema.js';
@@ -45,7 +46,7 @@ export interface StoreImage {
   added: BitsImage;
   links: LinksImage;
   retractions: RetractionsImage;
-  byAttr: Uint32Array[];
+  byAttr: PositionsImage[];
   avet: (PostingsImage | null)[];
   counts: { txIndex: Uint32Array; count: Float64Array }[];
   strings: StringTableImage;
@@ -55,7 +56,7 @@ export interface StoreImage {
 
 /** A store's state as live parts, taken over by `fromParts`. */
 export interface StoreParts {
-  /** Whether each column and attribute list starts a buffer of its own that it may grow into. */
+  /** Whether each column starts a buffer of its own that it may grow into. */
   room?: boolean;
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
@@ -63,7 +64,7 @@ export interface StoreParts {
   added: BitColumn;
   links: EntityLinks;
   retractions: Retractions;
-  byAttr: Uint32Array[];
+  byAttr: PositionList[];
   avet: (Postings | undefined)[];
   counts: { txIndex: Uint32Array; count: Float64Array }[];
   strings: Interner;
@@ -89,7 +90,7 @@ export class DatomStore {
 
   /** By entity local: the latest position of the entity, or NONE. */
   readonly lastOfEntity = u32();
-  readonly byAttr: Column<Uint32Array>[] = [];
+  readonly byAttr: PositionList[] = [];
   readonly avet: (Postings | undefined)[] = [];
   readonly counts: CountTimeline[] = [];
   readonly strings: Interner;
@@ -289,11 +290,11 @@ export class DatomStore {
    * each position is read once over all calls (and a checkpoint need not store the answer).
    */
   entityOrdered(slot: number, length: number): boolean {
-    const positions = this.byAttr[slot]!.data;
+    const positions = this.byAttr[slot]!;
     const { entities } = this;
     let n = this.entityOrderedLengths[slot] ?? 0;
     if (n === 0 && length > 0) n = 1;
-    while (n < length && entities.at(positions[n]!) >= entities.at(positions[n - 1]!)) n++;
+    while (n < length && entities.at(positions.at(n)) >= entities.at(positions.at(n - 1))) n++;
     this.entityOrderedLengths[slot] = n;
     return n >= length;
   }
@@ -323,7 +324,7 @@ export class DatomStore {
       added: this.added.image(),
       links: this.links.image(),
       retractions: this.retractions.image(),
-      byAttr: this.byAttr.map((list) => list.view()),
+      byAttr: this.byAttr.map((list) => list.image()),
       avet: this.avet.map((postings) => postings?.snapshot() ?? null),
       counts: this.counts.map((t) => ({ txIndex: t.txIndex.view(), count: t.count.view() })),
       strings: this.strings.snapshot(),
@@ -339,6 +340,7 @@ export class DatomStore {
       strings: Interner.restore(image.strings),
       entities: EntityColumn.restore(image.entities),
       added: BitColumn.restore(image.added),
+      byAttr: image.byAttr.map((list) => PositionList.restore(list)),
       links: EntityLinks.restore(image.links),
       retractions: Retractions.restore(image.retractions),
       avet: image.avet.map((p) => (p ? Postings.restore(p) : undefined)),
@@ -360,9 +362,7 @@ export class DatomStore {
     store.byAttr.length = 0;
     store.avet.length = 0;
     store.counts.length = 0;
-    parts.byAttr.forEach((positions, slot) => {
-      const list = u32();
-      list.adopt(positions, parts.room);
+    parts.byAttr.forEach((list, slot) => {
       store.byAttr.push(list);
       store.avet.push(parts.avet[slot]);
       const timeline = { txIndex: u32(), count: f64() };
@@ -378,7 +378,7 @@ export class DatomStore {
 
   private addSlot(attr: SchemaAttribute): void {
     assert(attr.slot === this.byAttr.length, 'slots are added in order');
-    this.byAttr.push(u32());
+    this.byAttr.push(new PositionList());
     this.avet.push(attr.indexed ? Postings.create(usesStrings(attr.valueType)) : undefined);
     this.counts.push({ txIndex: u32(), count: f64() });
   }
@@ -435,7 +435,7 @@ export class DatomStore {
   private buildAvet(attr: SchemaAttribute): void {
     const postings = Postings.create(usesStrings(attr.valueType));
     const positions = this.byAttr[attr.slot]!;
-    for (let i = 0; i < positions.length; i++) postings.add(this.v.get(positions.get(i)), positions.get(i));
+    for (let i = 0; i < positions.length; i++) postings.add(this.v.get(positions.at(i)), positions.at(i));
     this.avet[attr.slot] = postings;
   }
 

@@ -26,6 +26,7 @@ import { DatomStore, NONE } from './datoms.js';
 import { EntityColumn } from './entity-column.js';
 import { Interner } from './intern.js';
 import { EntityLinks } from './links.js';
+import { PositionList } from './position-list.js';
 import { Postings } from './postings.js';
 import { Retractions } from './retractions.js';
 import { usesStrings } from './values.js';
@@ -123,18 +124,13 @@ export function startPrune(
     const txs = compactTxs(store, end.txs, newPosition, firstKeptTx);
     yield;
     // Slots declared after the build began are the catch-up's.
-    const byAttr: Uint32Array[] = [];
+    const byAttr: PositionList[] = [];
     const avet: (Postings | undefined)[] = [];
     const counts: { txIndex: Uint32Array; count: Float64Array }[] = [];
     const liveValues = new Uint32Array(end.locals + 1);
     for (let slot = 0; slot < slots.length; slot++) {
-      const list = store.byAttr[slot]!;
-      const positions = keptPositions(
-        list.data.subarray(0, countBelow(list.data, list.length, end.datoms)),
-        newPosition,
-      );
+      const positions = yield* keptPositions(store.byAttr[slot]!, end.datoms, newPosition);
       byAttr.push(positions);
-      yield;
       avet.push(
         store.avet[slot] && (yield* postingsOf(positions, columns.v, usesStrings(slots[slot]!.valueType))),
       );
@@ -203,9 +199,9 @@ function* referredLocals(
   for (const [slot, prunable] of prunableSlot.entries()) {
     if (prunable || store.schema.bySlot[slot]!.valueType !== 'ref') continue;
     const positions = store.byAttr[slot]!;
-    const n = countBelow(positions.data, positions.length, end.datoms);
+    const n = positions.countBelow(end.datoms);
     for (let i = 0; i < n; i++) {
-      const local = store.localOf(store.v.data[positions.data[i]!]!);
+      const local = store.localOf(store.v.data[positions.at(i)]!);
       if (local >= 0 && local <= end.locals) referred[local] = 1;
       if ((i & (stepDatoms - 1)) === 0) yield;
     }
@@ -344,24 +340,31 @@ function keptTx(remap: Int32Array, txIndex: number): number {
   return remap[txIndex]!;
 }
 
-function keptPositions(positions: Uint32Array, newPosition: Uint32Array): Uint32Array {
-  let n = 0;
-  for (const p of positions) if (newPosition[p] !== NONE) n++;
-  const out = withRoom(Uint32Array, n);
-  let i = 0;
-  for (const p of positions) if (newPosition[p] !== NONE) out[i++] = newPosition[p]!;
-  return out;
+/** The new positions of the list's kept datoms below `end`. */
+function* keptPositions(
+  list: PositionList,
+  end: number,
+  newPosition: Uint32Array,
+): Generator<void, PositionList, void> {
+  const kept = new PositionList();
+  for (let i = 0, n = list.countBelow(end); i < n; i++) {
+    if ((i & (stepDatoms - 1)) === 0) yield;
+    const q = newPosition[list.at(i)]!;
+    if (q !== NONE) kept.push(q);
+  }
+  return kept;
 }
 
 function* postingsOf(
-  positions: Uint32Array,
+  positions: PositionList,
   v: Float64Array,
   dense: boolean,
 ): Generator<void, Postings, void> {
   const postings = Postings.create(dense, positions.length);
   for (let i = 0; i < positions.length; i++) {
     if ((i & (stepDatoms - 1)) === 0) yield;
-    postings.add(v[positions[i]!]!, positions[i]!);
+    const p = positions.at(i);
+    postings.add(v[p]!, p);
   }
   return postings;
 }
@@ -372,7 +375,7 @@ function* postingsOf(
  * one, a retraction of its last takes one away, as the store counts when appending).
  */
 function* recount(
-  positions: Uint32Array,
+  positions: PositionList,
   entities: EntityColumn,
   added: BitColumn,
   txStarts: Uint32Array,
@@ -392,7 +395,7 @@ function* recount(
   let t = -1;
   for (let i = 0; i < positions.length; i++) {
     if ((i & (stepDatoms - 1)) === 0) yield;
-    const p = positions[i]!;
+    const p = positions.at(i);
     // The last tx starting at or before p: a tx kept with no datom starts where the next does.
     while (t + 1 < txStarts.length && txStarts[t + 1]! <= p) t++;
     if (t !== tx) {
@@ -409,7 +412,7 @@ function* recount(
     }
   }
   close();
-  for (const p of positions) liveValues[entities.at(p)] = 0;
+  for (let i = 0; i < positions.length; i++) liveValues[entities.at(positions.at(i))] = 0;
   return { txIndex: Uint32Array.from(txIndex), count: Float64Array.from(count) };
 }
 

@@ -4,9 +4,9 @@
  * and a history view also sees retractions and retracted assertions. Costs are given per method.
  */
 import { fail } from '../errors.js';
-import { countBelow } from './columns.js';
 import { type DatomStore, NONE } from './datoms.js';
 import type { EntityColumn } from './entity-column.js';
+import type { PositionList } from './position-list.js';
 import { pull } from './pull.js';
 import { explain, type Plan, type Query, type QueryOptions, q, queryWith } from './query/index.js';
 import type { QuerySource } from './query/source.js';
@@ -141,14 +141,13 @@ export class View implements QuerySource {
     const emit = datomVisitor(store, attr, true, (...datom) => (more = visit(...datom)));
     if (this.inEntityOrder(attr)) {
       const list = store.byAttr[attr.slot]!;
-      const positions = list.data;
-      const end = countBelow(positions, list.length, this.bound);
+      const end = list.countBelow(this.bound);
       // Entities and positions both ascend along the list: two binary searches find the start.
-      let i = Math.max(
-        countBelow(positions, list.length, this.lo),
-        entitiesAtMost(entities, positions, end, afterLocal),
-      );
-      for (; more && i < end; i++) if (this.sees(positions[i]!)) emit(positions[i]!);
+      let i = Math.max(list.countBelow(this.lo), entitiesAtMost(entities, list, end, afterLocal));
+      for (; more && i < end; i++) {
+        const p = list.at(i);
+        if (this.sees(p)) emit(p);
+      }
       return;
     }
     const found: number[] = [];
@@ -164,7 +163,7 @@ export class View implements QuerySource {
     const attr = this.schema.attributeById(a.id);
     if (attr === undefined) return true;
     const list = this.store.byAttr[attr.slot]!;
-    return this.store.entityOrdered(attr.slot, countBelow(list.data, list.length, this.bound));
+    return this.store.entityOrdered(attr.slot, list.countBelow(this.bound));
   }
 
   /** Values at evenly spaced positions of the attribute's list (invisible ones skipped). */
@@ -173,12 +172,12 @@ export class View implements QuerySource {
     if (attr === undefined) return [];
     const { store } = this;
     const list = store.byAttr[attr.slot]!;
-    const start = countBelow(list.data, list.length, this.lo);
-    const end = countBelow(list.data, list.length, this.bound);
+    const start = list.countBelow(this.lo);
+    const end = list.countBelow(this.bound);
     const step = Math.max(1, (end - start) / count);
     const out: Value[] = [];
     for (let i = start; i < end; i += step) {
-      const p = list.data[Math.floor(i)]!;
+      const p = list.at(Math.floor(i));
       if (this.sees(p)) out.push(fromRaw(store.strings, attr.valueType, store.v.data[p]!));
     }
     return out;
@@ -196,7 +195,7 @@ export class View implements QuerySource {
       return isStoredRaw(raw, attr) ? postings.count(raw) : 0;
     }
     const list = this.store.byAttr[attr.slot]!;
-    return countBelow(list.data, list.length, this.bound) - countBelow(list.data, list.length, this.lo);
+    return list.countBelow(this.bound) - list.countBelow(this.lo);
   }
 
   /** Datascript's pull: `e` is an entity id or a lookup ref; null when it names nothing visible. */
@@ -412,14 +411,13 @@ export class View implements QuerySource {
     }
     // The hot scan of one attribute: liveness inline, no per-position closure.
     const list = store.byAttr[attr.slot]!;
-    const positions = list.data;
     const { added } = store;
     const { retractions } = store;
     const values = store.v.data;
     const all = this.isHistory;
-    const end = countBelow(positions, list.length, bound);
-    for (let i = countBelow(positions, list.length, lo); i < end; i++) {
-      const p = positions[i]!;
+    const end = list.countBelow(bound);
+    for (let i = list.countBelow(lo); i < end; i++) {
+      const p = list.at(i);
       if ((all || (added.has(p) && retractions.end(p) >= bound)) && (raw === undefined || values[p] === raw))
         visit(p);
     }
@@ -454,7 +452,7 @@ function datomVisitor(
 /** Number of `positions[0, length)` whose entity is ≤ `local`, the entities ascending. O(log n). */
 function entitiesAtMost(
   entities: EntityColumn,
-  positions: Uint32Array,
+  positions: PositionList,
   length: number,
   local: number,
 ): number {
@@ -462,7 +460,7 @@ function entitiesAtMost(
   let hi = length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (entities.at(positions[mid]!) <= local) lo = mid + 1;
+    if (entities.at(positions.at(mid)) <= local) lo = mid + 1;
     else hi = mid;
   }
   return lo;

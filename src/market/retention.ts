@@ -7,7 +7,7 @@
  * whole segments: only once an eighth of the window or more can go, which bounds memory to about
  * 9/8 of the window and amortizes each compaction over an eighth of a window of ingest.
  */
-import { countBelow, lastAtMost } from '../db/columns.js';
+import { lastAtMost } from '../db/columns.js';
 import type { DatomStore } from '../db/datoms.js';
 
 export interface RetentionOptions {
@@ -42,11 +42,11 @@ export function retentionHorizon(
     first = lastAtMost(store.txInstants.data, store.txCount, nowMs - options.retainMs) + 1;
   }
   if (options.retainTicks !== undefined && ticks.length > options.retainTicks) {
-    first = Math.max(first, store.txIndexOf(ticks.get(ticks.length - options.retainTicks)));
+    first = Math.max(first, store.txIndexOf(ticks.at(ticks.length - options.retainTicks)));
   }
   if (first <= 0 || first >= store.txCount) return undefined;
   const current = store.txIndexAsOf(store.horizonTx - 1) + 1;
-  const below = (txIndex: number) => countBelow(ticks.data, ticks.length, store.txStarts.get(txIndex));
+  const below = (txIndex: number) => ticks.countBelow(store.txStarts.get(txIndex));
   const dropped = below(first) - below(Math.min(current, first));
   const kept = ticks.length - below(first);
   return dropped > 0 && dropped >= kept / 8 ? store.txIds.get(first) : undefined;

@@ -6,7 +6,6 @@
  * attribute names (src/db/prune.ts keeps those). They are read from the store's columns, so the
  * work is O(ticks dropped), never O(ticks held), and in steps, so it runs beside ingest.
  */
-import { countBelow } from '../db/columns.js';
 import type { View } from '../db/view.js';
 import { type StoredTick, summaryCandlesOf } from './candles.js';
 import { tickAttributes } from './retention.js';
@@ -36,9 +35,9 @@ export function* summarySteps(
   const positions = store.byAttr[marketSlot!]!;
   const { entities, a, v } = store;
   const summed = new Set<number>();
-  for (let i = 0, n = countBelow(positions.data, positions.length, before.bound); i < n; i++) {
+  for (let i = 0, n = positions.countBelow(before.bound); i < n; i++) {
     if ((i & (stepTicks - 1)) === 0) yield;
-    const p = positions.data[i]!;
+    const p = positions.at(i);
     const local = entities.at(p);
     const tickId = store.entityBase + local;
     if (!before.sees(p) || named.has(tickId)) continue;

@@ -5,7 +5,7 @@
  * Layout: "GSWCKPT6", a uint32 header length, the header's CRC-32, the body's CRC-32, the msgpack
  * header (position, schema, string count, a table of sections: name, element type, byte offset,
  * element count, packing), then each section's bytes, aligned to 8. The regular sections are
- * packed (section-packing.ts: zstd, position lists as differences) and unpacked at load; the
+ * packed (section-packing.ts: zstd, ascending uint32s as differences) and unpacked at load; the
  * values are stored raw, after the packed sections, and loading makes typed-array views of them
  * without copying (over a buffer of their own: the packed bytes are freed once unpacked). The
  * strings are the interner's own byte table (UTF-8, back to back) and its offsets
@@ -28,7 +28,9 @@ import { BitColumn } from '../db/bit-column.js';
 import type { ColumnName, StoreImage } from '../db/datoms.js';
 import { type EntitiesImage, EntityColumn } from '../db/entity-column.js';
 import { Interner } from '../db/intern.js';
+import { PositionList } from '../db/position-list.js';
 import type { PostingsImage } from '../db/postings.js';
+import type { StepsImage } from '../db/step-column.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
 import { type Packing, packingFor, packSection, touchedArray, unpackSection } from './section-packing.js';
@@ -121,7 +123,6 @@ export async function writeCheckpoint(
       array,
     });
   for (const [name, column] of Object.entries(image.columns)) add(`col.${name}`, column);
-  image.byAttr.forEach((list, slot) => add(`aevt.${slot}`, list));
   image.counts.forEach((t, slot) => {
     add(`count.tx.${slot}`, t.txIndex);
     add(`count.n.${slot}`, t.count);
@@ -137,9 +138,13 @@ export async function writeCheckpoint(
     add(`${name}.lists`, concat(postings.lists));
   };
   add('added.bits', image.added.bits);
-  add('entities.bases', image.entities.bases);
-  add('entities.steps', image.entities.steps);
-  addPostings('entities.far', image.entities.far);
+  const addSteps = (name: string, steps: StepsImage<Uint8Array | Uint16Array>) => {
+    add(`${name}.bases`, steps.bases);
+    add(`${name}.steps`, steps.steps);
+    addPostings(`${name}.far`, steps.far);
+  };
+  addSteps('entities', image.entities);
+  image.byAttr.forEach((list, slot) => addSteps(`aevt.${slot}`, list));
   add('links.steps', image.links.steps);
   addPostings('links.far', image.links.far);
   add('retractions.marked', image.retractions.marked);
@@ -469,14 +474,15 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
   // Checkpoints written before attribute slots were narrowed hold them as uint16s.
   if (columns.a instanceof Uint16Array && header.slots <= 0x100) columns.a = Uint8Array.from(columns.a);
   const slots = Array.from({ length: header.slots }, (_, slot) => slot);
+  const stepsNamed = <S extends Uint8Array | Uint16Array>(name: string): StepsImage<S> => ({
+    bases: get<Uint32Array>(`${name}.bases`),
+    steps: get<S>(`${name}.steps`),
+    far: postingsNamed(`${name}.far`),
+  });
   // Checkpoints written before the entity column was narrowed hold one uint32 per datom.
   const entities: EntitiesImage = arrays.has('col.e')
     ? EntityColumn.of(get<Uint32Array>('col.e')).image()
-    : {
-        bases: get<Uint32Array>('entities.bases'),
-        steps: get<Uint8Array>('entities.steps'),
-        far: postingsNamed('entities.far'),
-      };
+    : stepsNamed('entities');
   // Checkpoints written before the offsets were saved hold a length before each string.
   const { bytes: utf8, offsets } = arrays.has('str.offsets')
     ? { bytes: get<Uint8Array>('str.utf8'), offsets: get<Uint32Array>('str.offsets') }
@@ -494,7 +500,12 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
         : { bits: get<Uint8Array>('added.bits'), length: entities.steps.length },
       links: { steps: get<Uint8Array>('links.steps'), far: postingsNamed('links.far') },
       retractions: { marked: get<Uint8Array>('retractions.marked'), ends: postingsNamed('retractions.ends') },
-      byAttr: slots.map((slot) => get<Uint32Array>(`aevt.${slot}`)),
+      // Checkpoints written before the lists were narrowed hold them as uint32s.
+      byAttr: slots.map((slot) =>
+        arrays.has(`aevt.${slot}`)
+          ? PositionList.of(get<Uint32Array>(`aevt.${slot}`)).image()
+          : stepsNamed<Uint16Array>(`aevt.${slot}`),
+      ),
       counts: slots.map((slot) => ({
         txIndex: get<Uint32Array>(`count.tx.${slot}`),
         count: get<Float64Array>(`count.n.${slot}`),

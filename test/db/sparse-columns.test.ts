@@ -1,7 +1,8 @@
 /**
  * The store's narrow stand-ins for per-datom columns, against plain arrays: assertion flags as bits
  * (src/db/bit-column.ts), each datom's entity as
- * a byte above its block's first (src/db/entity-column.ts), entity chains as
+ * a byte above its block's first (src/db/entity-column.ts), attribute lists of positions as two
+ * bytes above their block's first (src/db/position-list.ts), entity chains as
  * one-byte steps with a table of far links (src/db/links.ts), retractions as a bitmap and a table
  * (src/db/retractions.ts), postings of interned ids as a dense array (src/db/postings.ts). Each
  * is checked live and after a round trip through its image, as a checkpoint takes it. Attribute
@@ -14,8 +15,10 @@ import { BitColumn } from '../../src/db/bit-column.js';
 import { NONE } from '../../src/db/datoms.js';
 import { EntityColumn } from '../../src/db/entity-column.js';
 import { EntityLinks } from '../../src/db/links.js';
+import { PositionList } from '../../src/db/position-list.js';
 import { Postings } from '../../src/db/postings.js';
 import { Retractions } from '../../src/db/retractions.js';
+import { StepColumn } from '../../src/db/step-column.js';
 import { open, storage } from '../../src/index.js';
 import { temporaryDirs } from '../store/support.js';
 
@@ -70,24 +73,62 @@ test("the entity column answers each datom's entity, near its block's first and 
         entity = kind === 'next' ? entity + 1 : kind === 'same' ? entity : kind;
         for (let i = 0; i < length; i++) expected.push(entity);
       }
-      const column = new EntityColumn();
-      let imaged: EntityColumn | undefined;
-      expected.forEach((e, p) => {
-        if (p === cut) imaged = EntityColumn.restore(column.image(), room);
-        column.push(e);
-      });
-      imaged ??= EntityColumn.restore(column.image(), room);
-      assert.equal(column.length, expected.length);
-      expected.forEach((e, p) => assert.equal(column.at(p), e, `entity of ${p}`));
-      // A restored column answers what it held and goes on taking entities.
-      const held = imaged.length;
-      for (let p = held; p < expected.length; p++) imaged.push(expected[p]!);
-      expected.forEach((e, p) => assert.equal(imaged!.at(p), e, `restored entity of ${p} (${held} held)`));
-      const rebuilt = EntityColumn.of(expected);
-      expected.forEach((e, p) => assert.equal(rebuilt.at(p), e, `rebuilt entity of ${p}`));
+      sameAsArray(EntityColumn, expected, cut, room);
     }),
   );
 });
+
+test('the position list answers each position and counts those below any bound, near and far', () => {
+  // Steps between a list's positions: a tick's datoms apart, a batch apart, and past two bytes.
+  const gap = fc.constantFrom(1, 2, 5, 300, 1024, 65_534, 65_535, 65_536, 200_000);
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(gap, fc.integer({ min: 1, max: 90 })), { maxLength: 30 }),
+      fc.nat(3000),
+      fc.boolean(),
+      fc.array(fc.nat(3_000_000), { maxLength: 20 }),
+      (runs, cut, room, bounds) => {
+        const expected: number[] = [];
+        let p = 0;
+        for (const [step, length] of runs) for (let i = 0; i < length; i++) expected.push((p += step));
+        const list = sameAsArray(PositionList, expected, cut, room);
+        for (const bound of [...bounds, ...expected, ...expected.map((q) => q + 1), 0]) {
+          const below = expected.filter((q) => q < bound).length;
+          assert.equal(list.countBelow(bound), below, `positions below ${bound}`);
+        }
+      },
+    ),
+  );
+});
+
+/**
+ * Checks a step column against the plain array of its values: pushed live, restored from an
+ * image taken after `cut` values (given room or not) and pushed the rest, and built at once.
+ */
+function sameAsArray<C extends EntityColumn | PositionList>(
+  kind: new () => C,
+  expected: number[],
+  cut: number,
+  room: boolean,
+): C {
+  const restored = (from: C) =>
+    StepColumn.restore.call(kind, from.image() as ReturnType<C['image']>, room) as C;
+  const column = new kind();
+  let imaged: C | undefined;
+  expected.forEach((value, i) => {
+    if (i === cut) imaged = restored(column);
+    column.push(value);
+  });
+  imaged ??= restored(column);
+  const held = imaged.length;
+  for (let i = held; i < expected.length; i++) imaged.push(expected[i]!);
+  const rebuilt = StepColumn.of.call(kind, expected) as C;
+  for (const [name, c] of Object.entries({ column, imaged, rebuilt })) {
+    assert.equal(c.length, expected.length, `${name} length`);
+    expected.forEach((value, i) => assert.equal(c.at(i), value, `${name} entry ${i} (${held} held)`));
+  }
+  return column;
+}
 
 test('the bit column answers each bit pushed, live, restored from its image and rebuilt from bytes', () => {
   fc.assert(

@@ -115,7 +115,11 @@ function copyOf(image: StoreImage): StoreImage {
     columns: Object.fromEntries(
       Object.entries(image.columns).map(([name, column]) => [name, column.slice()]),
     ) as StoreImage['columns'],
-    byAttr: image.byAttr.map((list) => list.slice()),
+    byAttr: image.byAttr.map((list) => ({
+      bases: list.bases.slice(),
+      steps: list.steps.slice(),
+      far: copyOfPostings(list.far),
+    })),
     links: { steps: image.links.steps.slice(), far: copyOfPostings(image.links.far) },
     retractions: { marked: image.retractions.marked.slice(), ends: copyOfPostings(image.retractions.ends) },
     avet: image.avet.map((p) => p && copyOfPostings(p)),

@@ -14,6 +14,7 @@ import type { StoreImage } from '../../src/db/datoms.js';
 import { Db } from '../../src/db/db.js';
 import { Interner } from '../../src/db/intern.js';
 import type { PostingsImage } from '../../src/db/postings.js';
+import type { StepsImage } from '../../src/db/step-column.js';
 import type { Datom } from '../../src/db/types.js';
 import { fromRaw } from '../../src/db/values.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
@@ -254,6 +255,16 @@ function samePostings(actual: PostingsImage, expected: PostingsImage, what: stri
   expected.lists.forEach((list, i) => sameArray(actual.lists[i]!, list, `${what}: list ${i}`));
 }
 
+function sameSteps(
+  actual: StepsImage<Uint8Array | Uint16Array>,
+  expected: typeof actual,
+  what: string,
+): void {
+  sameArray(actual.bases, expected.bases, `${what}: block bases`);
+  sameArray(actual.steps, expected.steps, `${what}: steps`);
+  samePostings(actual.far, expected.far, `${what}: far entries`);
+}
+
 /** Asserts two store images are identical, typed arrays compared element by element. */
 export function assertSameImage(actual: StoreImage, expected: StoreImage): void {
   assert.equal(actual.entityBase, expected.entityBase, 'entityBase');
@@ -262,12 +273,10 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
     sameArray(actual.columns[name], expected.columns[name], `column ${name}`);
   }
   assert.equal(actual.byAttr.length, expected.byAttr.length, 'attribute slots');
-  expected.byAttr.forEach((list, slot) => sameArray(actual.byAttr[slot]!, list, `aevt of slot ${slot}`));
+  expected.byAttr.forEach((list, slot) => sameSteps(actual.byAttr[slot]!, list, `aevt of slot ${slot}`));
   assert.equal(actual.added.length, expected.added.length, 'assertion flags');
   sameArray(actual.added.bits, expected.added.bits, 'assertion flags');
-  sameArray(actual.entities.bases, expected.entities.bases, 'entity block bases');
-  sameArray(actual.entities.steps, expected.entities.steps, 'entity steps');
-  samePostings(actual.entities.far, expected.entities.far, 'far entities');
+  sameSteps(actual.entities, expected.entities, 'entities');
   sameArray(actual.links.steps, expected.links.steps, 'entity chain steps');
   samePostings(actual.links.far, expected.links.far, 'far entity links');
   sameArray(actual.retractions.marked, expected.retractions.marked, 'retracted positions');
