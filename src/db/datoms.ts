@@ -23,6 +23,7 @@ import { Postings, type PostingsImage } from './postings.js';
 import { Retractions, type RetractionsImage } from './retractions.js';
 import { defining, Schema, type SchemaAttribute, SYSTEM_LOCAL_MAX, toAttribute } from './schema.js';
 import type { AttributeSpec } from './types.js';
+import { ValueColumn, type ValuesImage } from './value-column.js';
 import { fromRaw, usesStrings } from './values.js';
 
 /** "No position": the end of an entity chain, or an assertion not (yet) retracted. */
@@ -35,7 +36,7 @@ export interface CountTimeline {
   readonly count: Column<Float64Array>;
 }
 
-const columnNames = ['a', 'v', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
+const columnNames = ['a', 'txIds', 'txInstants', 'txStarts', 'lastOfEntity'] as const;
 export type ColumnName = (typeof columnNames)[number];
 
 /** A store's state as typed arrays and plain values: what a checkpoint saves. */
@@ -43,6 +44,7 @@ export interface StoreImage {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
   entities: EntitiesImage;
+  values: ValuesImage;
   added: BitsImage;
   links: LinksImage;
   retractions: RetractionsImage;
@@ -61,6 +63,7 @@ export interface StoreParts {
   entityBase: number;
   columns: Record<ColumnName, Uint8Array | Uint16Array | Uint32Array | Float64Array>;
   entities: EntityColumn;
+  values: ValueColumn;
   added: BitColumn;
   links: EntityLinks;
   retractions: Retractions;
@@ -77,7 +80,7 @@ export class DatomStore {
   entities: EntityColumn = new EntityColumn();
   /** Attribute slots: one byte each until a schema has more than 256 attributes. */
   readonly a = u8or16();
-  readonly v = f64();
+  v: ValueColumn = new ValueColumn();
   /** Per datom: set for an assertion, clear for a retraction. */
   added: BitColumn = new BitColumn();
   /** EAVT: each datom's previous position on its entity's chain. */
@@ -250,7 +253,7 @@ export class DatomStore {
   liveAssertion(local: number, slot: number, raw: number): number {
     const { a, v, added, retractions, links } = this;
     for (let p = this.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
-      if (a.data[p] === slot && v.data[p] === raw && added.has(p) && retractions.end(p) === NONE) {
+      if (a.data[p] === slot && v.at(p) === raw && added.has(p) && retractions.end(p) === NONE) {
         return p;
       }
     }
@@ -321,6 +324,7 @@ export class DatomStore {
       entityBase: this.entityBase,
       columns,
       entities: this.entities.image(),
+      values: this.v.image(),
       added: this.added.image(),
       links: this.links.image(),
       retractions: this.retractions.image(),
@@ -339,6 +343,7 @@ export class DatomStore {
       ...image,
       strings: Interner.restore(image.strings),
       entities: EntityColumn.restore(image.entities),
+      values: ValueColumn.restore(image.values),
       added: BitColumn.restore(image.added),
       byAttr: image.byAttr.map((list) => PositionList.restore(list)),
       links: EntityLinks.restore(image.links),
@@ -354,6 +359,7 @@ export class DatomStore {
     store.horizonTx = parts.horizonTx;
     for (const name of columnNames) store[name].adopt(parts.columns[name] as never, parts.room);
     store.entities = parts.entities;
+    store.v = parts.values;
     store.added = parts.added;
     store.links = parts.links;
     store.retractions = parts.retractions;
@@ -416,7 +422,7 @@ export class DatomStore {
       const slot = this.a.data[p]!;
       if (slot >= defining.size || !this.isLive(p, this.datomCount)) return;
       const attr = bootstrap.bySlot[slot]!;
-      values.set(attr.ident, fromRaw(this.strings, attr.valueType, this.v.data[p]!));
+      values.set(attr.ident, fromRaw(this.strings, attr.valueType, this.v.at(p)));
     });
     const ident = values.get('db/ident');
     const valueType = values.get('db/valueType');
@@ -435,7 +441,7 @@ export class DatomStore {
   private buildAvet(attr: SchemaAttribute): void {
     const postings = Postings.create(usesStrings(attr.valueType));
     const positions = this.byAttr[attr.slot]!;
-    for (let i = 0; i < positions.length; i++) postings.add(this.v.get(positions.at(i)), positions.at(i));
+    for (let i = 0; i < positions.length; i++) postings.add(this.v.at(positions.at(i)), positions.at(i));
     this.avet[attr.slot] = postings;
   }
 

@@ -29,6 +29,7 @@ import { EntityLinks } from './links.js';
 import { PositionList } from './position-list.js';
 import { Postings } from './postings.js';
 import { Retractions } from './retractions.js';
+import { ValueColumn } from './value-column.js';
 import { usesStrings } from './values.js';
 
 /** Datoms handled between two yields of a build's steps. */
@@ -108,18 +109,17 @@ export function startPrune(
       newPosition[p] = dropped[p] === 1 ? NONE : kept++;
       if ((p & (stepDatoms - 1)) === 0) yield;
     }
-    const { columns, entities, added, links, retractions } = yield* compactColumns(
+    const strings = new Interner({ strings: end.strings, bytes: store.strings.byteLength });
+    const { columns, values, entities, added, links, retractions } = yield* compactColumns(
       store,
       dropped,
       newPosition,
       kept,
-    );
-    const strings = new Interner({ strings: end.strings, bytes: store.strings.byteLength });
-    yield* copyStrings(
-      store,
-      columns,
-      strings,
-      slots.map((attr) => usesStrings(attr.valueType)),
+      keptValue(
+        store,
+        strings,
+        slots.map((attr) => usesStrings(attr.valueType)),
+      ),
     );
     const txs = compactTxs(store, end.txs, newPosition, firstKeptTx);
     yield;
@@ -132,7 +132,7 @@ export function startPrune(
       const positions = yield* keptPositions(store.byAttr[slot]!, end.datoms, newPosition);
       byAttr.push(positions);
       avet.push(
-        store.avet[slot] && (yield* postingsOf(positions, columns.v, usesStrings(slots[slot]!.valueType))),
+        store.avet[slot] && (yield* postingsOf(positions, values, usesStrings(slots[slot]!.valueType))),
       );
       const timeline = store.counts[slot]!;
       if (prunableSlot[slot]) counts.push(yield* recount(positions, entities, added, txs.starts, liveValues));
@@ -154,6 +154,7 @@ export function startPrune(
       strings,
       columns: { ...columns, lastOfEntity, txIds: txs.ids, txInstants: txs.instants, txStarts: txs.starts },
       entities,
+      values,
       added,
       links,
       retractions,
@@ -201,7 +202,7 @@ function* referredLocals(
     const positions = store.byAttr[slot]!;
     const n = positions.countBelow(end.datoms);
     for (let i = 0; i < n; i++) {
-      const local = store.localOf(store.v.data[positions.at(i)]!);
+      const local = store.localOf(store.v.at(positions.at(i)));
       if (local >= 0 && local <= end.locals) referred[local] = 1;
       if ((i & (stepDatoms - 1)) === 0) yield;
     }
@@ -243,7 +244,13 @@ function keptLink(
   return p === NONE ? NONE : newPosition[p]!;
 }
 
-function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Uint32Array, kept: number) {
+function* compactColumns(
+  store: DatomStore,
+  dropped: Uint8Array,
+  newPosition: Uint32Array,
+  kept: number,
+  keptRaw: (slot: number, raw: number) => number,
+) {
   const entities = new EntityColumn();
   entities.reserve(kept);
   // Slots as narrow as the store's: every one kept was held by it.
@@ -251,7 +258,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     store.a.data instanceof Uint8Array ? Uint8Array : Uint16Array,
     kept,
   );
-  const v = withRoom(Float64Array, kept);
+  const values = new ValueColumn();
   const added = new BitColumn();
   added.reserve(kept);
   const links = new EntityLinks();
@@ -264,7 +271,7 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     // The columns may have grown (and moved) since the last step: read them afresh.
     entities.push(store.entities.at(p));
     a[q] = store.a.data[p]!;
-    v[q] = store.v.data[p]!;
+    values.push(keptRaw(a[q]!, store.v.at(p)));
     added.push(store.added.has(p));
     const prev = store.links.previous(p);
     links.push(
@@ -282,25 +289,21 @@ function* compactColumns(store: DatomStore, dropped: Uint8Array, newPosition: Ui
     }
     q++;
   }
-  return { columns: { a, v }, entities, added, links, retractions };
+  return { columns: { a }, values, entities, added, links, retractions };
 }
 
-/** Interns the kept string values anew, rewriting `v` in place; each distinct one is copied once. */
-function* copyStrings(
+/** A kept datom's value in the pruned store: a string is interned anew, each distinct one once. */
+function keptValue(
   store: DatomStore,
-  columns: { v: Float64Array; a: Uint8Array | Uint16Array },
   strings: Interner,
   stringSlot: readonly boolean[],
-): Generator<void, void, void> {
-  const { v, a } = columns;
+): (slot: number, raw: number) => number {
   const copied = new Float64Array(store.strings.size).fill(-1);
-  for (let q = 0; q < v.length; q++) {
-    if ((q & (stepDatoms - 1)) === 0) yield;
-    if (!stringSlot[a[q]!]) continue;
-    const old = v[q]!;
-    if (copied[old]! < 0) copied[old] = strings.addFrom(store.strings, old);
-    v[q] = copied[old]!;
-  }
+  return (slot, raw) => {
+    if (!stringSlot[slot]) return raw;
+    if (copied[raw]! < 0) copied[raw] = strings.addFrom(store.strings, raw);
+    return copied[raw]!;
+  };
 }
 
 /** The kept txs below `txEnd` (those from the horizon on, and earlier ones keeping a datom). */
@@ -357,14 +360,14 @@ function* keptPositions(
 
 function* postingsOf(
   positions: PositionList,
-  v: Float64Array,
+  v: ValueColumn,
   dense: boolean,
 ): Generator<void, Postings, void> {
   const postings = Postings.create(dense, positions.length);
   for (let i = 0; i < positions.length; i++) {
     if ((i & (stepDatoms - 1)) === 0) yield;
     const p = positions.at(i);
-    postings.add(v[p]!, p);
+    postings.add(v.at(p), p);
   }
   return postings;
 }
@@ -427,7 +430,7 @@ function refersToThinned(
   for (let p = end.datoms; p < store.datomCount; p++) {
     const attr = slots[store.a.data[p]!]!;
     if (attr.valueType !== 'ref' || prunable.has(attr.id)) continue;
-    const local = store.localOf(store.v.data[p]!);
+    const local = store.localOf(store.v.at(p));
     if (local >= 0 && local <= end.locals && thinned[local] === 1) return true;
   }
   return false;
@@ -456,7 +459,7 @@ function* appendTail(
     for (let p = start; p < end; p++) {
       const slot = store.a.data[p]!;
       const local = store.entities.at(p);
-      const old = store.v.data[p]!;
+      const old = store.v.at(p);
       const raw = usesStrings(slots[slot]!.valueType) ? next.strings.internFrom(store.strings, old) : old;
       const added = store.added.has(p);
       if (!added && next.liveAssertion(local, slot, raw) === NONE) continue;

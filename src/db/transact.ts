@@ -446,7 +446,7 @@ class Planner {
       const { a, v, added, retractions, links } = this.store;
       for (let p = this.store.lastOfEntity.get(local); p !== NONE; p = links.previous(p)) {
         if (a.data[p] === attr.slot && added.has(p) && retractions.end(p) === NONE) {
-          base.push(this.normalOfRaw(attr, v.data[p]!));
+          base.push(this.normalOfRaw(attr, v.at(p)));
         }
       }
     }

@@ -105,7 +105,7 @@ export class View implements QuerySource {
     const txOf = txCursor(store);
     this.positions(e, undefined, undefined, (p) => {
       const at = schema.bySlot[store.a.data[p]!]!;
-      const value = fromRaw(store.strings, at.valueType, store.v.data[p]!);
+      const value = fromRaw(store.strings, at.valueType, store.v.at(p));
       if (v !== undefined && !valuesEqual(value, v)) return;
       visit(store.entityBase + store.entities.at(p), at, value, txOf(p), store.added.has(p));
     });
@@ -178,7 +178,7 @@ export class View implements QuerySource {
     const out: Value[] = [];
     for (let i = start; i < end; i += step) {
       const p = list.at(Math.floor(i));
-      if (this.sees(p)) out.push(fromRaw(store.strings, attr.valueType, store.v.data[p]!));
+      if (this.sees(p)) out.push(fromRaw(store.strings, attr.valueType, store.v.at(p)));
     }
     return out;
   }
@@ -385,17 +385,18 @@ export class View implements QuerySource {
       // The entity chain, inline: latest first, from the view's bound down to `lo`.
       const { links } = store;
       const as = store.a.data;
-      const vs = store.v.data;
+      const values = store.v;
       let p = store.lastOfEntity.get(local);
       while (p !== NONE && p >= bound) p = links.previous(p);
       for (; p !== NONE; p = links.previous(p)) {
-        if ((slot < 0 || as[p] === slot) && (raw === undefined || vs[p] === raw) && this.sees(p)) visit(p);
+        if ((slot < 0 || as[p] === slot) && (raw === undefined || values.at(p) === raw) && this.sees(p))
+          visit(p);
       }
       return;
     }
     if (attr === undefined) {
       for (let p = lo; p < bound; p++)
-        if ((raw === undefined || store.v.data[p] === raw) && this.sees(p)) visit(p);
+        if ((raw === undefined || store.v.at(p) === raw) && this.sees(p)) visit(p);
       return;
     }
     const postings = store.avet[attr.slot];
@@ -413,12 +414,15 @@ export class View implements QuerySource {
     const list = store.byAttr[attr.slot]!;
     const { added } = store;
     const { retractions } = store;
-    const values = store.v.data;
+    const values = store.v;
     const all = this.isHistory;
     const end = list.countBelow(bound);
     for (let i = list.countBelow(lo); i < end; i++) {
       const p = list.at(i);
-      if ((all || (added.has(p) && retractions.end(p) >= bound)) && (raw === undefined || values[p] === raw))
+      if (
+        (all || (added.has(p) && retractions.end(p) >= bound)) &&
+        (raw === undefined || values.at(p) === raw)
+      )
         visit(p);
     }
   }
@@ -432,13 +436,13 @@ function datomVisitor(
   visit: Visit,
 ): (p: number) => void {
   const { strings, entityBase, entities } = store;
-  const vs = store.v.data;
+  const values = store.v;
   const { added } = store;
   const valueType = attr.valueType;
   const plain = valueType !== 'string' && valueType !== 'vector' && valueType !== 'boolean';
   const txOf = withTx ? txCursor(store) : null;
   return (p) => {
-    const raw = vs[p]!;
+    const raw = values.at(p);
     visit(
       entityBase + entities.at(p),
       attr,

@@ -102,7 +102,7 @@ export class MarketIndex {
     const { a, v, added } = this.store;
     let ts = Number.NEGATIVE_INFINITY;
     this.store.eachOfEntity(local, this.store.datomCount, (p) => {
-      if (a.data[p] === this.attrs.ts.slot && added.has(p)) ts = v.data[p]!;
+      if (a.data[p] === this.attrs.ts.slot && added.has(p)) ts = v.at(p);
     });
     return ts;
   }
@@ -115,7 +115,7 @@ export class MarketIndex {
     store.eachOfEntity(local, view.bound, (p) => {
       if (!view.sees(p)) return;
       const slot = store.a.data[p]!;
-      const raw = store.v.data[p]!;
+      const raw = store.v.at(p);
       if (slot === id.slot) facts.id = store.strings.string(raw);
       else if (slot === price.slot) facts.price = raw;
       else if (slot === volume.slot) facts.volume = raw;

@@ -52,11 +52,11 @@ export function* summarySteps(
     store.eachOfEntity(local, before.bound, (q) => {
       if (!before.sees(q)) return;
       const at = a.data[q];
-      if (at === priceSlot) tick.price = v.data[q]!;
-      else if (at === volumeSlot) tick.volume = v.data[q]!;
-      else if (at === tsSlot) tick.ts = v.data[q]!;
+      if (at === priceSlot) tick.price = v.at(q);
+      else if (at === volumeSlot) tick.volume = v.at(q);
+      else if (at === tsSlot) tick.ts = v.at(q);
     });
-    const market = v.data[p]!;
+    const market = v.at(p);
     const ticks = byMarket.get(market);
     if (ticks) ticks.push(tick);
     else byMarket.set(market, [tick]);

@@ -31,6 +31,7 @@ import { Interner } from '../db/intern.js';
 import { PositionList } from '../db/position-list.js';
 import type { PostingsImage } from '../db/postings.js';
 import type { StepsImage } from '../db/step-column.js';
+import { ValueColumn } from '../db/value-column.js';
 import { GswarmError } from '../errors.js';
 import type { EpochRecord } from '../log/epoch-record.js';
 import { type Packing, packingFor, packSection, touchedArray, unpackSection } from './section-packing.js';
@@ -137,6 +138,9 @@ export async function writeCheckpoint(
     );
     add(`${name}.lists`, concat(postings.lists));
   };
+  add('values.small', image.values.small);
+  add('values.wide', image.values.wide);
+  add('values.bits', image.values.bits);
   add('added.bits', image.added.bits);
   const addSteps = (name: string, steps: StepsImage<Uint8Array | Uint16Array>) => {
     add(`${name}.bases`, steps.bases);
@@ -467,8 +471,8 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
   });
   const columns = {} as StoreImage['columns'];
   for (const s of header.sections) {
-    // Older checkpoints' entity and assertion columns are read below, into their present forms.
-    if (s.name.startsWith('col.') && s.name !== 'col.e' && s.name !== 'col.added')
+    // Older checkpoints' entity, value and assertion columns are read below, into their present forms.
+    if (s.name.startsWith('col.') && !['col.e', 'col.v', 'col.added'].includes(s.name))
       columns[s.name.slice(4) as ColumnName] = arrays.get(s.name)!;
   }
   // Checkpoints written before attribute slots were narrowed hold them as uint16s.
@@ -494,6 +498,15 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
       entityBase: header.entityBase,
       columns,
       entities,
+      // Checkpoints written before values were split hold them all as float64s.
+      values: arrays.has('col.v')
+        ? ValueColumn.of(get<Float64Array>('col.v')).image()
+        : {
+            small: get<Uint32Array>('values.small'),
+            wide: get<Float64Array>('values.wide'),
+            bits: get<Uint32Array>('values.bits'),
+            length: get<Uint32Array>('values.small').length + get<Float64Array>('values.wide').length,
+          },
       // Checkpoints written before these were bits hold a byte per datom.
       added: arrays.has('col.added')
         ? BitColumn.of(get<Uint8Array>('col.added')).image()

@@ -2,7 +2,8 @@
  * The store's narrow stand-ins for per-datom columns, against plain arrays: assertion flags as bits
  * (src/db/bit-column.ts), each datom's entity as
  * a byte above its block's first (src/db/entity-column.ts), attribute lists of positions as two
- * bytes above their block's first (src/db/position-list.ts), entity chains as
+ * bytes above their block's first (src/db/position-list.ts), values as four bytes when they are
+ * integers below 2^32 (src/db/value-column.ts), entity chains as
  * one-byte steps with a table of far links (src/db/links.ts), retractions as a bitmap and a table
  * (src/db/retractions.ts), postings of interned ids as a dense array (src/db/postings.ts). Each
  * is checked live and after a round trip through its image, as a checkpoint takes it. Attribute
@@ -19,6 +20,7 @@ import { PositionList } from '../../src/db/position-list.js';
 import { Postings } from '../../src/db/postings.js';
 import { Retractions } from '../../src/db/retractions.js';
 import { StepColumn } from '../../src/db/step-column.js';
+import { ValueColumn } from '../../src/db/value-column.js';
 import { open, storage } from '../../src/index.js';
 import { temporaryDirs } from '../store/support.js';
 
@@ -129,6 +131,35 @@ function sameAsArray<C extends EntityColumn | PositionList>(
   }
   return column;
 }
+
+test('the value column answers each value, small (four bytes) or wide, live, restored and rebuilt', () => {
+  const value = fc.oneof(
+    fc.nat(),
+    fc.constantFrom(0, -0, 1, 0xffff_ffff, 2 ** 32, -1, 0.5, Number.NaN, Number.MAX_SAFE_INTEGER, 1.7e12),
+    fc.double(),
+  );
+  fc.assert(
+    fc.property(fc.array(value, { maxLength: 300 }), fc.nat(320), (values, cut) => {
+      const column = new ValueColumn();
+      let imaged: ValueColumn | undefined;
+      values.forEach((v, p) => {
+        if (p === cut) imaged = ValueColumn.restore(column.image());
+        column.push(v);
+      });
+      imaged ??= ValueColumn.restore(column.image());
+      for (let p = imaged.length; p < values.length; p++) imaged.push(values[p]!);
+      const rebuilt = ValueColumn.of(values);
+      for (const [name, c] of Object.entries({ column, imaged, rebuilt })) {
+        assert.equal(c.length, values.length, `${name} length`);
+        // Object.is: -0 stays -0 and NaN stays NaN.
+        values.forEach((v, p) => assert.ok(Object.is(c.at(p), v), `${name} value ${p}: ${c.at(p)} for ${v}`));
+      }
+      const { small, wide } = column.image();
+      assert.equal(small.length, values.filter((v) => Object.is(v >>> 0, v)).length, 'small values');
+      assert.equal(wide.length, values.length - small.length, 'wide values');
+    }),
+  );
+});
 
 test('the bit column answers each bit pushed, live, restored from its image and rebuilt from bytes', () => {
   fc.assert(

@@ -11,6 +11,7 @@ import { BitColumn } from '../../src/db/bit-column.js';
 import type { StoreImage } from '../../src/db/datoms.js';
 import { EntityColumn } from '../../src/db/entity-column.js';
 import type { PostingsImage } from '../../src/db/postings.js';
+import { ValueColumn } from '../../src/db/value-column.js';
 import { open, schemas, storage } from '../../src/index.js';
 import { readCheckpoint, writeCheckpoint } from '../../src/store/checkpoint.js';
 import { assertSameImage, stringsOf, temporaryDirs } from './support.js';
@@ -56,21 +57,30 @@ test('the values read are views of the raw sections alone: the packed bytes are 
   };
   const packed = header.sections.filter((s) => s.packing !== undefined);
   const raw = header.sections.filter((s) => s.packing === undefined);
-  assert.ok(packed.length > 0 && raw.some((s) => s.name === 'col.v'), 'values raw, other sections packed');
+  assert.ok(
+    packed.length > 0 &&
+      raw.some((s) => s.name === 'values.wide') &&
+      raw.some((s) => s.name === 'values.small'),
+    'values raw, other sections packed',
+  );
   const firstRaw = Math.min(...raw.map((s) => s.offset));
   assert.ok(Math.max(...packed.map((s) => s.offset)) < firstRaw, 'the packed sections come first');
   const bodyStart = Math.ceil((20 + file.readUInt32LE(8)) / 8) * 8;
-  const values = (await readCheckpoint(path))!.image.columns.v;
+  const values = (await readCheckpoint(path))!.image.values.wide;
   assert.equal(values.buffer.byteLength, file.length - bodyStart - firstRaw);
   await conn.close();
 });
 
-test('a checkpoint of the older layout (entities as uint32s, assertion flags as bytes) loads the same store', async () => {
+test('a checkpoint of the older layout (entities as uint32s, flags as bytes, float64 values) loads the same store', async () => {
   const dir = tempDir();
   const conn = await open({ storage: storage.memory(), schema: schemas.market });
   await conn.transact([{ 'db/id': 'm', 'market/id': 'm' }]);
   await conn.transact(
-    Array.from({ length: 300 }, (_, i) => ({ 'tick/id': `t${i}`, 'tick/market': ['market/id', 'm'] })),
+    Array.from({ length: 300 }, (_, i) => ({
+      'tick/id': `t${i}`,
+      'tick/market': ['market/id', 'm'],
+      'tick/price': i / 8,
+    })),
   );
   // Renamed twice: the second retracts the first name, so not every datom asserts.
   await conn.transact([{ 'market/id': 'm', 'market/name': 'first' }]);
@@ -80,12 +90,15 @@ test('a checkpoint of the older layout (entities as uint32s, assertion flags as 
   const e = Uint32Array.from({ length: store.datomCount }, (_, p) => store.entities.at(p));
   const added = Uint8Array.from({ length: store.datomCount }, (_, p) => (store.added.has(p) ? 1 : 0));
   assert.ok(added.includes(0), 'a retraction is among the datoms');
-  // The older layout: `col.e` and `col.added` sections. The present ones are written empty, and
+  const v = Float64Array.from({ length: store.datomCount }, (_, p) => store.v.at(p));
+  assert.ok(v.some((x) => !Number.isInteger(x)) && v.some(Number.isInteger), 'wide and small values both');
+  // The older layout: `col.e`, `col.added` and `col.v` sections. The present ones are written empty, and
   // would fail if they were read.
   const older = {
     ...image,
-    columns: { ...image.columns, e, added },
+    columns: { ...image.columns, e, added, v },
     entities: new EntityColumn().image(),
+    values: new ValueColumn().image(),
     added: new BitColumn().image(),
   };
   await writeCheckpoint(join(dir, 'checkpoint'), older, 3);
@@ -120,6 +133,12 @@ function copyOf(image: StoreImage): StoreImage {
       steps: list.steps.slice(),
       far: copyOfPostings(list.far),
     })),
+    values: {
+      ...image.values,
+      small: image.values.small.slice(),
+      wide: image.values.wide.slice(),
+      bits: image.values.bits.slice(),
+    },
     links: { steps: image.links.steps.slice(), far: copyOfPostings(image.links.far) },
     retractions: { marked: image.retractions.marked.slice(), ends: copyOfPostings(image.retractions.ends) },
     avet: image.avet.map((p) => p && copyOfPostings(p)),

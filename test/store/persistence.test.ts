@@ -228,8 +228,8 @@ describe('reopening', () => {
       cpSync(closed, dir, { recursive: true });
       const path = join(dir, 'checkpoint');
       const file = readFileSync(path);
-      // One value of the datom value column changes: the file still decodes, the data is wrong.
-      const { offset, bytes } = section(file, 'col.v');
+      // One float64 value of a datom changes: the file still decodes, the data is wrong.
+      const { offset, bytes } = section(file, 'values.wide');
       const at = offset + Math.floor(bytes / 16) * 8 + 6;
       file[at] = file[at]! ^ 0x10;
       writeFileSync(path, file);

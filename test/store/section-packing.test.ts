@@ -35,6 +35,7 @@ test('a section of several frames round-trips, and a missing or damaged frame is
   const damaged = frames.map((f) => f.slice());
   damaged[1] = damaged[1]!.subarray(0, damaged[1]!.byteLength - 3);
   assert.throws(() => unpackSection(new Uint32Array(positions.length), damaged, 'delta'));
-  assert.equal(packingFor('col.v', new Float64Array(1)), undefined, 'values stay raw');
+  assert.equal(packingFor('values.wide', new Float64Array(1)), undefined, 'values stay raw');
+  assert.equal(packingFor('values.small', new Uint32Array(1)), undefined, 'small values stay raw');
   assert.equal(packingFor('str.table', new Uint32Array(1)), 'zstd', 'the hash table is not a sorted list');
 });

@@ -69,7 +69,7 @@ function headTx(conn: Connection): { tx: number; txCount: number; datoms: DatomL
     datoms.push({
       e: store.entityBase + store.entities.at(p),
       a: attr.ident,
-      v: fromRaw(store.strings, attr.valueType, store.v.get(p)),
+      v: fromRaw(store.strings, attr.valueType, store.v.at(p)),
       added: store.added.has(p),
     });
   }
@@ -277,6 +277,10 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
   assert.equal(actual.added.length, expected.added.length, 'assertion flags');
   sameArray(actual.added.bits, expected.added.bits, 'assertion flags');
   sameSteps(actual.entities, expected.entities, 'entities');
+  assert.equal(actual.values.length, expected.values.length, 'values');
+  sameArray(actual.values.small, expected.values.small, 'small values');
+  sameArray(actual.values.wide, expected.values.wide, 'wide values');
+  sameArray(actual.values.bits, expected.values.bits, 'which values are small');
   sameArray(actual.links.steps, expected.links.steps, 'entity chain steps');
   samePostings(actual.links.far, expected.links.far, 'far entity links');
   sameArray(actual.retractions.marked, expected.retractions.marked, 'retracted positions');
