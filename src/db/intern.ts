@@ -18,8 +18,8 @@
  * UTF-8 form and would be stored as U+FFFD, as another string.
  */
 import { assert } from './assert.js';
-import { u32 } from './columns.js';
 import { hashBytes, hashFinish, hashStart, hashStep, tableFull, tableSizeFor } from './hash.js';
+import { PositionList, type PositionsImage } from './position-list.js';
 
 /** The interned strings as a checkpoint saves and loads them. */
 export interface StringTableImage {
@@ -29,7 +29,7 @@ export interface StringTableImage {
   /** The table's bytes, in pieces of at most `chunkBytesMax` (split anywhere). */
   chunks(chunkBytesMax?: number): Iterable<Uint8Array>;
   /** By id: where the string starts in the table. */
-  offsets: Uint32Array;
+  offsets: PositionsImage;
   table: Uint32Array;
   /** The slots' tags; absent in checkpoints written before tags existed (then rebuilt). */
   tags?: Uint8Array;
@@ -42,8 +42,8 @@ const chunkBytesDefault = 1024 * 1024;
 export class Interner {
   private bytes: Buffer;
   private used = 0;
-  /** By id: where the string starts in `bytes` (one Buffer: under 4 GiB). */
-  private readonly offsets = u32();
+  /** By id: where the string starts in `bytes` (one Buffer: under 4 GiB), two bytes per string. */
+  private offsets = new PositionList();
   private table: Uint32Array;
   private tags: Uint8Array;
   /** The string being interned or looked up, encoded, and its hash. */
@@ -70,7 +70,7 @@ export class Interner {
   /** The string named by `id`. O(its length). */
   string(id: number): string {
     assert(id >= 0 && id < this.offsets.length, 'interned string ids are dense');
-    return this.bytes.toString('utf8', this.offsets.data[id]!, this.endOf(id));
+    return this.bytes.toString('utf8', this.offsets.at(id), this.endOf(id));
   }
 
   /** The id of `s`, or -1 if it was never interned. O(1) expected. */
@@ -113,7 +113,7 @@ export class Interner {
    * of one interner), and returns its id here. Copies bytes, decodes nothing, compares nothing.
    */
   addFrom(other: Interner, id: number): number {
-    const start = other.offsets.data[id]!;
+    const start = other.offsets.at(id);
     const length = other.endOf(id) - start;
     const added = this.offsets.length;
     if (tableFull(added + 1, this.table.length)) this.rehash(added + 1);
@@ -146,7 +146,7 @@ export class Interner {
         for (let at = 0; at < bytes.byteLength; at += chunkBytesMax)
           yield bytes.subarray(at, at + chunkBytesMax);
       },
-      offsets: this.offsets.view(),
+      offsets: this.offsets.image(),
       table: this.table.slice(),
       tags: this.tags.slice(),
     };
@@ -159,15 +159,20 @@ export class Interner {
     const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
     interner.bytes = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     interner.used = bytes.byteLength;
-    const { offsets, count } = image;
+    const { count } = image;
+    const offsets = PositionList.restore(image.offsets);
     // Every string lies within the table, after the one before it.
-    let ordered = offsets.length === count && (count === 0 || offsets[0] === 0);
-    for (let id = 1; ordered && id < count; id++) ordered = offsets[id - 1]! <= offsets[id]!;
+    let ordered = offsets.length === count && (count === 0 || offsets.at(0) === 0);
+    for (let id = 1, before = 0; ordered && id < count; id++) {
+      const at = offsets.at(id);
+      ordered = before <= at;
+      before = at;
+    }
     assert(
-      ordered && (count === 0 || offsets[count - 1]! <= interner.used),
+      ordered && (count === 0 || offsets.at(count - 1) <= interner.used),
       'a string table holds `count` whole strings',
     );
-    interner.offsets.adopt(offsets);
+    interner.offsets = offsets;
     interner.table = image.table;
     assert(!tableFull(image.count, image.table.length), 'a restored string table has room');
     interner.tags = image.tags ?? interner.tagsOfTable();
@@ -244,7 +249,7 @@ export class Interner {
 
   /** Whether string `id` is the one in `scratch[0, length)`. */
   private holds(id: number, length: number): boolean {
-    const start = this.offsets.data[id]!;
+    const start = this.offsets.at(id);
     if (this.endOf(id) - start !== length) return false;
     const { bytes, scratch } = this;
     for (let i = 0; i < length; i++) if (bytes[start + i] !== scratch[i]) return false;
@@ -284,12 +289,12 @@ export class Interner {
   }
 
   private hashOf(id: number): number {
-    return hashBytes(this.bytes, this.offsets.data[id]!, this.endOf(id));
+    return hashBytes(this.bytes, this.offsets.at(id), this.endOf(id));
   }
 
   /** Where string `id` ends: where the next begins (beside its own offset), or the table's end. */
   private endOf(id: number): number {
-    return id + 1 < this.offsets.length ? this.offsets.data[id + 1]! : this.used;
+    return id + 1 < this.offsets.length ? this.offsets.at(id + 1) : this.used;
   }
 }
 

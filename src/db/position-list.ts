@@ -1,8 +1,10 @@
 /**
- * An attribute's AEVT list: the positions of its datoms, ascending. A tick's datoms are adjacent,
- * so along one attribute's list positions rise by about the datoms per entity: each keeps two
- * bytes, its distance above the first position of its block of 64, and a position 65,535 and more
- * above it (a rarely written attribute) goes in a table. About 2.06 bytes per datom instead of 4.
+ * An ascending list of uint32s that rise a little at a time: an attribute's AEVT list (the
+ * positions of its datoms; a tick's datoms are adjacent, so along one attribute's list positions
+ * rise by about the datoms per entity) and the interner's string offsets (rising by each string's
+ * length). Each entry keeps two bytes, its distance above the first entry of its block of 64; one
+ * 65,535 and more above it (a rarely written attribute) goes in a table. About 2.06 bytes per
+ * entry instead of 4.
  */
 import { BLOCK_SHIFT, StepColumn, type StepsImage } from './step-column.js';
 

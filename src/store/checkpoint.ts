@@ -162,7 +162,7 @@ export async function writeCheckpoint(
   const { strings } = image;
   // The whole table as one view (no copy).
   add('str.utf8', strings.byteLength === 0 ? new Uint8Array(0) : [...strings.chunks(strings.byteLength)][0]!);
-  add('str.offsets', strings.offsets);
+  addSteps('str.offsets', strings.offsets);
   add('str.table', strings.table);
   add('str.tags', strings.tags!);
   for (const section of outgoing) {
@@ -487,10 +487,18 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
   const entities: EntitiesImage = arrays.has('col.e')
     ? EntityColumn.of(get<Uint32Array>('col.e')).image()
     : stepsNamed('entities');
-  // Checkpoints written before the offsets were saved hold a length before each string.
-  const { bytes: utf8, offsets } = arrays.has('str.offsets')
-    ? { bytes: get<Uint8Array>('str.utf8'), offsets: get<Uint32Array>('str.offsets') }
-    : Interner.unprefixed(get<Uint8Array>('str.utf8'), header.stringCount);
+  // Checkpoints written before the offsets were saved hold a length before each string; those
+  // written before they were narrowed hold them as uint32s.
+  const { bytes: utf8, offsets } = arrays.has('str.offsets.steps')
+    ? { bytes: get<Uint8Array>('str.utf8'), offsets: stepsNamed<Uint16Array>('str.offsets') }
+    : arrays.has('str.offsets')
+      ? {
+          bytes: get<Uint8Array>('str.utf8'),
+          offsets: PositionList.of(get<Uint32Array>('str.offsets')).image(),
+        }
+      : (({ bytes, offsets }) => ({ bytes, offsets: PositionList.of(offsets).image() }))(
+          Interner.unprefixed(get<Uint8Array>('str.utf8'), header.stringCount),
+        );
   return {
     logPosition: header.logPosition,
     epoch: header.epoch,
