@@ -162,14 +162,10 @@ export class Interner {
     const { count } = image;
     const offsets = PositionList.restore(image.offsets);
     // Every string lies within the table, after the one before it.
-    let ordered = offsets.length === count && (count === 0 || offsets.at(0) === 0);
-    for (let id = 1, before = 0; ordered && id < count; id++) {
-      const at = offsets.at(id);
-      ordered = before <= at;
-      before = at;
-    }
     assert(
-      ordered && (count === 0 || offsets.at(count - 1) <= interner.used),
+      offsets.length === count &&
+        (count === 0 || (offsets.at(0) === 0 && offsets.at(count - 1) <= interner.used)) &&
+        offsets.ascending(),
       'a string table holds `count` whole strings',
     );
     interner.offsets = offsets;

@@ -15,6 +15,20 @@ export class PositionList extends StepColumn<Uint16Array> {
     super(Uint16Array);
   }
 
+  /** Whether no entry is below the one before it: a pass over the steps, as `at` reads them. */
+  ascending(): boolean {
+    const bases = this.bases.data;
+    const steps = this.steps.data;
+    let before = 0;
+    for (let i = 0; i < this.length; i++) {
+      const step = steps[i]!;
+      const value = step !== this.farMark ? bases[i >>> BLOCK_SHIFT]! + step : this.at(i);
+      if (value < before) return false;
+      before = value;
+    }
+    return true;
+  }
+
   /** How many positions are below `bound`. O(log n): the blocks' bases first, then one block. */
   countBelow(bound: number): number {
     const bases = this.bases.data;

@@ -94,6 +94,12 @@ test('the position list answers each position and counts those below any bound, 
         let p = 0;
         for (const [step, length] of runs) for (let i = 0; i < length; i++) expected.push((p += step));
         const list = sameAsArray(PositionList, expected, cut, room);
+        assert.ok(list.ascending(), 'an ascending list is found ascending');
+        if (expected.length > 1) {
+          const swapped = [...expected];
+          swapped.splice(0, 2, expected[1]!, expected[0]!);
+          assert.equal(PositionList.of(swapped).ascending(), false, 'a list with two entries swapped is not');
+        }
         for (const bound of [...bounds, ...expected, ...expected.map((q) => q + 1), 0]) {
           const below = expected.filter((q) => q < bound).length;
           assert.equal(list.countBelow(bound), below, `positions below ${bound}`);
