@@ -140,7 +140,7 @@ export async function writeCheckpoint(
   };
   add('values.small', image.values.small);
   add('values.wide', image.values.wide);
-  add('values.bits', image.values.bits);
+  add('values.words', image.values.words);
   add('added.bits', image.added.bits);
   const addSteps = (name: string, steps: StepsImage<Uint8Array | Uint16Array>) => {
     add(`${name}.bases`, steps.bases);
@@ -512,7 +512,7 @@ function decode({ header, arrays }: { header: Header; arrays: Map<string, Typed>
         : {
             small: get<Uint32Array>('values.small'),
             wide: get<Float64Array>('values.wide'),
-            bits: get<Uint32Array>('values.bits'),
+            words: get<Uint32Array>('values.words'),
             length: get<Uint32Array>('values.small').length + get<Float64Array>('values.wide').length,
           },
       // Checkpoints written before these were bits hold a byte per datom.

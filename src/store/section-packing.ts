@@ -4,7 +4,7 @@
  * and a list of mostly increasing uint32s (positions, entity ids) all but vanishes once it is
  * stored as differences. The string hash table and its tags are packed as they are (not as
  * differences): ids in random order, but their top bytes and the empty slots are zeros, so they
- * shrink to about 60%; so is the bitmap of which values are small. The values themselves (float64s,
+ * shrink to about 60%; so are the words saying which values are small. The values themselves (float64s,
  * and the uint32s of small ones) are left as they are: they shrink little and would cost the
  * reopen more to unpack than to read.
  *
@@ -30,7 +30,7 @@ let dctx: zstd.DCtx | undefined;
 /** How a section is packed, by its name and element type; undefined: stored as it is. */
 export function packingFor(name: string, array: Typed): Packing | undefined {
   if (array instanceof Float64Array || name === 'values.small') return undefined;
-  if (name === 'str.table' || name === 'str.tags' || name === 'values.bits') return 'zstd';
+  if (name === 'str.table' || name === 'str.tags' || name === 'values.words') return 'zstd';
   return array instanceof Uint32Array ? 'delta' : 'zstd';
 }
 

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { InvariantError } from '../../src/db/assert.js';
 import { BitColumn } from '../../src/db/bit-column.js';
 import { NONE } from '../../src/db/datoms.js';
 import { EntityColumn } from '../../src/db/entity-column.js';
@@ -160,7 +161,13 @@ test('the value column answers each value, small (four bytes) or wide, live, res
         // Object.is: -0 stays -0 and NaN stays NaN.
         values.forEach((v, p) => assert.ok(Object.is(c.at(p), v), `${name} value ${p}: ${c.at(p)} for ${v}`));
       }
-      const { small, wide } = column.image();
+      const image = column.image();
+      const { small, wide } = image;
+      if (values.length > 32) {
+        const miscounted = { ...image, words: image.words.slice() };
+        miscounted.words[3]! += 1;
+        assert.throws(() => ValueColumn.restore(miscounted), InvariantError, 'a wrong count is refused');
+      }
       assert.equal(small.length, values.filter((v) => Object.is(v >>> 0, v)).length, 'small values');
       assert.equal(wide.length, values.length - small.length, 'wide values');
     }),

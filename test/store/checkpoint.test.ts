@@ -137,7 +137,7 @@ function copyOf(image: StoreImage): StoreImage {
       ...image.values,
       small: image.values.small.slice(),
       wide: image.values.wide.slice(),
-      bits: image.values.bits.slice(),
+      words: image.values.words.slice(),
     },
     links: { steps: image.links.steps.slice(), far: copyOfPostings(image.links.far) },
     retractions: { marked: image.retractions.marked.slice(), ends: copyOfPostings(image.retractions.ends) },

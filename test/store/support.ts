@@ -280,7 +280,7 @@ export function assertSameImage(actual: StoreImage, expected: StoreImage): void 
   assert.equal(actual.values.length, expected.values.length, 'values');
   sameArray(actual.values.small, expected.values.small, 'small values');
   sameArray(actual.values.wide, expected.values.wide, 'wide values');
-  sameArray(actual.values.bits, expected.values.bits, 'which values are small');
+  sameArray(actual.values.words, expected.values.words, 'which values are small, and counts');
   sameArray(actual.links.steps, expected.links.steps, 'entity chain steps');
   samePostings(actual.links.far, expected.links.far, 'far entity links');
   sameArray(actual.retractions.marked, expected.retractions.marked, 'retracted positions');
