@@ -2,12 +2,13 @@
  * The string interner: every distinct string value is stored once and named by a dense id, so a
  * datom's value column holds a number.
  *
- * The strings live as UTF-8 in one growing byte table, back to back, with a uint32 offset per
- * id (a string ends where the next begins), never as one JavaScript string per value: 10M tick
+ * The strings live as UTF-8 in one growing byte table, back to back, with an offset per id (a
+ * string ends where the next begins; two bytes each, as a position list), never as one JavaScript string per value: 10M tick
  * ids would be 10M heap objects, about twice the bytes, and work for every garbage collection.
  * A string is decoded when it is read. The bytes and offsets are a checkpoint's string sections
  * as they are: a checkpoint writes them without encoding, and a restart adopts them without
- * decoding (tables written with a length prefix before each string are converted at load). The
+ * decoding (tables written with a length prefix before each string, or with uint32 offsets, are
+ * converted at load). The
  * lookup table is a typed-array hash over the bytes (ids + 1, 0 empty), with linear probing,
  * and beside it a tag per slot: the top byte of the hash of the string there, so a probe past
  * another string compares one byte of an adjacent array instead of fetching that string's
