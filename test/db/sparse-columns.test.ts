@@ -120,23 +120,42 @@ function sameAsArray<C extends EntityColumn | PositionList>(
   cut: number,
   room: boolean,
 ): C {
-  const restored = (from: C) =>
-    StepColumn.restore.call(kind, from.image() as ReturnType<C['image']>, room) as C;
-  const column = new kind();
-  let imaged: C | undefined;
-  expected.forEach((value, i) => {
-    if (i === cut) imaged = restored(column);
-    column.push(value);
-  });
-  imaged ??= restored(column);
-  const held = imaged.length;
-  for (let i = held; i < expected.length; i++) imaged.push(expected[i]!);
-  const rebuilt = StepColumn.of.call(kind, expected) as C;
+  const { column, imaged, rebuilt, held } = builtThreeWays<C, number>(
+    () => new kind(),
+    (image: ReturnType<C['image']>) => StepColumn.restore.call(kind, image, room) as C,
+    (values) => StepColumn.of.call(kind, values) as C,
+    expected,
+    cut,
+  );
   for (const [name, c] of Object.entries({ column, imaged, rebuilt })) {
     assert.equal(c.length, expected.length, `${name} length`);
     expected.forEach((value, i) => assert.equal(c.at(i), value, `${name} entry ${i} (${held} held)`));
   }
   return column;
+}
+
+/**
+ * A column three ways: pushed `values` live; restored from its image taken after `cut` of them and
+ * pushed the rest (a restored column goes on taking values); built at once. `held`: the values the
+ * image held.
+ */
+function builtThreeWays<C extends { length: number; push(value: V): void; image(): unknown }, V>(
+  make: () => C,
+  restore: (image: ReturnType<C['image']>) => C,
+  rebuild: (values: V[]) => C,
+  values: V[],
+  cut: number,
+): { column: C; imaged: C; rebuilt: C; held: number } {
+  const column = make();
+  let imaged: C | undefined;
+  values.forEach((value, i) => {
+    if (i === cut) imaged = restore(column.image() as ReturnType<C['image']>);
+    column.push(value);
+  });
+  imaged ??= restore(column.image() as ReturnType<C['image']>);
+  const held = imaged.length;
+  for (let i = held; i < values.length; i++) imaged.push(values[i]!);
+  return { column, imaged, rebuilt: rebuild(values), held };
 }
 
 test('the value column answers each value, small (four bytes) or wide, live, restored and rebuilt', () => {
@@ -147,15 +166,13 @@ test('the value column answers each value, small (four bytes) or wide, live, res
   );
   fc.assert(
     fc.property(fc.array(value, { maxLength: 300 }), fc.nat(320), (values, cut) => {
-      const column = new ValueColumn();
-      let imaged: ValueColumn | undefined;
-      values.forEach((v, p) => {
-        if (p === cut) imaged = ValueColumn.restore(column.image());
-        column.push(v);
-      });
-      imaged ??= ValueColumn.restore(column.image());
-      for (let p = imaged.length; p < values.length; p++) imaged.push(values[p]!);
-      const rebuilt = ValueColumn.of(values);
+      const { column, imaged, rebuilt } = builtThreeWays<ValueColumn, number>(
+        () => new ValueColumn(),
+        (image) => ValueColumn.restore(image),
+        (all) => ValueColumn.of(all),
+        values,
+        cut,
+      );
       for (const [name, c] of Object.entries({ column, imaged, rebuilt })) {
         assert.equal(c.length, values.length, `${name} length`);
         // Object.is: -0 stays -0 and NaN stays NaN.
@@ -177,16 +194,14 @@ test('the value column answers each value, small (four bytes) or wide, live, res
 test('the bit column answers each bit pushed, live, restored from its image and rebuilt from bytes', () => {
   fc.assert(
     fc.property(fc.array(fc.boolean(), { maxLength: 200 }), fc.nat(220), (bits, cut) => {
-      const column = new BitColumn();
-      let imaged: BitColumn | undefined;
-      bits.forEach((bit, p) => {
-        if (p === cut) imaged = BitColumn.restore(column.image());
-        column.push(bit);
-      });
-      imaged ??= BitColumn.restore(column.image());
       // The restored column goes on taking bits, over whatever its last byte held.
-      for (let p = imaged.length; p < bits.length; p++) imaged.push(bits[p]!);
-      const rebuilt = BitColumn.of(bits.map(Number));
+      const { column, imaged, rebuilt } = builtThreeWays<BitColumn, boolean>(
+        () => new BitColumn(),
+        (image) => BitColumn.restore(image),
+        (all) => BitColumn.of(all.map(Number)),
+        bits,
+        cut,
+      );
       for (const [name, c] of Object.entries({ column, imaged, rebuilt })) {
         assert.equal(c.length, bits.length, `${name} length`);
         bits.forEach((bit, p) => assert.equal(c.has(p), bit, `${name} bit ${p}`));
