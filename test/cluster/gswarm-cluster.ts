@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClusterResponse } from '../../src/api/wire.js';
 import { type ServeProcess, startServe } from '../cli/gswarm-process.js';
 import { NatsCluster } from './nats-cluster.js';
+import { stopProcess } from './process-stop.js';
 
 export interface GswarmClusterOptions {
   nodes?: number;
@@ -122,8 +123,10 @@ export class GswarmCluster {
     return Promise.race([process.exited, hung]);
   }
 
-  pause(i: number): void {
-    this.processes[i]?.child.kill('SIGSTOP');
+  async pause(i: number): Promise<void> {
+    const process = this.processes[i];
+    assert.ok(process, `node ${i} runs`);
+    await stopProcess(process.child);
   }
 
   resume(i: number): void {

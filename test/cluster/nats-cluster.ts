@@ -5,6 +5,7 @@
  * other, a meta leader elected), can kill -9, stop (SIGSTOP), continue and restart a server, and
  * removes everything on `close`. Never touches port 4222.
  */
+import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeCertificates, type TestCertificates } from './certificates.js';
+import { stopProcess } from './process-stop.js';
 
 export interface NatsClusterOptions {
   servers?: number;
@@ -95,8 +97,10 @@ export class NatsCluster {
   }
 
   /** Freezes server `i` (SIGSTOP): it holds its sockets but answers nothing. */
-  pause(i: number): void {
-    this.servers[i]!.process?.kill('SIGSTOP');
+  async pause(i: number): Promise<void> {
+    const child = this.servers[i]!.process;
+    assert.ok(child, `server ${i} runs`);
+    await stopProcess(child);
   }
 
   resume(i: number): void {

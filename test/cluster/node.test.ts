@@ -201,8 +201,8 @@ describe('cluster nodes on JetStream', { timeout: 4 * hangGuardMs }, () => {
     });
     try {
       await transactWhenLeading([node], 0, [{ 'market/id': 'before' }]);
-      nats.pause(1);
-      nats.pause(2);
+      await nats.pause(1);
+      await nats.pause(2);
       try {
         await assert.rejects(node.transact(0, [{ 'market/id': 'during' }]), (error: unknown) => {
           assert.equal((error as { code?: string }).code, 'GSW_ERR_NOT_LEADER');

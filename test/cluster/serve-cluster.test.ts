@@ -75,7 +75,7 @@ describe('a three-node cluster under ingest, its busiest leader killed -9 and re
     const zombie = await cluster.leaderOfMost();
     const survivors = cluster.running().filter((i) => i !== zombie);
     const ticks = [{ id: 'ZOMBIE-1', market: markets[0]!.id, price: 1, volume: 1, ts: 1 }];
-    cluster.pause(zombie);
+    await cluster.pause(zombie);
     // Sent while frozen: the request waits in the socket until the process wakes.
     const toZombie = post(cluster.url(zombie), '/v2/ingest', { ticks });
     await until('the survivors replace the frozen leader', async () => {

@@ -115,7 +115,7 @@ describe('the JetStream log', () => {
       for (let i = 4; i <= 5; i++) position = await appendThrough(writer, i, position);
       await cluster.restart(dead);
       // A frozen (not dead) server: the stream keeps or regains a quorum of two, or waits for it.
-      cluster.pause(other);
+      await cluster.pause(other);
       const sixth = appendThrough(writer, 6, position);
       await sleep(500);
       cluster.resume(other);
