@@ -41,12 +41,14 @@ async function startNode(cluster: string, node: string, server: number, data?: s
   });
 }
 
-async function until<T>(what: string, probe: () => T | undefined): Promise<T> {
+/** `state`: what to report beside `what` if it never comes. */
+async function until<T>(what: string, probe: () => T | undefined, state?: () => unknown): Promise<T> {
   const deadline = Date.now() + hangGuardMs;
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) assert.fail(`gave up waiting: ${what}`);
+    if (Date.now() > deadline)
+      assert.fail(`gave up waiting: ${what}${state ? `; state: ${JSON.stringify(state())}` : ''}`);
     await sleep(20);
   }
 }
@@ -61,7 +63,11 @@ function agreedLeader(nodes: ClusterNode[], shard: number): ClusterNode | undefi
 
 async function transactWhenLeading(nodes: ClusterNode[], shard: number, txData: unknown) {
   for (;;) {
-    const leader = await until(`a leader of shard ${shard}`, () => agreedLeader(nodes, shard));
+    const leader = await until(
+      `a leader of shard ${shard}`,
+      () => agreedLeader(nodes, shard),
+      () => nodes.map((node) => ({ node: node.id, ...node.status()[shard] })),
+    );
     try {
       return { leader, report: await leader.transact(shard, txData) };
     } catch (error) {
