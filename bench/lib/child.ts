@@ -5,12 +5,17 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export async function runWorker<T>(worker: string, args: readonly string[]): Promise<T> {
+/** `env`: variables set for the worker beside this process's own. */
+export async function runWorker<T>(
+  worker: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<T> {
   const script = fileURLToPath(new URL(`../workers/${worker}.ts`, import.meta.url));
   const child = spawn(
     process.execPath,
     ['--expose-gc', '--max-old-space-size=12288', '--import', 'tsx', script, ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } },
   );
   let out = '';
   child.stdout.setEncoding('utf8');
