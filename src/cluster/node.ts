@@ -72,6 +72,8 @@ interface ShardReplica {
   writing: boolean;
   /** A reopen in progress: the shard takes no events' I/O until it is done. */
   reopening: Promise<void> | undefined;
+  /** Asked for a reopen while one was in progress: another follows it. */
+  reopenAgain: boolean;
 }
 
 const tickMs = 10;
@@ -303,6 +305,7 @@ export class ClusterNode {
       following: new AbortController(),
       writing: false,
       reopening: undefined,
+      reopenAgain: false,
     };
     return { replica, latest };
   }
@@ -403,25 +406,39 @@ export class ClusterNode {
     for (const listener of this.leadingListeners) listener(shard, writing);
   }
 
-  /** Drops the shard's replica and opens it again from the log: what was never durable is gone. */
+  /**
+   * Drops the shard's replica and opens it again from the log: what was never durable is gone.
+   * Asked during a reopen, it reopens again once that one ends: the machine may have forgotten
+   * (writeFailed) the stream's end that the reopen in progress has already read, and only a
+   * later reopen tells it again.
+   */
   private reopen(shard: number): void {
     const replica = this.shardOf(shard);
-    if (replica.reopening || this.closed) return;
+    if (this.closed) return;
+    if (replica.reopening) {
+      replica.reopenAgain = true;
+      return;
+    }
+    replica.reopenAgain = false;
     replica.reopening = (async () => {
       replica.following.abort();
       await replica.connection.close();
-      const fresh = await this.openShard(shard);
-      Object.assign(replica, { ...fresh.replica, writing: false });
+      const { replica: opened, latest } = await this.openShard(shard);
+      const { log, connection, following } = opened;
+      Object.assign(replica, { log, connection, following, writing: false });
       for (const listener of this.shardListeners) listener(shard, replica.connection);
-      await this.track(shard, fresh.latest);
-    })()
-      .catch(() => {
+      await this.track(shard, latest);
+    })().then(
+      () => {
+        replica.reopening = undefined;
+        if (replica.reopenAgain) this.reopen(shard);
+      },
+      () => {
+        replica.reopening = undefined;
         // The stream is unreachable for now: try again shortly rather than give the shard up.
         if (!this.closed) setTimeout(() => this.reopen(shard), reopenRetryMs).unref();
-      })
-      .finally(() => {
-        replica.reopening = undefined;
-      });
+      },
+    );
   }
 }
 
