@@ -83,6 +83,34 @@ describe('the JetStream log', () => {
     }
   });
 
+  it('names its stream by an id every server reports alike, and a stream made again by another', async () => {
+    const connections = await Promise.all(cluster.urls.map((url) => connectNats({ servers: [url] })));
+    try {
+      const logs = await Promise.all(
+        connections.map((nats) => JetStreamLog.open({ nats, cluster: 'identity', shard: 0 })),
+      );
+      const [first] = logs;
+      assert.match(first!.identity, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(
+        logs.map((log) => log.identity),
+        logs.map(() => first!.identity),
+      );
+      const jsm = await jetstreamManager(connections[0]!);
+      await jsm.streams.delete(first!.stream);
+      const again = await JetStreamLog.open({ nats: connections[1]!, cluster: 'identity', shard: 0 });
+      assert.match(again.identity, /^[0-9a-f-]{36}$/);
+      assert.notEqual(again.identity, first!.identity);
+
+      // A stream made before streams had ids is known by its creation time.
+      await jsm.streams.delete(first!.stream);
+      const made = await jsm.streams.add({ name: first!.stream, subjects: ['gswarm.identity.log.0'] });
+      const old = await JetStreamLog.open({ nats: connections[2]!, cluster: 'identity', shard: 0 });
+      assert.equal(old.identity, `created ${made.created}`);
+    } finally {
+      await Promise.all(connections.map((nats) => nats.close()));
+    }
+  });
+
   it('goes on through kill -9 of the stream leader and a frozen server, in one order', async () => {
     const open = async (servers: string[]) =>
       JetStreamLog.open({
