@@ -28,19 +28,27 @@ export interface TxReport {
   readonly record?: TxRecord;
 }
 
-/** A report whose Datom objects are only made if someone reads them. */
+/**
+ * A report whose Datom objects and tempids object are only made if someone reads them (a batch
+ * of entity maps has a tempid per map, and an object of a thousand keys costs more to build than
+ * the rest of its planning).
+ */
 function txReport(
   record: TxRecord,
   txIndex: number,
   schema: Schema,
-  tempids: Record<string, number>,
+  tempidMap: ReadonlyMap<string, number>,
 ): TxReport {
   let datoms: Datom[] | undefined;
+  let tempids: Record<string, number> | undefined;
   return {
     tx: record.tx,
     txIndex,
     instantMs: record.instantMs,
-    tempids,
+    get tempids() {
+      tempids ??= Object.fromEntries(tempidMap);
+      return tempids;
+    },
     record,
     get datoms() {
       datoms ??= record.e.map((e, i) => {
@@ -141,7 +149,7 @@ export class Db {
   /** Appends a record of validated datoms read back from the log. */
   replay(record: TxRecord): TxReport {
     const txIndex = this.append(record);
-    return txReport(record, txIndex, this.store.schemaAt(txIndex), {});
+    return txReport(record, txIndex, this.store.schemaAt(txIndex), new Map());
   }
 
   private append(record: TxRecord): number {

@@ -52,7 +52,7 @@ export class PlannedDatoms {
 
 export interface TxPlan {
   readonly datoms: PlannedDatoms;
-  readonly tempids: Record<string, number>;
+  readonly tempids: ReadonlyMap<string, number>;
   /** Entities the tx creates: ids `firstNewId .. firstNewId + newEntities - 1`. */
   readonly newEntities: number;
   readonly firstNewId: number;
@@ -113,7 +113,7 @@ class Planner {
     this.checkSchemaChanges();
     return {
       datoms: this.datoms,
-      tempids: Object.fromEntries(this.tempids),
+      tempids: this.tempids,
       newEntities: this.newEntities,
       firstNewId: this.firstNewId,
     };

@@ -244,7 +244,7 @@ export class Connection extends Replica {
       tx: store.lastTxId,
       txIndex: store.txCount - 1,
       instantMs,
-      tempids: plan.tempids,
+      tempids: Object.fromEntries(plan.tempids),
       datoms: [],
     };
     return { record, report };
