@@ -18,6 +18,7 @@
  *   (src/cluster/shard-service.ts) listens only while it does.
  */
 import type { NatsConnection, Subscription } from '@nats-io/nats-core';
+import { InvariantError } from '../db/assert.js';
 import type { TxReport } from '../db/db.js';
 import { schemaTxData } from '../db/schema.js';
 import type { SchemaSpec } from '../db/types.js';
@@ -37,7 +38,7 @@ import {
   type NodeId,
   type ShardStatus,
 } from './leadership.js';
-import { replicaStorage } from './replica-dir.js';
+import { recordReplicaStream, replicaStorage } from './replica-dir.js';
 
 export interface ClusterNodeOptions {
   /** The servers and TLS files; the node opens (and closes) its own connection. */
@@ -64,6 +65,11 @@ export interface NodeSeen {
   alive: boolean;
 }
 
+interface ReplayedEpoch {
+  record: EpochRecord;
+  position: number;
+}
+
 interface ShardReplica {
   log: JetStreamLog;
   connection: Connection;
@@ -78,6 +84,13 @@ interface ShardReplica {
 
 const tickMs = 10;
 const reopenRetryMs = 100;
+/**
+ * How long after opening a shard its stream is taken to be settled (every node's concurrent
+ * create applied, see replica-dir.ts) and recorded in the replica's directory, ms.
+ */
+const streamSettleMs = 5_000;
+/** How long a close waits to record the stream in a directory that has none, ms. */
+const closeRecordMsMax = 1_000;
 /** How long a starting node retries a JetStream that is not answering yet (a cluster starting too). */
 const startRetryMsMax = 15_000;
 
@@ -249,9 +262,24 @@ export class ClusterNode {
       replica.writing = false;
       replica.following.abort();
       await replica.reopening;
+      await Promise.race([
+        this.recordStream(this.shards.indexOf(replica), replica.log),
+        new Promise((resolve) => setTimeout(resolve, closeRecordMsMax).unref()),
+      ]);
       await replica.connection.close();
     }
     await this.nats.close();
+  }
+
+  /**
+   * Records the shard's stream in its replica directory, unless there is none or it is recorded.
+   * Best effort: if the stream cannot be asked (or this log has closed), the next open or close
+   * tries again; a directory without the record is only not checked.
+   */
+  private async recordStream(shard: number, log: JetStreamLog): Promise<void> {
+    const { data } = this.options;
+    if (data === undefined) return;
+    await recordReplicaStream(data, shard, log).catch(() => undefined);
   }
 
   private shardOf(shard: number): ShardReplica {
@@ -276,29 +304,30 @@ export class ClusterNode {
     this.timer = setInterval(() => this.feed({ type: 'tick', nowMs: performance.now() }), tickMs);
   }
 
-  /** Opens shard's log and replica; `latest` is the last epoch record replayed. */
+  /** Opens shard's log and replica; `latest` is the last epoch record replayed, with its position. */
   private async openShard(
     shard: number,
-  ): Promise<{ replica: ShardReplica; latest: EpochRecord | undefined }> {
+  ): Promise<{ replica: ShardReplica; latest: ReplayedEpoch | undefined }> {
     const { nats } = this;
     const { cluster } = this.options;
     const log = await JetStreamLog.open({ nats, cluster, shard });
-    let latest: EpochRecord | undefined;
+    let latest: ReplayedEpoch | undefined;
     let connection: Connection;
     try {
       const { data } = this.options;
       connection = await open({
-        storage: data === undefined ? storage.memory() : replicaStorage(data, shard, log),
+        storage: data === undefined ? storage.memory() : await replicaStorage(data, shard, log),
         log,
         shard,
-        onEpoch: (epoch) => {
-          latest = { epoch: epoch.epoch, leader: epoch.node };
+        onEpoch: (epoch, position) => {
+          latest = { record: { epoch: epoch.epoch, leader: epoch.node }, position };
         },
       });
     } catch (error) {
       await log.close();
       throw error;
     }
+    setTimeout(() => void this.recordStream(shard, log), streamSettleMs).unref();
     const replica: ShardReplica = {
       log,
       connection,
@@ -314,10 +343,13 @@ export class ClusterNode {
    * Tells the machine where the shard's replica (now in place: the actions this may cause act on
    * it) stands, and starts following the stream.
    */
-  private async track(shard: number, latest: EpochRecord | undefined): Promise<void> {
+  private async track(shard: number, latest: ReplayedEpoch | undefined): Promise<void> {
     const replica = this.shardOf(shard);
     const { connection, following } = replica;
-    this.applied(shard, connection.position, latest);
+    // The epoch record at its own position: a reopen replays records the machine has heard, and
+    // `applied` passes over positions fed before (a record fed again would be an epoch repeated).
+    if (latest !== undefined) this.applied(shard, latest.position, latest.record);
+    this.applied(shard, connection.position);
     this.feed({ type: 'streamLast', shard, position: await replica.log.last() });
     connection.listenRecords((record, position) => {
       const epoch =
@@ -433,7 +465,9 @@ export class ClusterNode {
         replica.reopening = undefined;
         if (replica.reopenAgain) this.reopen(shard);
       },
-      () => {
+      (e) => {
+        // A bug, not an outage: the rejection goes unhandled and stops the process.
+        if (e instanceof InvariantError) throw e;
         replica.reopening = undefined;
         // The stream is unreachable for now: try again shortly rather than give the shard up.
         if (!this.closed) setTimeout(() => this.reopen(shard), reopenRetryMs).unref();

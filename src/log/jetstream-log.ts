@@ -10,7 +10,6 @@
  * - last is the stream's last sequence, from stream info.
  */
 
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeliverPolicy,
@@ -76,8 +75,6 @@ export class JetStreamLog implements TxLog {
     /** The stream's name. */
     readonly stream: string,
     private readonly subject: string,
-    /** Tells this stream from one deleted and made again under its name (see streamIdentity). */
-    readonly identity: string,
   ) {}
 
   /** Opens the shard's stream, creating it if no node has yet. */
@@ -103,18 +100,10 @@ export class JetStreamLog implements TxLog {
     const stream = streamName(options.cluster, options.shard);
     const subject = streamSubject(options.cluster, options.shard);
     const jsm = await unavailableOnError(`open stream ${stream}`, () => jetstreamManager(nats));
-    const info = await unavailableOnError(`open stream ${stream}`, () =>
+    await unavailableOnError(`open stream ${stream}`, () =>
       ensureStream(jsm, stream, subject, options.replicas),
     );
-    return new JetStreamLog(
-      options,
-      jetstream(nats),
-      jsm,
-      entryBytesMax,
-      stream,
-      subject,
-      streamIdentity(info),
-    );
+    return new JetStreamLog(options, jetstream(nats), jsm, entryBytesMax, stream, subject);
   }
 
   async append(records: readonly Uint8Array[], options: { expectedLast: number }): Promise<number> {
@@ -173,6 +162,18 @@ export class JetStreamLog implements TxLog {
         await sleep(followRetryMs, undefined, { signal }).catch(() => {});
       }
     }
+  }
+
+  /**
+   * When the stream was created, as its servers report it now: a stream deleted and made again
+   * under its name differs. Not to be trusted right after the stream is made: nats-server 2.9
+   * takes every node's concurrent create, each with its own time, and the last one applied wins
+   * (an answer 10 ms off the settled time was seen).
+   */
+  async created(): Promise<string> {
+    this.checkOpen();
+    const info = await unavailableOnError(`read ${this.stream}`, () => this.jsm.streams.info(this.stream));
+    return info.created;
   }
 
   async last(): Promise<number> {
@@ -270,7 +271,6 @@ async function ensureStream(
 ): Promise<StreamInfo> {
   const config = {
     name,
-    description: `gswarm log ${name}, id ${randomUUID()}`,
     subjects: [subject],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
@@ -282,7 +282,7 @@ async function ensureStream(
       return await jsm.streams.add({ ...config, num_replicas });
     } catch (error) {
       refused = error;
-      // Another node created it first (with its own id, other replicas perhaps): use the one there is.
+      // Another node created it first (with other replicas, perhaps): use the one there is.
       const info = await jsm.streams.info(name).catch(() => undefined);
       if (info === undefined) continue;
       if (!info.config.subjects?.includes(subject)) {
@@ -294,17 +294,6 @@ async function ensureStream(
     }
   }
   throw refused;
-}
-
-/**
- * The id the stream was made with, in its description: part of its configuration, so every server
- * holding it reports the same. (Its creation time is not: under nats-server 2.9 a server may report
- * its own clock's moment for a stream another made; two reports 10 ms apart were seen.) A stream
- * made before ids were given falls back to its creation time.
- */
-function streamIdentity(info: StreamInfo): string {
-  const id = /, id ([0-9a-f-]{36})$/.exec(info.config.description ?? '')?.[1];
-  return id ?? `created ${info.created}`;
 }
 
 async function unavailableOnError<T>(what: string, action: () => Promise<T>): Promise<T> {

@@ -1,16 +1,17 @@
 /**
- * A node's replica directory is checked against the shard's stream: the same stream opens, one
- * made again under its name is refused naming both, and a `stream.json` written before streams
- * had ids still opens against the stream it names.
+ * A node's replica directory is checked against the shard's stream once it names one: the same
+ * stream opens, one made again under its name is refused naming both, and a record is written
+ * only where there is none.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { replicaStorage } from '../../src/cluster/replica-dir.js';
+import { recordReplicaStream, replicaStorage } from '../../src/cluster/replica-dir.js';
 
-const id = '2b1f0c7e-8d4a-4f53-9b0e-6a1c3d5e7f90';
+const created = '2026-11-30T10:00:00.123456789Z';
+const stream = (at: string) => ({ stream: 'GSWARM_c_3', created: async () => at });
 
 describe('replica directories', () => {
   let data: string;
@@ -27,39 +28,37 @@ describe('replica directories', () => {
     return true;
   };
 
-  it('records the stream, opens against it again, and refuses another of its name', () => {
-    replicaStorage(data, 3, { stream: 'GSWARM_c_3', identity: id });
+  it('opens unchecked until the stream is recorded, then only against that stream', async () => {
+    const storage = await replicaStorage(data, 3, stream(created));
+    assert.deepEqual(storage, { kind: 'persistent', path: join(data, 'shard-3') });
+    await replicaStorage(data, 3, stream('2026-11-30T10:00:00.2Z'));
+    await recordReplicaStream(data, 3, stream(created));
     assert.deepEqual(JSON.parse(readFileSync(join(data, 'shard-3', 'stream.json'), 'utf8')), {
       stream: 'GSWARM_c_3',
-      id,
+      created,
     });
-    replicaStorage(data, 3, { stream: 'GSWARM_c_3', identity: id });
-    assert.throws(
-      () => replicaStorage(data, 3, { stream: 'GSWARM_c_3', identity: 'another' }),
+    await replicaStorage(data, 3, stream(created));
+    await assert.rejects(
+      replicaStorage(data, 3, stream('2026-12-01T08:00:00Z')),
       refusal(
-        /shard-3 holds a replica of stream GSWARM_c_3 \(2b1f0c7e-.*\), but the shard's stream is GSWARM_c_3 \(another\)/,
+        /shard-3 holds a replica of stream GSWARM_c_3 created 2026-11-30T10:00:00.123456789Z, but the shard's stream is GSWARM_c_3 created 2026-12-01T08:00:00Z; remove the directory/,
       ),
     );
   });
 
-  it('opens a directory recorded by creation time against a stream known by it, and no other', () => {
-    const dir = join(data, 'shard-0');
-    mkdirSync(dir);
-    const created = '2026-11-30T10:00:00.123456789Z';
-    writeFileSync(join(dir, 'stream.json'), `${JSON.stringify({ stream: 'GSWARM_c_0', created })}\n`);
-    replicaStorage(data, 0, { stream: 'GSWARM_c_0', identity: `created ${created}` });
-    assert.throws(
-      () => replicaStorage(data, 0, { stream: 'GSWARM_c_0', identity: id }),
-      refusal(/\(created 2026-11-30T10:00:00.123456789Z\), but the shard's stream is GSWARM_c_0 \(2b1f/),
-    );
+  it('keeps the first record: a later one does not replace it', async () => {
+    await replicaStorage(data, 3, stream(created));
+    await recordReplicaStream(data, 3, stream(created));
+    await recordReplicaStream(data, 3, stream('2026-12-01T08:00:00Z'));
+    assert.equal(JSON.parse(readFileSync(join(data, 'shard-3', 'stream.json'), 'utf8')).created, created);
   });
 
-  it('refuses a stream.json that names no stream', () => {
+  it('refuses a stream.json that names no stream', async () => {
     const dir = join(data, 'shard-1');
     mkdirSync(dir);
     writeFileSync(join(dir, 'stream.json'), '{"stream": 7}\n');
-    assert.throws(
-      () => replicaStorage(data, 1, { stream: 'GSWARM_c_1', identity: id }),
+    await assert.rejects(
+      replicaStorage(data, 1, stream(created)),
       refusal(/stream.json does not name a stream: \{"stream": 7\}/),
     );
   });

@@ -83,29 +83,31 @@ describe('the JetStream log', () => {
     }
   });
 
-  it('names its stream by an id every server reports alike, and a stream made again by another', async () => {
+  it('reports one creation time from every server once concurrent creates settle, and another for a stream made again', async () => {
     const connections = await Promise.all(cluster.urls.map((url) => connectNats({ servers: [url] })));
     try {
+      // Every node opens (and so creates) the stream at once, as nodes starting together do.
       const logs = await Promise.all(
-        connections.map((nats) => JetStreamLog.open({ nats, cluster: 'identity', shard: 0 })),
+        connections.map((nats) => JetStreamLog.open({ nats, cluster: 'created', shard: 0 })),
       );
-      const [first] = logs;
-      assert.match(first!.identity, /^[0-9a-f-]{36}$/);
-      assert.deepEqual(
-        logs.map((log) => log.identity),
-        logs.map(() => first!.identity),
-      );
-      const jsm = await jetstreamManager(connections[0]!);
-      await jsm.streams.delete(first!.stream);
-      const again = await JetStreamLog.open({ nats: connections[1]!, cluster: 'identity', shard: 0 });
-      assert.match(again.identity, /^[0-9a-f-]{36}$/);
-      assert.notEqual(again.identity, first!.identity);
+      const settled = async () => {
+        const deadline = Date.now() + retryMsMax;
+        for (;;) {
+          const times = await Promise.all(logs.map((log) => log.created()));
+          if (times.every((t) => t === times[0])) return times[0]!;
+          assert.ok(Date.now() < deadline, `servers disagree on the creation time: ${times.join(', ')}`);
+          await sleep(50);
+        }
+      };
+      const first = await settled();
+      assert.ok(!Number.isNaN(Date.parse(first)), first);
+      await sleep(200);
+      assert.equal(await settled(), first, 'a settled creation time stays');
 
-      // A stream made before streams had ids is known by its creation time.
-      await jsm.streams.delete(first!.stream);
-      const made = await jsm.streams.add({ name: first!.stream, subjects: ['gswarm.identity.log.0'] });
-      const old = await JetStreamLog.open({ nats: connections[2]!, cluster: 'identity', shard: 0 });
-      assert.equal(old.identity, `created ${made.created}`);
+      await (await jetstreamManager(connections[0]!)).streams.delete(logs[0]!.stream);
+      for (const log of logs) await log.close();
+      logs.splice(0, 3, await JetStreamLog.open({ nats: connections[1]!, cluster: 'created', shard: 0 }));
+      assert.notEqual(await settled(), first);
     } finally {
       await Promise.all(connections.map((nats) => nats.close()));
     }
