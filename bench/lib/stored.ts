@@ -16,7 +16,8 @@ export function storedSwarm(ctx: Context, ticks: number): Promise<{ dir: string;
     const dir = tempDir(`stored-${ticks}`);
     found = runWorker<BuildResult>('store', ['build', dir, String(ticks)]).then((build) => {
       ctx.log(
-        `  built in ${(build.ingestMs / 1000).toFixed(1)} s (${Math.round(ticks / (build.ingestMs / 1000)).toLocaleString('en-US')} ticks/s)`,
+        `  built in ${(build.ingestMs / 1000).toFixed(1)} s (${Math.round(ticks / (build.ingestMs / 1000)).toLocaleString('en-US')} ticks/s), ` +
+          `the event loop's longest pause ${build.pauseMsMax.toFixed(0)} ms`,
       );
       return { dir, build };
     });

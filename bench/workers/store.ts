@@ -1,7 +1,8 @@
 /**
  * Worker for the reopen and memory suites, run in a fresh process with --expose-gc:
  *   store.ts build <dir> <ticks>   ingest ticks (4 batches of 1,000 in flight), then close
- *                                  (close writes a checkpoint); reports memory per tick
+ *                                  (close writes a checkpoint); reports memory per tick and the
+ *                                  event loop's longest pause while ingesting
  *   store.ts reopen <dir>          Swarm.open until the first answers; reports time and memory
  *   store.ts sqlite <dir> <ticks>  the same ticks into SQLite as the ingest suite stores them
  *                                  (bench/lib/sqlite.ts), then close; reports its bytes on disk
@@ -9,6 +10,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { storage } from '../../src/index.js';
 import { Swarm } from '../../src/market/swarm.js';
 import { memoryNow } from '../lib/child.js';
@@ -21,6 +23,8 @@ import { now } from '../lib/timing.js';
 export interface BuildResult {
   ticks: number;
   ingestMs: number;
+  /** The event loop's longest delay while ingesting (a synchronous step, or GC), ms. */
+  pauseMsMax: number;
   closeMs: number;
   rssDelta: number;
   heapDelta: number;
@@ -53,12 +57,15 @@ if (mode === 'build') {
   const swarm = await Swarm.open({ storage: storage.persistent(dir!) });
   await swarm.ingest({ markets: marketRows(marketCount) });
   const stream = new TickStream(marketCount);
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   const start = now();
   const batches = Math.ceil(ticks / batchSize);
   await inFlight(batches, 4, () =>
     swarm.ingest({ ticks: stream.batch(Math.min(batchSize, ticks - stream.produced)) }),
   );
   const ingestMs = now() - start;
+  delay.disable();
   const stored = swarm.count('tick/id').count;
   if (stored !== ticks) throw new Error(`stored ${stored} ticks, expected ${ticks}`);
   const after = memoryNow();
@@ -67,6 +74,7 @@ if (mode === 'build') {
   const result: BuildResult = {
     ticks,
     ingestMs,
+    pauseMsMax: delay.max / 1e6,
     closeMs: now() - closeStart,
     rssDelta: after.rss - before.rss,
     heapDelta: after.heap - before.heap,

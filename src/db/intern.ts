@@ -15,6 +15,13 @@
  * offset and bytes from two distant places (a new tick id, which misses, probes several slots).
  * Both are saved by checkpoints too, so a restart skips rebuilding them.
  *
+ * The table grows by doubling, and the strings go into the larger one a few at a time, with each
+ * string interned after it, not all at once: at 6M strings placing them all took 0.5–0.7 s, long
+ * enough to stall the event loop past a cluster's 200 ms heartbeat silence. Until every string is
+ * in it, the old table (a little fuller) serves and takes the new strings too. The new one gets
+ * its strings in id order, as the single rehash gave them, so the table a checkpoint saves does
+ * not depend on when it was taken.
+ *
  * Strings must be well-formed Unicode (src/db/values.ts refuses others): a lone surrogate has no
  * UTF-8 form and would be stored as U+FFFD, as another string.
  */
@@ -38,6 +45,12 @@ export interface StringTableImage {
 
 /** The length prefix of each string in tables written before the offsets were saved. */
 const prefixBytes = 4;
+/**
+ * Strings placed in a grown table per string interned: it is complete once a fifteenth as many
+ * strings as it started with have been interned, so the old table, three quarters full when it
+ * grew, serves up to four fifths full.
+ */
+const placedPerIntern = 16;
 const chunkBytesDefault = 1024 * 1024;
 
 export class Interner {
@@ -47,6 +60,9 @@ export class Interner {
   private offsets = new PositionList();
   private table: Uint32Array;
   private tags: Uint8Array;
+  /** While the table grows: the one before it, which serves until ids [0, placed) are all. */
+  private old: { table: Uint32Array; tags: Uint8Array } | undefined;
+  private placed = 0;
   /** The string being interned or looked up, encoded, and its hash. */
   private scratch: Buffer = Buffer.allocUnsafeSlow(256);
   private scratchHash = 0;
@@ -77,7 +93,7 @@ export class Interner {
   /** The id of `s`, or -1 if it was never interned. O(1) expected. */
   lookup(s: string): number {
     const length = this.encode(s);
-    return length < 0 ? -1 : this.table[this.slotOf(length, this.scratchHash)]! - 1;
+    return length < 0 ? -1 : this.find(length, this.scratchHash);
   }
 
   /** The id of `s`, interning it if new. */
@@ -85,13 +101,10 @@ export class Interner {
     const length = this.encode(s);
     assert(length >= 0, 'an interned string has a UTF-8 form');
     const hash = this.scratchHash;
-    let slot = this.slotOf(length, hash);
-    if (this.table[slot] !== 0) return this.table[slot]! - 1;
+    const found = this.find(length, hash);
+    if (found >= 0) return found;
     const id = this.offsets.length;
-    if (tableFull(id + 1, this.table.length)) {
-      this.rehash(id + 1);
-      slot = this.slotOf(length, hash);
-    }
+    if (this.old !== undefined || tableFull(id + 1, this.table.length)) this.makeRoom(id + 1);
     this.reserve(length);
     // A loop: Buffer.copy costs more than the bytes of a short string.
     const { bytes, scratch } = this;
@@ -99,8 +112,7 @@ export class Interner {
     for (let i = 0; i < length; i++) bytes[to + i] = scratch[i]!;
     this.offsets.push(to);
     this.used = to + length;
-    this.table[slot] = id + 1;
-    this.tags[slot] = tagOf(hash);
+    this.add(id, hash);
     return id;
   }
 
@@ -117,13 +129,8 @@ export class Interner {
     const start = other.offsets.at(id);
     const length = other.endOf(id) - start;
     const added = this.offsets.length;
-    if (tableFull(added + 1, this.table.length)) this.rehash(added + 1);
-    const mask = this.table.length - 1;
-    const hash = hashBytes(other.bytes, start, start + length);
-    let slot = hash & mask;
-    while (this.table[slot] !== 0) slot = (slot + 1) & mask;
-    this.table[slot] = added + 1;
-    this.tags[slot] = tagOf(hash);
+    if (this.old !== undefined || tableFull(added + 1, this.table.length)) this.makeRoom(added + 1);
+    this.add(added, hashBytes(other.bytes, start, start + length));
     this.reserve(length);
     const to = this.used;
     const bytes = this.bytes;
@@ -139,6 +146,8 @@ export class Interner {
    * appended to (a growth copies them elsewhere and leaves these), and the hash table is copied.
    */
   snapshot(): StringTableImage {
+    // The image's table must be the grown one, whole: its placing is finished first.
+    this.place(this.offsets.length);
     const bytes = this.bytes.subarray(0, this.used);
     return {
       count: this.offsets.length,
@@ -228,9 +237,18 @@ export class Interner {
     return length;
   }
 
-  /** The slot holding the string in `scratch[0, length)`, or the empty slot where it would go. */
-  private slotOf(length: number, hash: number): number {
-    const { table, tags } = this;
+  /** The id of the string in `scratch[0, length)`, or -1 (from the table that serves). */
+  private find(length: number, hash: number): number {
+    const { old } = this;
+    if (old !== undefined) return old.table[this.slotOf(old.table, old.tags, length, hash)]! - 1;
+    return this.table[this.slotOf(this.table, this.tags, length, hash)]! - 1;
+  }
+
+  /**
+   * The slot of `table` holding the string in `scratch[0, length)`, or the empty slot where it
+   * would go.
+   */
+  private slotOf(table: Uint32Array, tags: Uint8Array, length: number, hash: number): number {
     const mask = table.length - 1;
     const tag = tagOf(hash);
     let slot = hash & mask;
@@ -263,17 +281,37 @@ export class Interner {
     this.bytes = next;
   }
 
-  private rehash(entries: number): void {
+  /**
+   * Before `entries` strings are held: places a few more in a table that grew, and grows the table
+   * if it would be too full (finishing the placing under way first).
+   */
+  private makeRoom(entries: number): void {
+    this.place(this.placed + placedPerIntern);
+    if (!tableFull(entries, this.table.length)) return;
+    this.place(this.offsets.length);
+    this.old = { table: this.table, tags: this.tags };
     this.table = new Uint32Array(tableSizeFor(entries));
     this.tags = new Uint8Array(this.table.length);
-    const mask = this.table.length - 1;
-    for (let id = 0; id < this.offsets.length; id++) {
-      const hash = this.hashOf(id);
-      let slot = hash & mask;
-      while (this.table[slot] !== 0) slot = (slot + 1) & mask;
-      this.table[slot] = id + 1;
-      this.tags[slot] = tagOf(hash);
-    }
+    this.placed = 0;
+  }
+
+  /** Adds the new string `id` to the table that serves (the old one until the new is whole). */
+  private add(id: number, hash: number): void {
+    const { old } = this;
+    if (old !== undefined) insert(old.table, old.tags, id, hash);
+    else insert(this.table, this.tags, id, hash);
+  }
+
+  /**
+   * Places strings of ids [placed, until) in a table that grew, in id order; once it holds every
+   * string it serves and the old one goes.
+   */
+  private place(until: number): void {
+    if (this.old === undefined) return;
+    const end = Math.min(until, this.offsets.length);
+    for (let id = this.placed; id < end; id++) insert(this.table, this.tags, id, this.hashOf(id));
+    this.placed = end;
+    if (end === this.offsets.length) this.old = undefined;
   }
 
   /** Tags for a table restored without them. */
@@ -293,6 +331,15 @@ export class Interner {
   private endOf(id: number): number {
     return id + 1 < this.offsets.length ? this.offsets.at(id + 1) : this.used;
   }
+}
+
+/** Puts string `id`, not in `table`, in its first empty slot from `hash`. */
+function insert(table: Uint32Array, tags: Uint8Array, id: number, hash: number): void {
+  const mask = table.length - 1;
+  let slot = hash & mask;
+  while (table[slot] !== 0) slot = (slot + 1) & mask;
+  table[slot] = id + 1;
+  tags[slot] = tagOf(hash);
 }
 
 /** A slot's tag: the hash's top byte, which the slot index (its low bits) does not use below 2^24 slots. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { InvariantError } from '../../src/db/assert.js';
+import { hashBytes, tableFull, tableSizeFor } from '../../src/db/hash.js';
 import { Interner } from '../../src/db/intern.js';
 import { PositionList } from '../../src/db/position-list.js';
 import { GswarmError } from '../../src/errors.js';
@@ -117,6 +118,39 @@ describe('the string interner', () => {
         }
       }),
     );
+  });
+
+  it('grows its table a few strings at a time, finding every string meanwhile, into the layout one rehash in id order gives', () => {
+    // The reference: every string's id put in its first free slot from its hash, in id order, in
+    // a table sized as the interner sizes it when it grows (what checkpoints have always saved).
+    const layoutOf = (strings: readonly string[], size: number) => {
+      const table = new Uint32Array(size);
+      strings.forEach((s, id) => {
+        const bytes = Buffer.from(s, 'utf8');
+        let slot = hashBytes(bytes, 0, bytes.length) & (size - 1);
+        while (table[slot] !== 0) slot = (slot + 1) & (size - 1);
+        table[slot] = id + 1;
+      });
+      return table;
+    };
+    const strings = Array.from({ length: 5000 }, (_, i) => `tick-${i}`);
+    const interner = new Interner();
+    let size = tableSizeFor(0);
+    for (const [id, s] of strings.entries()) {
+      if (tableFull(id + 1, size)) size = tableSizeFor(id + 1);
+      assert.equal(interner.intern(s), id);
+      assert.equal(interner.lookup(s), id);
+      assert.equal(interner.lookup(`absent-${id}`), -1);
+      assert.equal(interner.lookup(strings[id >>> 1]!), id >>> 1);
+      // Snapshots at some counts inside and outside the growth windows: each table is the layout.
+      if (id % 97 === 0 || id === 3073 || id === 1537) {
+        const taken = strings.slice(0, id + 1);
+        const snapshot = interner.snapshot();
+        assert.deepEqual(snapshot.table, layoutOf(taken, size), `table after ${id + 1} strings`);
+        assertHolds(Interner.restore(snapshot), modelOf(taken));
+      }
+    }
+    assert.deepEqual(interner.snapshot().table, layoutOf(strings, size));
   });
 
   it('a snapshot is not changed by later interning, even when the table grows', () => {
