@@ -258,12 +258,12 @@ export class ClusterNode {
     this.closed = true;
     clearInterval(this.timer);
     this.heartbeats?.unsubscribe();
-    for (const replica of this.shards) {
+    for (const [shard, replica] of this.shards.entries()) {
       replica.writing = false;
       replica.following.abort();
       await replica.reopening;
       await Promise.race([
-        this.recordStream(this.shards.indexOf(replica), replica.log),
+        this.recordStream(shard, replica.log),
         new Promise((resolve) => setTimeout(resolve, closeRecordMsMax).unref()),
       ]);
       await replica.connection.close();

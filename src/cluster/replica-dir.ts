@@ -26,11 +26,11 @@ type StreamOfShard = Pick<JetStreamLog, 'stream' | 'created'>;
 
 /** The storage for `log`'s replica under `data`, made now, or checked against `log` if recorded. */
 export async function replicaStorage(data: string, shard: number, log: StreamOfShard): Promise<Storage> {
-  const dir = join(data, `shard-${shard}`);
+  const dir = replicaDir(data, shard);
   mkdirSync(dir, { recursive: true });
   const recorded = readIdentity(join(dir, 'stream.json'));
   if (recorded !== undefined) {
-    const current: StreamIdentity = { stream: log.stream, created: await log.created() };
+    const current = await identityOf(log);
     if (recorded.stream !== current.stream || recorded.created !== current.created) {
       fail(
         'GSW_ERR_CLUSTER_MISMATCH',
@@ -44,11 +44,18 @@ export async function replicaStorage(data: string, shard: number, log: StreamOfS
 
 /** Records `log`'s stream as the one the replica under `data` follows, unless one is recorded. */
 export async function recordReplicaStream(data: string, shard: number, log: StreamOfShard): Promise<void> {
-  const path = join(data, `shard-${shard}`, 'stream.json');
+  const path = join(replicaDir(data, shard), 'stream.json');
   if (readIdentity(path) !== undefined) return;
-  const current: StreamIdentity = { stream: log.stream, created: await log.created() };
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(current)}\n`);
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(await identityOf(log))}\n`);
   renameSync(`${path}.tmp`, path);
+}
+
+function replicaDir(data: string, shard: number): string {
+  return join(data, `shard-${shard}`);
+}
+
+async function identityOf(log: StreamOfShard): Promise<StreamIdentity> {
+  return { stream: log.stream, created: await log.created() };
 }
 
 function readIdentity(path: string): StreamIdentity | undefined {

@@ -22,7 +22,6 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
-  type StreamInfo,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { assert } from '../db/assert.js';
@@ -259,7 +258,7 @@ async function nextOrStallOf<T>(
 }
 
 /**
- * The stream, made if missing with `replicas` copies, or by default with 3, else 2, else 1: as
+ * Makes the stream if missing, with `replicas` copies, or by default with 3, else 2, else 1: as
  * many as JetStream can place. (Counting the servers the connection has heard of is not enough:
  * right after connecting it may have heard of none but its own, and the stream would have one copy.)
  */
@@ -268,7 +267,7 @@ async function ensureStream(
   name: string,
   subject: string,
   replicas: number | undefined,
-): Promise<StreamInfo> {
+): Promise<void> {
   const config = {
     name,
     subjects: [subject],
@@ -279,7 +278,8 @@ async function ensureStream(
   let refused: unknown;
   for (const num_replicas of replicas === undefined ? [3, 2, 1] : [replicas]) {
     try {
-      return await jsm.streams.add({ ...config, num_replicas });
+      await jsm.streams.add({ ...config, num_replicas });
+      return;
     } catch (error) {
       refused = error;
       // Another node created it first (with other replicas, perhaps): use the one there is.
@@ -290,7 +290,7 @@ async function ensureStream(
           stream: name,
         });
       }
-      return info;
+      return;
     }
   }
   throw refused;
