@@ -6,13 +6,14 @@
  * the store untouched. `replay` appends a record of already-validated datoms (from the log).
  */
 import { assert } from './assert.js';
+import type { DatomColumns } from './datom-columns.js';
 import { DatomStore } from './datoms.js';
 import { entityBase } from './ids.js';
 import { startPrune } from './prune.js';
 import type { Schema } from './schema.js';
 import { planTx, type TxPlan } from './transact.js';
 import type { Datom, Value } from './types.js';
-import { type Normal, toRaw } from './values.js';
+import { toRaw } from './values.js';
 import { View } from './view.js';
 
 /** What a committed tx did. */
@@ -51,11 +52,12 @@ function txReport(
     },
     record,
     get datoms() {
-      datoms ??= record.e.map((e, i) => {
-        const attr = schema.attributeById(record.a[i]!)!;
-        const normal = record.v[i]!;
+      const columns = record.datoms;
+      datoms ??= Array.from({ length: columns.length }, (_, i) => {
+        const attr = schema.attributeById(columns.a(i))!;
+        const normal = columns.v(i);
         const v: Value = attr.valueType === 'vector' ? (JSON.parse(normal as string) as number[]) : normal;
-        return { e, a: attr.ident, v, tx: record.tx, added: record.added[i]! };
+        return { e: columns.e(i), a: attr.ident, v, tx: record.tx, added: columns.added(i) };
       });
       return datoms;
     },
@@ -66,11 +68,7 @@ function txReport(
 export interface TxRecord {
   readonly tx: number;
   readonly instantMs: number;
-  readonly e: number[];
-  /** Attribute entity ids. */
-  readonly a: number[];
-  readonly v: Normal[];
-  readonly added: boolean[];
+  readonly datoms: DatomColumns;
 }
 
 export interface DbOptions {
@@ -84,8 +82,7 @@ export const txDatomsMaxDefault = 5_000_000;
 /** The record `commit` would append for `plan`, without appending it; undefined if it changes nothing. */
 export function planRecord(plan: TxPlan, txId: number, instantMs: number): TxRecord | undefined {
   if (plan.datoms.length === 0) return undefined;
-  const { e, attr, value, added } = plan.datoms;
-  return { tx: txId, instantMs, e, a: attr.map((a) => a.id), v: value, added };
+  return { tx: txId, instantMs, datoms: plan.datoms.columns };
 }
 
 export class Db {
@@ -155,15 +152,16 @@ export class Db {
   private append(record: TxRecord): number {
     const store = this.store;
     store.beginTx(record.tx, record.instantMs);
-    for (let i = 0; i < record.e.length; i++) {
-      const e = record.e[i]!;
+    const columns = record.datoms;
+    for (let i = 0; i < columns.length; i++) {
+      const e = columns.e(i);
       while (store.localOf(e) < 0) {
         assert(e - store.entityBase > store.localMax, 'a new entity takes the next local');
         store.allocateEntity();
       }
-      const attr = store.schema.attributeById(record.a[i]!);
+      const attr = store.schema.attributeById(columns.a(i));
       assert(attr !== undefined, 'a record names attributes of the schema');
-      store.append(store.localOf(e), attr.slot, toRaw(store.strings, record.v[i]!, true), record.added[i]!);
+      store.append(store.localOf(e), attr.slot, toRaw(store.strings, columns.v(i), true), columns.added(i));
     }
     store.endTx();
     return store.txCount - 1;

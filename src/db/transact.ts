@@ -13,6 +13,7 @@
  * entities that exist after the tx, and schema changes must be sound.
  */
 import { fail } from '../errors.js';
+import { DatomColumns } from './datom-columns.js';
 import type { DatomStore } from './datoms.js';
 import { NONE } from './datoms.js';
 import { defining, isValueType, type Schema, type SchemaAttribute } from './schema.js';
@@ -29,24 +30,37 @@ import {
 } from './tx-data.js';
 import { brokenRule, type Normal, normalize, toRaw, typeRule, usesStrings } from './values.js';
 
-/** The datoms a plan appends, in columns (a batch of ticks is thousands of them). */
+/**
+ * The datoms a plan appends: the columns its record will hold, and each datom's tx-data item, for
+ * the checks that name it.
+ */
 export class PlannedDatoms {
-  readonly e: number[] = [];
-  readonly attr: SchemaAttribute[] = [];
-  readonly value: Normal[] = [];
-  readonly added: boolean[] = [];
-  readonly item: number[] = [];
+  readonly columns = new DatomColumns();
+  private items = new Int32Array(16);
+
+  constructor(private readonly schema: Schema) {}
 
   get length(): number {
-    return this.e.length;
+    return this.columns.length;
   }
 
   push(e: number, attr: SchemaAttribute, value: Normal, added: boolean, item: number): void {
-    this.e.push(e);
-    this.attr.push(attr);
-    this.value.push(value);
-    this.added.push(added);
-    this.item.push(item);
+    const i = this.columns.length;
+    this.columns.push(e, attr.id, value, added);
+    if (i === this.items.length) {
+      const wider = new Int32Array(i * 2);
+      wider.set(this.items);
+      this.items = wider;
+    }
+    this.items[i] = item;
+  }
+
+  attr(i: number): SchemaAttribute {
+    return this.schema.attributeById(this.columns.a(i))!;
+  }
+
+  item(i: number): number {
+    return this.items[i]!;
   }
 }
 
@@ -81,7 +95,7 @@ class Planner {
   /** Unique values whose owner this tx changes: key → entity id, or 0 when released. */
   private readonly uniqueClaims = new Map<string, number>();
   private readonly changes = new Map<string, Change>();
-  private readonly datoms = new PlannedDatoms();
+  private readonly datoms: PlannedDatoms;
   /** Entities created by bulk rows: ids [bulkFirstId, bulkFirstId + bulkCount). */
   private bulkFirstId = 0;
   private bulkCount = 0;
@@ -91,6 +105,7 @@ class Planner {
     private readonly txDatomsMax: number,
   ) {
     this.schema = store.schema;
+    this.datoms = new PlannedDatoms(this.schema);
     this.head = store.datomCount;
     this.firstNewId = store.entityBase + store.localMax + 1;
   }
@@ -486,18 +501,17 @@ class Planner {
 
   private checkRefs(): void {
     const retractedFrom = new Set<number>();
-    const { e, attr, value, added, item } = this.datoms;
-    for (let i = 0; i < e.length; i++) {
-      if (!added[i]) retractedFrom.add(e[i]!);
-      else if (attr[i]!.valueType === 'ref' && !this.existsAfter(value[i] as number)) {
+    const { columns } = this.datoms;
+    const refs = this.attributeIds((attr) => attr.valueType === 'ref');
+    for (let i = 0; i < columns.length; i++) {
+      if (!columns.added(i)) retractedFrom.add(columns.e(i));
+      else if (refs.has(columns.a(i)) && !this.existsAfter(columns.v(i) as number)) {
+        const item = this.datoms.item(i);
+        const attribute = this.datoms.attr(i).ident;
         fail(
           'GSW_ERR_DANGLING_REF',
-          `item ${item[i]}: ${attr[i]!.ident} refers to entity ${value[i]}, which does not exist`,
-          {
-            item: item[i],
-            attribute: attr[i]!.ident,
-            entity: value[i],
-          },
+          `item ${item}: ${attribute} refers to entity ${columns.v(i)}, which does not exist`,
+          { item, attribute, entity: columns.v(i) },
         );
       }
     }
@@ -537,9 +551,14 @@ class Planner {
 
   private checkSchemaChanges(): void {
     const touched = new Set<number>();
-    const { e, attr } = this.datoms;
-    for (let i = 0; i < e.length; i++) if (attr[i]!.slot < defining.size) touched.add(e[i]!);
+    const { columns } = this.datoms;
+    const definingIds = this.attributeIds((attr) => attr.slot < defining.size);
+    for (let i = 0; i < columns.length; i++) if (definingIds.has(columns.a(i))) touched.add(columns.e(i));
     for (const e of touched) this.checkAttributeEntity(e);
+  }
+
+  private attributeIds(where: (attr: SchemaAttribute) => boolean): Set<number> {
+    return new Set(this.schema.bySlot.filter(where).map((attr) => attr.id));
   }
 
   private checkAttributeEntity(e: number): void {

@@ -10,8 +10,8 @@
  */
 import { Packr } from 'msgpackr';
 import { assert } from '../db/assert.js';
+import { DatomColumns } from '../db/datom-columns.js';
 import type { TxRecord } from '../db/db.js';
-import type { Normal } from '../db/values.js';
 import { assertWritable } from './tx-codec.js';
 
 const packr = new Packr({ useRecords: false });
@@ -32,31 +32,31 @@ interface Wire {
 
 export function encodeRecord(record: TxRecord): Uint8Array {
   assertWritable(record);
-  const n = record.e.length;
+  const columns = record.datoms;
+  const n = columns.length;
+  const [e, a, num] = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
+  const added = new Uint8Array(n);
   const kinds = new Uint8Array(n);
-  const num = new Float64Array(n);
-  const str: string[] = [];
   for (let i = 0; i < n; i++) {
-    const v = record.v[i]!;
+    e[i] = columns.e(i);
+    a[i] = columns.a(i);
+    added[i] = columns.added(i) ? 1 : 0;
+    const v = columns.v(i);
     if (typeof v === 'number') num[i] = v;
     else if (typeof v === 'boolean') {
       kinds[i] = BOOLEAN;
       num[i] = v ? 1 : 0;
-    } else {
-      assert(v.isWellFormed(), 'a string written to the log round-trips through UTF-8');
-      kinds[i] = STRING;
-      str.push(v);
-    }
+    } else kinds[i] = STRING;
   }
   const wire: Wire = {
     tx: record.tx,
     instantMs: record.instantMs,
-    e: bytes(Float64Array.from(record.e)),
-    a: bytes(Float64Array.from(record.a)),
-    added: Uint8Array.from(record.added, (x) => (x ? 1 : 0)),
+    e: bytes(e),
+    a: bytes(a),
+    added,
     kinds,
     num: bytes(num),
-    str,
+    str: [...columns.strings()],
   };
   return packr.pack(wire);
 }
@@ -74,23 +74,20 @@ export function decodeRecord(bytes: Uint8Array, afterTx = 0): TxRecord {
       wire.added?.length === n,
     'a tx record read has equal column lengths',
   );
-  const num = float64s(wire.num);
+  const [e, a, num] = [float64s(wire.e), float64s(wire.a), float64s(wire.num)];
+  const strings = wire.str;
+  const oneStringEach = 'a tx record read has one string per string value';
+  assert(Array.isArray(strings), oneStringEach);
+  const datoms = new DatomColumns(n);
   let s = 0;
-  const v: Normal[] = Array.from(wire.kinds, (kind, i) =>
-    kind === STRING ? wire.str[s++]! : kind === BOOLEAN ? num[i] === 1 : num[i]!,
-  );
-  assert(
-    Array.isArray(wire.str) && s === wire.str.length,
-    'a tx record read has one string per string value',
-  );
-  return {
-    tx: wire.tx,
-    instantMs: wire.instantMs,
-    e: Array.from(float64s(wire.e)),
-    a: Array.from(float64s(wire.a)),
-    v,
-    added: Array.from(wire.added, (x) => x === 1),
-  };
+  for (let i = 0; i < n; i++) {
+    const kind = wire.kinds[i];
+    if (kind === STRING) assert(s < strings.length, oneStringEach);
+    const v = kind === STRING ? strings[s++]! : kind === BOOLEAN ? num[i] === 1 : num[i]!;
+    datoms.push(e[i]!, a[i]!, v, wire.added[i] === 1);
+  }
+  assert(s === strings.length, oneStringEach);
+  return { tx: wire.tx, instantMs: wire.instantMs, datoms };
 }
 
 function bytes(array: Float64Array): Uint8Array {

@@ -23,6 +23,7 @@
  */
 import zstd from 'zstd-napi/binding.js';
 import { assert } from '../db/assert.js';
+import { ADDED, DatomColumns, NUMBER, STRING, TRUE } from '../db/datom-columns.js';
 import type { TxRecord } from '../db/db.js';
 import type { Normal } from '../db/values.js';
 import { fail } from '../errors.js';
@@ -45,11 +46,6 @@ const compressBytesMin = 64;
 
 const NONE = 0;
 const ZSTD = 1;
-const NUMBER = 0;
-const STRING = 1;
-const FALSE = 2;
-const TRUE = 3;
-const ADDED = 4;
 const FLOATS = 255;
 const scaleMax = 15;
 const mantissaMax = 2 ** 50;
@@ -68,12 +64,9 @@ export function encodeTxRecord(record: TxRecord): Uint8Array {
 
 /** What every tx record written must be, whatever its encoding (record-codec.ts too). */
 export function assertWritable(record: TxRecord): void {
-  const n = record.e.length;
-  assert(
-    record.a.length === n && record.v.length === n && record.added.length === n,
-    'a tx record written has equal column lengths',
-  );
   assert(Number.isSafeInteger(record.tx) && record.tx > 0, 'a tx record written has a positive tx id');
+  for (const s of record.datoms.strings())
+    assert(s.isWellFormed(), 'a string written to the log round-trips through UTF-8');
 }
 
 /** The record in `bytes`; its tx id must be above `afterTx` (the previous record's). */
@@ -94,14 +87,7 @@ export function decodeTxRecord(bytes: Uint8Array, afterTx = 0): TxRecord {
   const [slots, es, tags, decimals, floats, lengths, text] = regions(body, header);
   if (tags.end - tags.at !== n) header.damaged('a tags region not one byte a datom');
   const values = new Values(body, modes, decimals, floats, lengths, text);
-  const record = {
-    tx,
-    instantMs,
-    e: [] as number[],
-    a: [] as number[],
-    v: [] as Normal[],
-    added: [] as boolean[],
-  };
+  const record = { tx, instantMs, datoms: new DatomColumns(n) };
   let e = 0;
   for (let i = 0; i < n; i++) {
     const slot = slots.uint();
@@ -110,10 +96,7 @@ export function decodeTxRecord(bytes: Uint8Array, afterTx = 0): TxRecord {
     if (!(e >= 0 && Number.isSafeInteger(e))) es.damaged(`entity id ${e}`);
     const tag = body[tags.at + i]!;
     if (tag > (ADDED | TRUE)) tags.damaged(`tag ${tag}`);
-    record.e.push(e);
-    record.a.push(attrs[slot]!);
-    record.v.push(values.next(tag & 3, slot));
-    record.added.push(tag >= ADDED);
+    record.datoms.push(e, attrs[slot]!, values.next(tag & 3, slot), tag >= ADDED);
   }
   tags.at += n;
   for (const region of [slots, es, tags, decimals]) region.finish();
@@ -126,42 +109,35 @@ interface Layout {
   attrs: number[];
   slots: Uint32Array;
   modes: Uint8Array;
-  strings: string[];
-  stringUnits: number;
   floatCount: number;
 }
 
 function layOut(record: TxRecord): Layout {
-  const { a, v } = record;
+  const columns = record.datoms;
+  const tags = columns.tags();
   const slotOf = new Map<number, number>();
   const attrs: number[] = [];
   const scales: number[] = [];
   const magnitudes: number[] = [];
   const numberCounts: number[] = [];
-  const slots = new Uint32Array(a.length);
-  const strings: string[] = [];
-  let stringUnits = 0;
-  for (let i = 0; i < a.length; i++) {
-    let slot = slotOf.get(a[i]!);
+  const slots = new Uint32Array(columns.length);
+  for (let i = 0; i < columns.length; i++) {
+    const a = columns.a(i);
+    let slot = slotOf.get(a);
     if (slot === undefined) {
-      assert(Number.isSafeInteger(a[i]) && a[i]! >= 0, 'attribute ids written are safe integers');
-      slot = attrs.push(a[i]!) - 1;
-      slotOf.set(a[i]!, slot);
+      assert(Number.isSafeInteger(a) && a >= 0, 'attribute ids written are safe integers');
+      slot = attrs.push(a) - 1;
+      slotOf.set(a, slot);
       scales.push(0);
       magnitudes.push(0);
       numberCounts.push(0);
     }
     slots[i] = slot;
-    const x = v[i]!;
-    if (typeof x === 'number') {
-      numberCounts[slot]++;
-      if (scales[slot] !== FLOATS) scales[slot] = scaleOf(x, scales[slot]!);
-      if (x > magnitudes[slot]! || -x > magnitudes[slot]!) magnitudes[slot] = Math.abs(x);
-    } else if (typeof x === 'string') {
-      assert(x.isWellFormed(), 'a string written to the log round-trips through UTF-8');
-      strings.push(x);
-      stringUnits += x.length;
-    } else assert(typeof x === 'boolean', 'a value written is a number, a string or a boolean');
+    if ((tags[i]! & 3) !== NUMBER) continue;
+    const x = columns.v(i) as number;
+    numberCounts[slot]++;
+    if (scales[slot] !== FLOATS) scales[slot] = scaleOf(x, scales[slot]!);
+    if (x > magnitudes[slot]! || -x > magnitudes[slot]!) magnitudes[slot] = Math.abs(x);
   }
   let floatCount = 0;
   const modes = Uint8Array.from(scales, (d, slot) => {
@@ -169,7 +145,7 @@ function layOut(record: TxRecord): Layout {
     if (mode === FLOATS) floatCount += numberCounts[slot]!;
     return mode;
   });
-  return { attrs, slots, modes, strings, stringUnits, floatCount };
+  return { attrs, slots, modes, floatCount };
 }
 
 /** The least scale ≥ `from` at which `x` is a decimal, or FLOATS. */
@@ -180,9 +156,11 @@ function scaleOf(x: number, from: number): number {
 }
 
 function writeBody(record: TxRecord, layout: Layout): Uint8Array {
-  const { e, v, added } = record;
-  const { attrs, slots, modes, strings } = layout;
-  const n = e.length;
+  const columns = record.datoms;
+  const { attrs, slots, modes } = layout;
+  const n = columns.length;
+  const strings = columns.strings();
+  const stringUnits = strings.reduce((units, s) => units + s.length, 0);
   const bytesMax =
     (4 + attrs.length) * varintBytesMax + // tx, instantMs, n, attribute count and ids
     attrs.length + // modes
@@ -190,7 +168,7 @@ function writeBody(record: TxRecord, layout: Layout): Uint8Array {
     n * (3 * varintBytesMax + 1) + // slots, e, decimals, tags
     layout.floatCount * 8 +
     strings.length * varintBytesMax +
-    layout.stringUnits * 3; // UTF-8 takes at most 3 bytes a UTF-16 unit
+    stringUnits * 3; // UTF-8 takes at most 3 bytes a UTF-16 unit
   const out = Buffer.allocUnsafe(bytesMax);
   let at = writeUint(out, 0, record.tx);
   at = writeUint(out, at, record.instantMs);
@@ -211,18 +189,19 @@ function writeBody(record: TxRecord, layout: Layout): Uint8Array {
   });
   region((from) => {
     for (let i = 0, previous = 0; i < n; i++) {
-      assert(Number.isSafeInteger(e[i]) && e[i]! >= 0, 'entity ids written are safe integers');
-      from = writeInt(out, from, e[i]! - previous);
-      previous = e[i]!;
+      const e = columns.e(i);
+      assert(Number.isSafeInteger(e) && e >= 0, 'entity ids written are safe integers');
+      from = writeInt(out, from, e - previous);
+      previous = e;
     }
     return from;
   });
   region((from) => {
-    for (let i = 0; i < n; i++) out[from + i] = tagOf(v[i]!) | (added[i] ? ADDED : 0);
+    out.set(columns.tags(), from);
     return from + n;
   });
   const floats = new Float64Array(layout.floatCount);
-  region((from) => writeDecimals(v, layout, out, from, floats));
+  region((from) => writeDecimals(columns, layout, out, from, floats));
   region((from) => shuffle(new Uint8Array(floats.buffer), 8, out, from));
   region((from) => {
     for (const s of strings) from = writeUint(out, from, s.length);
@@ -240,17 +219,18 @@ function writeBody(record: TxRecord, layout: Layout): Uint8Array {
 
 /** Writes the decimals region at `at`, returns its end; the other numbers go to `floats`. */
 function writeDecimals(
-  v: readonly Normal[],
+  columns: DatomColumns,
   layout: Layout,
   out: Uint8Array,
   at: number,
   floats: Float64Array,
 ): number {
   const { slots, modes } = layout;
+  const tags = columns.tags();
   const previous = new Float64Array(modes.length);
-  for (let i = 0, f = 0; i < v.length; i++) {
-    const x = v[i]!;
-    if (typeof x !== 'number') continue;
+  for (let i = 0, f = 0; i < columns.length; i++) {
+    if ((tags[i]! & 3) !== NUMBER) continue;
+    const x = columns.v(i) as number;
     const slot = slots[i]!;
     const d = modes[slot]!;
     if (d === FLOATS) {
@@ -263,10 +243,6 @@ function writeDecimals(
     previous[slot] = mantissa;
   }
   return at;
-}
-
-function tagOf(x: Normal): number {
-  return typeof x === 'number' ? NUMBER : typeof x === 'string' ? STRING : x ? TRUE : FALSE;
 }
 
 /** Writes plane j (byte j of every `width`-byte item of `from`) after plane j-1, at `at`. */

@@ -464,16 +464,17 @@ export class Swarm {
   private onDurable(report: TxReport): void {
     const record = report.record;
     if (record === undefined) return;
-    if (record.a.some((a) => this.reflexAttrIds.has(a))) this.reflexIndex.invalidate();
+    const datoms = record.datoms;
+    if (datoms.hasAttribute(this.reflexAttrIds)) this.reflexIndex.invalidate();
     if (this.alertListeners.size === 0 && this.lastAlert === undefined) return;
     const view = this.conn.view;
     // The tx's instant, from the connection's clock: the value a stored alert reads back.
     const durableAtMs = view.txInstant(record.tx) ?? 0;
-    for (let i = 0; i < record.a.length; i++) {
-      if (record.a[i] !== this.alertTxAttrId || !record.added[i]) continue;
-      if (this.lastAlert !== undefined) this.lastAlert = Math.max(this.lastAlert, record.e[i]!);
+    for (let i = 0; i < datoms.length; i++) {
+      if (datoms.a(i) !== this.alertTxAttrId || !datoms.added(i)) continue;
+      if (this.lastAlert !== undefined) this.lastAlert = Math.max(this.lastAlert, datoms.e(i));
       if (this.alertListeners.size === 0) continue;
-      const alert = this.alertOf(view, record.e[i]!, durableAtMs);
+      const alert = this.alertOf(view, datoms.e(i), durableAtMs);
       for (const listener of this.alertListeners) listener(alert);
     }
   }

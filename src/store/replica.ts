@@ -356,7 +356,7 @@ export class Replica {
    */
   protected advance(position: number, reports: readonly TxReport[], checkpointDue = true): void {
     this.logPosition = position;
-    for (const report of reports) this.uncheckpointedDatoms += report.record?.e.length ?? 0;
+    for (const report of reports) this.uncheckpointedDatoms += report.record?.datoms.length ?? 0;
     // By tx id: a report's txIndex is of the store it was committed to, which a prune may replace.
     const lastReport = reports[reports.length - 1];
     const last = lastReport === undefined ? -1 : this.db.store.txIndexAsOf(lastReport.tx);

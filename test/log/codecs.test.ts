@@ -1,6 +1,8 @@
 /** Entry framing and record kinds: what is written reads back; what is not an entry or record is refused. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DatomColumns } from '../../src/db/datom-columns.js';
+import type { TxRecord } from '../../src/db/db.js';
 import { decodeEntry, encodeEntry, entryBytes, recordsFitting } from '../../src/log/entry-codec.js';
 import { decodeLogRecord, encodeLogRecord } from '../../src/log/log-record.js';
 
@@ -65,8 +67,14 @@ describe('log entries', () => {
 
 describe('log records', () => {
   it('dispatch on their kind', () => {
-    const tx = { tx: 1025, instantMs: 1, e: [1024], a: [10], v: ['x'], added: [true] };
-    assert.deepEqual(decodeLogRecord(encodeLogRecord({ kind: 'tx', tx })), { kind: 'tx', tx });
+    const tx = { tx: 1025, instantMs: 1, datoms: DatomColumns.of([[1024, 10, 'x', true]]) };
+    const read = decodeLogRecord(encodeLogRecord({ kind: 'tx', tx }));
+    assert.equal(read.kind, 'tx');
+    const { datoms, ...rest } = (read as { tx: TxRecord }).tx;
+    assert.deepEqual(
+      { ...rest, datoms: datoms.rows() },
+      { tx: 1025, instantMs: 1, datoms: [[1024, 10, 'x', true]] },
+    );
     const epoch = { epoch: 3, node: 'n2', shard: 5 };
     assert.deepEqual(decodeLogRecord(encodeLogRecord({ kind: 'epoch', epoch })), { kind: 'epoch', epoch });
   });

@@ -9,6 +9,7 @@ import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { unpack } from 'msgpackr';
+import { DatomColumns } from '../../src/db/datom-columns.js';
 import { GswarmError } from '../../src/errors.js';
 import { LmdbLog } from '../../src/log/lmdb-log.js';
 import { encodeLogRecord } from '../../src/log/log-record.js';
@@ -299,10 +300,7 @@ describe('fencing', () => {
           tx: {
             tx: foreignTx,
             instantMs: 1,
-            e: [market],
-            a: [nameAttr.id],
-            v: ['by the other writer'],
-            added: [true],
+            datoms: DatomColumns.of([[market, nameAttr.id, 'by the other writer', true]]),
           },
         }),
       ],

@@ -229,25 +229,25 @@ export class Sketches {
   private onDurable(report: TxReport): void {
     const record = report.record;
     if (record === undefined) return;
-    const { e, a, v, added } = record;
+    const datoms = record.datoms;
     const { market, ts, volume } = this.attrs;
     const view = this.source.view;
     let runStart = 0;
-    for (let i = 0; i < a.length; i++) {
-      if (e[i] !== e[runStart]) runStart = i;
-      if (a[i] !== market.id || !added[i]) continue;
-      const tick = e[i]!;
+    for (let i = 0; i < datoms.length; i++) {
+      if (datoms.e(i) !== datoms.e(runStart)) runStart = i;
+      if (datoms.a(i) !== market.id || !datoms.added(i)) continue;
+      const tick = datoms.e(i);
       let tickTs: number | undefined;
       let tickVolume: number | undefined;
-      for (let j = runStart; j < a.length && e[j] === tick; j++) {
-        if (!added[j]) continue;
-        if (a[j] === ts.id) tickTs = v[j] as number;
-        else if (a[j] === volume.id) tickVolume = v[j] as number;
+      for (let j = runStart; j < datoms.length && datoms.e(j) === tick; j++) {
+        if (!datoms.added(j)) continue;
+        if (datoms.a(j) === ts.id) tickTs = datoms.v(j) as number;
+        else if (datoms.a(j) === volume.id) tickVolume = datoms.v(j) as number;
       }
       this.addTick(
         view,
         record.tx,
-        v[i] as number,
+        datoms.v(i) as number,
         tickTs ?? this.valueOf(view, tick, ts),
         tickVolume ?? this.valueOf(view, tick, volume),
       );
