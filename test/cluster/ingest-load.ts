@@ -62,24 +62,41 @@ export class IngestLoad {
   }
 
   private async send(urls: () => string[], ticks: { id: string }[]): Promise<void> {
-    const deadline = Date.now() + hangGuardMs;
-    for (let attempt = 0; ; attempt++) {
-      const targets = urls();
-      const url = targets[attempt % targets.length]!;
-      const response = await post(url, '/v2/ingest', { ticks }).catch(() => undefined);
-      if (response?.status === 202) {
-        const { tx } = (await response.json()) as { tx: number };
-        for (const tick of ticks) this.ids.add(tick.id);
-        this.lastTx = Math.max(this.lastTx, tx);
-        this.batches++;
-        return;
-      }
-      // Only a failover's pushback (503) or a dying node's dropped connection is retried.
-      if (response !== undefined) assert.equal(response.status, 503, await response.text());
-      if (Date.now() > deadline) assert.fail('a batch was never acknowledged');
-      await sleep(20);
-    }
+    const { tx } = await ingestUntilAcknowledged(urls, { ticks });
+    for (const tick of ticks) this.ids.add(tick.id);
+    this.lastTx = Math.max(this.lastTx, tx);
+    this.batches++;
   }
+}
+
+/**
+ * Posts `batch` to the nodes `urls` names, one after another, until one acknowledges it, as a
+ * client rides out a failover: only a 503 (a leader being settled or handing off, a log append
+ * unconfirmed) or a dying node's dropped connection is retried.
+ */
+async function ingestUntilAcknowledged(urls: () => string[], batch: object): Promise<{ tx: number }> {
+  const deadline = Date.now() + hangGuardMs;
+  const refusals: string[] = [];
+  for (let attempt = 0; ; attempt++) {
+    const targets = urls();
+    const response = await post(targets[attempt % targets.length]!, '/v2/ingest', batch).catch(
+      () => undefined,
+    );
+    if (response?.status === 202) return (await response.json()) as { tx: number };
+    if (response !== undefined) {
+      const body = await response.text();
+      assert.equal(response.status, 503, body);
+      refusals.push(body);
+    }
+    if (Date.now() > deadline)
+      assert.fail(`a batch was never acknowledged: ${refusals.slice(-3).join('; ')}`);
+    await sleep(20);
+  }
+}
+
+/** Declares the test markets through the node at `url`. */
+export async function createMarkets(url: string): Promise<void> {
+  await ingestUntilAcknowledged(() => [url], { markets });
 }
 
 /** Every tick id stored at the node at `url`, read now. */

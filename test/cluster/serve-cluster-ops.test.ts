@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gswarm } from '../cli/gswarm-process.js';
 import { GswarmCluster, hangGuardMs } from './gswarm-cluster.js';
-import { IngestLoad, killLeaderUnderLoad, markets, post, tickIdsAt } from './ingest-load.js';
+import { createMarkets, IngestLoad, killLeaderUnderLoad, tickIdsAt } from './ingest-load.js';
 
 async function assertEveryAcknowledgedTickEverywhere(
   cluster: GswarmCluster,
@@ -27,7 +27,7 @@ describe('a rolling restart of a three-node cluster under ingest', () => {
   let cluster: GswarmCluster;
   before(async () => {
     cluster = await GswarmCluster.start();
-    assert.equal((await post(cluster.url(0), '/v2/ingest', { markets })).status, 202);
+    await createMarkets(cluster.url(0));
   });
   after(async () => {
     await cluster?.close();
@@ -54,7 +54,7 @@ describe('a cluster whose nodes each share a machine with one NATS server', () =
   let cluster: GswarmCluster;
   before(async () => {
     cluster = await GswarmCluster.start({ colocated: true });
-    assert.equal((await post(cluster.url(0), '/v2/ingest', { markets })).status, 202);
+    await createMarkets(cluster.url(0));
   });
   after(async () => {
     await cluster?.close();
@@ -71,7 +71,7 @@ describe('a cluster whose nodes reach NATS over mutual TLS', () => {
   let cluster: GswarmCluster;
   before(async () => {
     cluster = await GswarmCluster.start({ tls: true });
-    assert.equal((await post(cluster.url(0), '/v2/ingest', { markets })).status, 202);
+    await createMarkets(cluster.url(0));
   });
   after(async () => {
     await cluster?.close();

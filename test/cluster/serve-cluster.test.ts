@@ -17,7 +17,7 @@ import { JetStreamLog } from '../../src/log/jetstream-log.js';
 import { decodeLogRecord } from '../../src/log/log-record.js';
 import { connectNats } from '../../src/log/nats-connection.js';
 import { GswarmCluster, hangGuardMs } from './gswarm-cluster.js';
-import { IngestLoad, killLeaderUnderLoad, markets, post, tickIdsAt } from './ingest-load.js';
+import { createMarkets, IngestLoad, killLeaderUnderLoad, markets, post, tickIdsAt } from './ingest-load.js';
 
 const rounds = 3;
 
@@ -25,8 +25,7 @@ describe('a three-node cluster under ingest, its busiest leader killed -9 and re
   let cluster: GswarmCluster;
   before(async () => {
     cluster = await GswarmCluster.start({ nodes: 3, shards: 3 });
-    const created = await post(cluster.url(0), '/v2/ingest', { markets });
-    assert.equal(created.status, 202);
+    await createMarkets(cluster.url(0));
   });
   after(async () => {
     await cluster?.close();
